@@ -1,0 +1,49 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Defines libwebrtc's own build (`tg_owt::libwebrtcbuild`) needs in every translation unit that
+/// includes its headers. `NDEBUG` must never be defined: the library is built with DCHECKs on and
+/// `rtc::Thread` changes layout with it.
+let webRTCDefines: [CXXSetting] = [
+    "WEBRTC_ENABLE_PROTOBUF=0", "WEBRTC_APM_DEBUG_DUMP=0", "WEBRTC_USE_BUILTIN_ISAC_FLOAT",
+    "WEBRTC_OPUS_VARIABLE_COMPLEXITY=0", "WEBRTC_OPUS_SUPPORT_120MS_PTIME=1",
+    "WEBRTC_INCLUDE_INTERNAL_AUDIO_DEVICE", "WEBRTC_USE_H264", "WEBRTC_LIBRARY_IMPL",
+    "WEBRTC_NON_STATIC_TRACE_EVENT_HANDLERS=1", "WEBRTC_HAVE_DCSCTP", "WEBRTC_HAVE_SCTP",
+    "NO_MAIN_THREAD_WRAPPING", "HAVE_WEBRTC_VIDEO", "RTC_ENABLE_VP9", "RTC_DISABLE_TRACE_EVENTS",
+    "BWE_TEST_LOGGING_COMPILE_TIME_ENABLE=0", "WEBRTC_USE_X11", "WEBRTC_USE_PIPEWIRE",
+    "WEBRTC_DUMMY_AUDIO_BUILD", "WEBRTC_POSIX", "WEBRTC_LINUX", "WEBRTC_USE_RNNOISE=0",
+].map { entry in
+    let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+    return .define(parts[0], to: parts.count > 1 ? parts[1] : nil)
+}
+
+let strictSwift: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "colonio-swift",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "ColonioCore", targets: ["ColonioCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+    ],
+    targets: [
+        // Protocol logic for every platform; Embedded-Swift-clean (see docs/architecture.md).
+        .target(
+            name: "ColonioCore",
+            swiftSettings: strictSwift + [.enableExperimentalFeature("Extern")],
+            linkerSettings: [.linkedLibrary("m")]
+        ),
+        .testTarget(name: "ColonioCoreTests", dependencies: ["ColonioCore"], swiftSettings: strictSwift),
+    ],
+    cxxLanguageStandard: .cxx20
+)

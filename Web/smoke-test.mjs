@@ -1,0 +1,34 @@
+// Loads colonio.wasm in Node.js and calls its exports: fails (exit 1) if the browser build is broken.
+import { readFile } from 'node:fs/promises';
+import { randomFillSync } from 'node:crypto';
+
+const path = process.argv[2] ?? new URL('./colonio.wasm', import.meta.url);
+let memory;
+const wasi = {
+  // Dictionary hashing seeds itself from random_get.
+  random_get(ptr, len) {
+    randomFillSync(new Uint8Array(memory.buffer, ptr, len));
+    return 0;
+  },
+};
+const imports = new Proxy({}, {
+  get: (_, module) => module === 'wasi_snapshot_preview1' ? new Proxy(wasi, {
+    get: (target, name) => target[name] ?? (() => { throw new Error(`unexpected WASI call ${String(name)}`); }),
+  }) : {},
+});
+const { instance } = await WebAssembly.instantiate(await readFile(path), imports);
+memory = instance.exports.memory;
+const { colonio_node_id_compare: compare, colonio_varint_roundtrip: roundTrip } = instance.exports;
+const checks = [
+  ['compare less', compare(0n, 1n, 0n, 2n), -1],
+  ['compare high half', compare(1n, 0n, 0n, 0xffffffffffffffffn), 1],
+  ['compare equal', compare(5n, 6n, 5n, 6n), 0],
+  ['varint 300', BigInt.asUintN(64, roundTrip(300n)), 300n],
+  ['varint max', BigInt.asUintN(64, roundTrip(0xfffffffffffffffen)), 0xfffffffffffffffen],
+];
+let failed = 0;
+for (const [name, got, want] of checks) {
+  if (got !== want) { failed++; console.error(`FAIL ${name}: got ${got}, want ${want}`); }
+}
+console.log(`wasm smoke test: ${checks.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

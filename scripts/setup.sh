@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Colonio for Swift needs to build, test and run its demo.
+# Idempotent: installs only what is missing; uses sudo only when not root.
+set -euo pipefail
+
+packages=(
+  # WebRTC engine (Google's libwebrtc as packaged by Debian) and what links with it.
+  libtgowt-dev libssl-dev libsrtp2-dev libabsl-dev pkg-config
+  # The Embedded Swift build of ColonioCore for browsers, and Node.js to smoke-test it.
+  wasi-libc libclang-rt-16-dev-wasm32 nodejs
+)
+# Extra groups for later test suites, enabled with COLONIO_SETUP_EXTRAS="nat browser".
+for extra in ${COLONIO_SETUP_EXTRAS:-}; do
+  case "$extra" in
+    nat) packages+=(coturn nftables iproute2 conntrack) ;;
+    browser) packages+=(chromium iproute2) ;;
+    *) echo "setup: unknown extra '$extra'" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if ! command -v swift >/dev/null; then
+  echo "setup: the Swift 6.3 toolchain is not on PATH; install it from swift.org first" >&2
+  exit 1
+fi
