@@ -26,6 +26,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "ColonioCore", targets: ["ColonioCore"]),
+        .executable(name: "colonio", targets: ["colonio"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -42,6 +43,15 @@ let package = Package(
             name: "ColonioCore",
             swiftSettings: strictSwift + [.enableExperimentalFeature("Extern")],
             linkerSettings: [.linkedLibrary("m")]
+        ),
+        // The command line: seed, node, demo, simulate, bench.
+        .executableTarget(
+            name: "colonio",
+            dependencies: [
+                "ColonioCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSwift
         ),
         .testTarget(name: "ColonioCoreTests", dependencies: ["ColonioCore"], swiftSettings: strictSwift),
     ],

@@ -1,0 +1,65 @@
+/// Overlay routing parameters a network's seed hands to every node. Defaults suit most applications.
+public struct RoutingSettings: Equatable, Sendable {
+    /// Successors kept on the ring.
+    public var successorCount: UInt32 = 2
+    /// Predecessors kept on the ring.
+    public var predecessorCount: UInt32 = 2
+    /// Hard cap on links per node, all kinds together (browsers cannot hold hundreds of connections).
+    public var maximumLinks: UInt32 = 24
+    /// A packet that has travelled this many hops is dropped.
+    public var hopLimit: UInt32 = 64
+    /// Largest application message, in bytes; larger sends fail with a typed error.
+    public var maximumMessageBytes: UInt32 = 4 * 1024 * 1024
+    /// Messages are cut into fragments of at most this many bytes on a link.
+    public var fragmentBytes: UInt32 = 16 * 1024
+    /// How often a link with no traffic sends a keepalive.
+    public var keepaliveIntervalMilliseconds: UInt32 = 10_000
+    /// A link silent this long is considered dead.
+    public var linkTimeoutMilliseconds: UInt32 = 30_000
+    /// A request not answered within this time is retried, up to ``requestRetries`` times.
+    public var requestTimeoutMilliseconds: UInt32 = 5_000
+    /// How many times a request is retried before it fails.
+    public var requestRetries: UInt32 = 2
+
+    /// The defaults.
+    public init() {}
+}
+
+extension RoutingSettings: WireMessage {
+    public init(from reader: inout WireReader) throws(WireDecodingError) {
+        self.init()
+        while let field = try reader.nextField() {
+            switch field.number {
+            case 1: successorCount = try reader.readUInt32(field)
+            case 2: predecessorCount = try reader.readUInt32(field)
+            case 3: maximumLinks = try reader.readUInt32(field)
+            case 4: hopLimit = try reader.readUInt32(field)
+            case 5: maximumMessageBytes = try reader.readUInt32(field)
+            case 6: fragmentBytes = try reader.readUInt32(field)
+            case 7: keepaliveIntervalMilliseconds = try reader.readUInt32(field)
+            case 8: linkTimeoutMilliseconds = try reader.readUInt32(field)
+            case 9: requestTimeoutMilliseconds = try reader.readUInt32(field)
+            case 10: requestRetries = try reader.readUInt32(field)
+            default: try reader.skip(field)
+            }
+        }
+        guard successorCount >= 1, successorCount <= 16 else { throw .invalidValue(field: 1) }
+        guard predecessorCount >= 1, predecessorCount <= 16 else { throw .invalidValue(field: 2) }
+        guard maximumLinks >= successorCount + predecessorCount else { throw .invalidValue(field: 3) }
+        guard hopLimit >= 1 else { throw .invalidValue(field: 4) }
+        guard fragmentBytes >= 256 else { throw .invalidValue(field: 6) }
+    }
+
+    public func encode(to writer: inout WireWriter) {
+        writer.write(field: 1, uint64: UInt64(successorCount))
+        writer.write(field: 2, uint64: UInt64(predecessorCount))
+        writer.write(field: 3, uint64: UInt64(maximumLinks))
+        writer.write(field: 4, uint64: UInt64(hopLimit))
+        writer.write(field: 5, uint64: UInt64(maximumMessageBytes))
+        writer.write(field: 6, uint64: UInt64(fragmentBytes))
+        writer.write(field: 7, uint64: UInt64(keepaliveIntervalMilliseconds))
+        writer.write(field: 8, uint64: UInt64(linkTimeoutMilliseconds))
+        writer.write(field: 9, uint64: UInt64(requestTimeoutMilliseconds))
+        writer.write(field: 10, uint64: UInt64(requestRetries))
+    }
+}
