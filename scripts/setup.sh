@@ -12,7 +12,8 @@ packages=(
 # Extra groups for later test suites, enabled with COLONIO_SETUP_EXTRAS="nat browser".
 for extra in ${COLONIO_SETUP_EXTRAS:-}; do
   case "$extra" in
-    nat) packages+=(coturn nftables iproute2 conntrack) ;;
+    # scripts/nat-lab and scripts/nat-lab-check.py (standard WebRTC peers for the lab check).
+    nat) packages+=(coturn nftables iproute2 conntrack openssl python3-aiortc) ;;
     browser) packages+=(chromium iproute2) ;;
     *) echo "setup: unknown extra '$extra'" >&2; exit 2 ;;
   esac
@@ -35,6 +36,10 @@ echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [[ " ${missing[*]} " == *" coturn "* ]] && [ -d /run/systemd/system ]; then
+  # The package enables a system-wide turnserver; the NAT lab runs its own inside a namespace.
+  "${sudo[@]}" systemctl disable --now coturn || true
+fi
 if ! command -v swift >/dev/null; then
   echo "setup: the Swift 6.3 toolchain is not on PATH; install it from swift.org first" >&2
   exit 1
