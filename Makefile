@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: setup build test wasm wasm-test demo bench clean
+.PHONY: setup build test wasm wasm-test demo bench nat-lab-check clean
 
 setup:
 	@scripts/setup.sh
@@ -25,6 +25,11 @@ demo: setup
 
 bench: setup
 	$(SWIFT) run -c release colonio bench all --json
+
+# Brings the NAT lab up, connects standard WebRTC peers across it, tears it down (root; not part of test).
+nat-lab-check:
+	@COLONIO_SETUP_EXTRAS=nat scripts/setup.sh
+	scripts/nat-lab-check.py
 
 clean:
 	rm -rf .build .build-wasm Web/colonio.wasm
