@@ -6,7 +6,7 @@ lab namespaces, exchanges offer and answer through files in the lab's state dir,
 round-trips messages and reports the selected candidate pair and the timings as JSON. Always tears the
 lab down. Every wait is bounded.
 
-Usage: scripts/nat-lab-check.py [--prefix P] [--repeat N] [--out FILE] [--keep-going]
+Usage: scripts/nat-lab-check.py [--prefix P] [--repeat N] [--out FILE] [--logs DIR] [--keep-going]
 Needs root (or sudo) and Debian's python3-aiortc (COLONIO_SETUP_EXTRAS=nat scripts/setup.sh).
 The script runs with /usr/bin/python3 on purpose: aiortc comes from Debian, not from a pyenv.
 """
@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -343,7 +344,12 @@ def controller_main(args):
                 continue
             break
         turn_log = Path(lab["turn"]["log"])
-        auth_errors = sum("401" in line for line in turn_log.read_text(errors="replace").splitlines())
+        # "user <>" lines are the normal first challenge; the others are rejected credentials.
+        auth_errors = sum("error 401" in line and "user <>" not in line
+                          for line in turn_log.read_text(errors="replace").splitlines())
+        if args.logs:
+            Path(args.logs).mkdir(parents=True, exist_ok=True)
+            shutil.copy(turn_log, Path(args.logs) / "turnserver.log")
     finally:
         for proc in running:
             proc.kill()
@@ -352,7 +358,7 @@ def controller_main(args):
                                                  timeout=10).stdout.splitlines()
                 if line.startswith(f"{prefix}-")]
     ok = all(r["ok"] for r in reports) and len(reports) == len(CASES) * args.repeat and not leftover
-    output = {"ok": ok, "prefix": prefix, "summary": summarize(reports), "turnLog401Lines": auth_errors,
+    output = {"ok": ok, "prefix": prefix, "summary": summarize(reports), "turnAuthRejections": auth_errors,
               "leftoverNamespaces": leftover, "cases": reports}
     text = json.dumps(output, indent=2)
     if args.out:
@@ -372,6 +378,7 @@ def main():
     parser.add_argument("--prefix", help="lab prefix (default: chk<pid>)")
     parser.add_argument("--repeat", type=int, default=1, help="rounds over all cases")
     parser.add_argument("--out", help="also write the JSON report to this file")
+    parser.add_argument("--logs", help="copy the turnserver log into this directory before teardown")
     parser.add_argument("--keep-going", action="store_true", help="run every case even after a failure")
     args = parser.parse_args()
     if args.command == "peer":
