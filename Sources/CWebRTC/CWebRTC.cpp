@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include <srtp2/srtp.h>
+
 // libwebrtc's headers use std::is_pod, deprecated in C++20; their warnings are not ours to fix.
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Wdeprecated-declarations"
@@ -27,6 +29,7 @@
 #include "api/stats/rtc_stats_collector_callback.h"
 #include "api/stats/rtcstats_objects.h"
 #include "api/task_queue/default_task_queue_factory.h"
+#include "pc/srtp_session.h"
 #include "rtc_base/logging.h"
 #include "rtc_base/network.h"
 #include "rtc_base/rtc_certificate_generator.h"
@@ -97,7 +100,16 @@ class StatsCallback : public webrtc::RTCStatsCollectorCallback {
   std::function<void(const rtc::scoped_refptr<const webrtc::RTCStatsReport> &)> body_;
 };
 
-std::once_flag sslOnce;
+std::once_flag processSetup;
+
+/// Process-wide set-up, once. libwebrtc initializes libsrtp with the first DTLS-SRTP session and shuts it
+/// down with the last; Debian's libsrtp then re-runs its (NSS) initialization, about 20 ms, on every
+/// connect of a process that has no other link. Initializing it once here for the process avoids that.
+void setUpProcess() {
+  rtc::InitializeSSL();
+  cricket::ProhibitLibsrtpInitialization();
+  srtp_init();
+}
 
 }  // namespace
 
@@ -563,7 +575,7 @@ struct cwrtc_peer {
 extern "C" {
 
 cwrtc_factory *cwrtc_factory_create(const cwrtc_factory_options *options, char *error, size_t error_capacity) {
-  std::call_once(sslOnce, [] { rtc::InitializeSSL(); });
+  std::call_once(processSetup, setUpProcess);
   cwrtc_factory_options defaults{};
   defaults.log_severity = -1;
   const cwrtc_factory_options &opts = options != nullptr ? *options : defaults;
@@ -571,6 +583,7 @@ cwrtc_factory *cwrtc_factory_create(const cwrtc_factory_options *options, char *
     rtc::LogMessage::LogToDebug(rtc::LS_NONE);
   } else {
     rtc::LogMessage::LogToDebug(static_cast<rtc::LoggingSeverity>(opts.log_severity + rtc::LS_VERBOSE));
+    rtc::LogMessage::LogTimestamps(true);
   }
 
   std::shared_ptr<FactoryCore> core(new FactoryCore(), FactoryCore::destroy);
