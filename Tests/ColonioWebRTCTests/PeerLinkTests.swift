@@ -41,6 +41,30 @@ struct PeerLinkTests {
         await pair.close()
     }
 
+    @Test func sendSuspendsAboveTheHighWaterMark() async throws {
+        var configuration = WebRTCConfiguration.loopbackOnly
+        configuration.sendHighWaterMark = 64 << 10
+        configuration.sendLowWaterMark = 16 << 10
+        let engine = try LinkPair.makeEngine(configuration: configuration)
+        let pair = try await LinkPair.connect(engine: engine)
+        let block = Self.pattern(size: 65_536, seed: 9)
+        let count = 160
+        let receiver = Task {
+            var received = 0
+            for _ in 0..<count where try await pair.answererInbox.message() == block { received += 1 }
+            return received
+        }
+        var largest = 0
+        for _ in 0..<count {
+            try await pair.offerer.send(block)
+            largest = max(largest, pair.offerer.bufferedAmount)
+        }
+        // `send` waits until the queue is at most the high-water mark, then adds one framed message.
+        #expect(largest <= (64 << 10) + 65_537)
+        #expect(try await receiver.value == count)
+        await pair.close()
+    }
+
     @Test func closingOneSideIsSeenByTheOther() async throws {
         let engine = try LinkPair.makeEngine()
         let pair = try await LinkPair.connect(engine: engine)
@@ -53,9 +77,13 @@ struct PeerLinkTests {
         await pair.close()
     }
 
-    @Test func statisticsReportHostCandidates() async throws {
+    @Test func loopbackOnlyGathersLoopbackHostCandidates() async throws {
         let engine = try LinkPair.makeEngine()
         let pair = try await LinkPair.connect(engine: engine)
+        let addresses = pair.candidates.addresses
+        #expect(!addresses.isEmpty)
+        #expect(addresses.allSatisfy { $0 == "127.0.0.1" || $0 == "::1" }, "\(addresses)")
+        #expect(pair.candidates.lines.withLock { $0 }.allSatisfy { $0.hasPrefix("candidate:") && $0.contains(" typ host") })
         let statistics = try #require(await pair.offerer.statistics())
         #expect(statistics.localCandidateType == .host)
         #expect(statistics.remoteCandidateType == .host)

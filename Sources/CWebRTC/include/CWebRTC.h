@@ -7,8 +7,9 @@
 //   another CWebRTC call to complete (that call would need the same thread).
 // - A peer owns one RTCPeerConnection with exactly one reliable, ordered data channel (negotiated,
 //   stream id 0), so that offer/answer and trickled ICE candidates are all that two sides exchange.
-// - Every function may be called from any thread, also from inside a callback; none blocks on the
-//   libwebrtc thread (work is posted to it).
+// - Every function may be called from any thread, also from inside a callback. Operations on a peer
+//   post their work to the libwebrtc thread and never wait for it; only creating and destroying a
+//   factory and creating a peer wait for that thread (briefly; directly when called on it).
 // - Messages are framed so that messages larger than SCTP's 256 KiB limit work: every SCTP message on
 //   the channel is one flag byte followed by a fragment of at most CWRTC_MAX_FRAGMENT bytes; flag 0 marks
 //   the last fragment of a message, flag 1 a fragment with more to follow. A browser peer applies the
