@@ -26,6 +26,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "ColonioCore", targets: ["ColonioCore"]),
+        .library(name: "ColonioWebRTC", targets: ["ColonioWebRTC"]),
         .executable(name: "colonio", targets: ["colonio"]),
     ],
     dependencies: [
@@ -44,16 +45,35 @@ let package = Package(
             swiftSettings: strictSwift + [.enableExperimentalFeature("Extern")],
             linkerSettings: [.linkedLibrary("m")]
         ),
+        // C API over libwebrtc (Debian's libtgowt); `tg_owt` is a committed symlink to its headers.
+        .target(
+            name: "CWebRTC",
+            exclude: ["tg_owt"],
+            cxxSettings: webRTCDefines + [.headerSearchPath("tg_owt")],
+            linkerSettings: [
+                "tg_owt", "ssl", "crypto", "srtp2",
+                "absl_strings", "absl_bad_optional_access", "absl_bad_variant_access", "absl_throw_delegate",
+                "dl", "pthread",
+            ].map { .linkedLibrary($0) }
+        ),
+        // Swift async API over CWebRTC: engine, peer links with one data channel each.
+        .target(
+            name: "ColonioWebRTC",
+            dependencies: ["CWebRTC", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSwift
+        ),
         // The command line: seed, node, demo, simulate, bench.
         .executableTarget(
             name: "colonio",
             dependencies: [
                 "ColonioCore",
+                "ColonioWebRTC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
         ),
         .testTarget(name: "ColonioCoreTests", dependencies: ["ColonioCore"], swiftSettings: strictSwift),
+        .testTarget(name: "ColonioWebRTCTests", dependencies: ["ColonioWebRTC"], swiftSettings: strictSwift),
     ],
     cxxLanguageStandard: .cxx20
 )

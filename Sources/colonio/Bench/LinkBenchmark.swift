@@ -1,0 +1,196 @@
+import ArgumentParser
+import ColonioWebRTC
+import Foundation
+import Logging
+
+/// `colonio bench link`: two WebRTC links in this process over loopback: connect time, 64-byte round
+/// trips and 64 KiB throughput.
+struct LinkBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "link",
+        abstract: "WebRTC link between two peers in one process over loopback: connect, RTT, throughput."
+    )
+
+    @Option(help: "Connections to time (offer to open channel on both sides).")
+    var connects = 20
+    @Option(help: "Round trips of 64-byte messages to time.")
+    var roundTrips = 10_000
+    @Option(help: "64 KiB messages to send for the throughput figure.")
+    var messages = 4_096
+
+    struct Report: Encodable {
+        struct Connect: Encodable {
+            let samples: Int
+            let p50: Double
+            let min: Double
+            let max: Double
+        }
+        struct RoundTrip: Encodable {
+            let samples: Int
+            let p50: Double
+            let p99: Double
+        }
+        let benchmark = "link"
+        let cores: Int
+        let connect_ms: Connect
+        let rtt_us: RoundTrip
+        let throughput_mb_s: Double
+        let rss_mb: Double
+        let peak_rss_mb: Double
+    }
+
+    func run() async throws {
+        let engine = try WebRTCEngine(configuration: .loopbackOnly, logger: Logger(label: "colonio.bench.link"))
+        var connectTimes: [Double] = []
+        for _ in 0..<max(connects, 1) {
+            let start = ContinuousClock.now
+            let pair = try await BenchPair.connect(engine: engine)
+            connectTimes.append((ContinuousClock.now - start).milliseconds)
+            pair.close()
+            await pair.finish()
+        }
+
+        var pair = try await BenchPair.connect(engine: engine)
+        let payload = [UInt8](repeating: 0x5a, count: 64)
+        for _ in 0..<200 { _ = try await pair.roundTrip(payload) }  // warm-up
+        var roundTripTimes: [Double] = []
+        roundTripTimes.reserveCapacity(roundTrips)
+        for _ in 0..<max(roundTrips, 1) {
+            let start = ContinuousClock.now
+            _ = try await pair.roundTrip(payload)
+            roundTripTimes.append((ContinuousClock.now - start).microseconds)
+        }
+
+        let block = [UInt8](repeating: 0xa5, count: 65_536)
+        let start = ContinuousClock.now
+        for _ in 0..<max(messages, 1) { try await pair.offerer.send(block) }
+        _ = try await pair.roundTrip([1])  // ordered: its echo means every block arrived
+        let seconds = (ContinuousClock.now - start).milliseconds / 1000
+        let throughput = Double(max(messages, 1) * block.count) / seconds / 1_000_000
+
+        let memory = ProcessStatus.read()
+        pair.close()
+        await pair.finish()
+
+        connectTimes.sort()
+        roundTripTimes.sort()
+        let report = Report(
+            cores: ProcessStatus.allowedCores(),
+            connect_ms: .init(
+                samples: connectTimes.count, p50: connectTimes.percentile(50).rounded(to: 2),
+                min: connectTimes.first!.rounded(to: 2), max: connectTimes.last!.rounded(to: 2)),
+            rtt_us: .init(
+                samples: roundTripTimes.count, p50: roundTripTimes.percentile(50).rounded(to: 1),
+                p99: roundTripTimes.percentile(99).rounded(to: 1)),
+            throughput_mb_s: throughput.rounded(to: 1),
+            rss_mb: memory.residentMB.rounded(to: 1),
+            peak_rss_mb: memory.peakResidentMB.rounded(to: 1)
+        )
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(report), as: UTF8.self))
+    }
+}
+
+/// Two connected links; the answerer echoes messages of up to 64 bytes and swallows larger ones.
+/// The offerer's events are read by the timing code itself, so that a round trip has no extra hop.
+private struct BenchPair {
+    let offerer: PeerLink
+    let answerer: PeerLink
+    let echo: Task<Void, Never>
+    var events: AsyncStream<PeerLinkEvent>.Iterator
+
+    static func connect(engine: WebRTCEngine) async throws -> BenchPair {
+        let offerer = try engine.makeLink()
+        let answerer = try engine.makeLink()
+        let echo = Task {
+            for await event in answerer.events {
+                switch event {
+                case .localCandidate(let candidate): try? await offerer.add(candidate: candidate)
+                case .message(let bytes) where bytes.count <= 64: try? await answerer.send(bytes)
+                default: break
+                }
+            }
+        }
+        var events = offerer.events.makeAsyncIterator()
+        let answer = try await answerer.accept(offer: try await offerer.makeOffer())
+        try await offerer.setAnswer(answer)
+        loop: while let event = await events.next() {
+            switch event {
+            case .localCandidate(let candidate): try await answerer.add(candidate: candidate)
+            case .opened: break loop
+            case .closed: throw WebRTCError.closed
+            default: continue
+            }
+        }
+        return BenchPair(offerer: offerer, answerer: answerer, echo: echo, events: events)
+    }
+
+    mutating func roundTrip(_ bytes: [UInt8]) async throws -> [UInt8] {
+        try await offerer.send(bytes)
+        while let event = await events.next() {
+            if case .message(let reply) = event { return reply }
+            if event == .closed { break }
+        }
+        throw WebRTCError.closed
+    }
+
+    func close() {
+        offerer.close()
+        answerer.close()
+    }
+
+    func finish() async {
+        await echo.value
+    }
+}
+
+/// Figures from /proc/self/status.
+enum ProcessStatus {
+    static func read() -> (residentMB: Double, peakResidentMB: Double) {
+        (Double(field("VmRSS")) / 1024, Double(field("VmHWM")) / 1024)
+    }
+
+    /// CPUs this process may run on (1 under `taskset -c 0`).
+    static func allowedCores() -> Int {
+        let list = text(of: "Cpus_allowed_list")
+        let count = list.split(separator: ",").reduce(0) { total, range in
+            let bounds = range.split(separator: "-").compactMap { Int($0) }
+            return total + (bounds.count == 2 ? bounds[1] - bounds[0] + 1 : 1)
+        }
+        return count > 0 ? count : ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    private static func text(of name: String) -> String {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix(name + ":") } ?? ""
+        return line.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces)
+    }
+
+    private static func field(_ name: String) -> Int {
+        Int(text(of: name).split(separator: " ").first ?? "") ?? 0
+    }
+}
+
+extension Array where Element == Double {
+    /// Nearest-rank percentile of a sorted array.
+    fileprivate func percentile(_ p: Double) -> Double {
+        guard !isEmpty else { return 0 }
+        let rank = Int((p / 100 * Double(count)).rounded(.up)) - 1
+        return self[Swift.min(Swift.max(rank, 0), count - 1)]
+    }
+}
+
+extension Double {
+    fileprivate func rounded(to places: Int) -> Double {
+        let scale = pow(10, Double(places))
+        return (self * scale).rounded() / scale
+    }
+}
+
+extension Duration {
+    fileprivate var milliseconds: Double {
+        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
+    }
+    fileprivate var microseconds: Double { milliseconds * 1000 }
+}

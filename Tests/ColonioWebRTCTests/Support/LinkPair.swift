@@ -1,0 +1,81 @@
+import ColonioWebRTC
+import Logging
+import Synchronization
+
+/// Two links of one engine connected to each other in-process, with signaling done directly.
+struct LinkPair: Sendable {
+    let offerer: PeerLink
+    let answerer: PeerLink
+    let offererInbox: EventInbox
+    let answererInbox: EventInbox
+    let pumps: [Task<Void, Never>]
+    /// Every local candidate either side gathered.
+    let candidates: CandidateLog
+
+    static let logger = Logger(label: "colonio.webrtc.tests")
+
+    static func makeEngine(configuration: WebRTCConfiguration = .loopbackOnly) throws -> WebRTCEngine {
+        try WebRTCEngine(configuration: configuration, logger: logger)
+    }
+
+    /// Connects two new links and waits until both channels are open.
+    static func connect(engine: WebRTCEngine, timeout: Duration = .seconds(10)) async throws -> LinkPair {
+        let offerer = try engine.makeLink()
+        let answerer = try engine.makeLink()
+        let offererInbox = EventInbox()
+        let answererInbox = EventInbox()
+        let candidates = CandidateLog()
+        let pumps = [
+            pump(offerer, to: answerer, into: offererInbox, log: candidates),
+            pump(answerer, to: offerer, into: answererInbox, log: candidates),
+        ]
+        let pair = LinkPair(
+            offerer: offerer, answerer: answerer, offererInbox: offererInbox, answererInbox: answererInbox,
+            pumps: pumps, candidates: candidates)
+        let offer = try await offerer.makeOffer()
+        let answer = try await answerer.accept(offer: offer)
+        try await offerer.setAnswer(answer)
+        _ = try await offererInbox.expect("the offerer's channel to open", within: timeout) { $0 == .opened }
+        _ = try await answererInbox.expect("the answerer's channel to open", within: timeout) { $0 == .opened }
+        return pair
+    }
+
+    /// Forwards local candidates to the other link; everything else goes to the inbox.
+    private static func pump(
+        _ link: PeerLink, to other: PeerLink, into inbox: EventInbox, log: CandidateLog
+    ) -> Task<Void, Never> {
+        Task {
+            for await event in link.events {
+                if case .localCandidate(let candidate) = event {
+                    log.lines.withLock { $0.append(candidate.candidate) }
+                    do {
+                        try await other.add(candidate: candidate)
+                    } catch {
+                        logger.error("candidate rejected: \(error)")
+                    }
+                } else {
+                    inbox.push(event)
+                }
+            }
+            inbox.finish()
+        }
+    }
+
+    func close() async {
+        offerer.close()
+        answerer.close()
+        for pump in pumps { await pump.value }
+    }
+}
+
+final class CandidateLog: Sendable {
+    let lines = Mutex<[String]>([])
+
+    /// The connection addresses (fifth field of each candidate line).
+    var addresses: [String] {
+        lines.withLock { $0 }.map { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 4 ? String(fields[4]) : line
+        }
+    }
+}
