@@ -56,7 +56,9 @@ public struct NodeMachine: Sendable {
     private var reassembler: Reassembler
     private var duplicates = DuplicateFilter()
     private var activity: [NodeID: Activity] = [:]
-    private var handlers: Set<String> = []
+    /// Registered handler names as UTF-8 bytes: comparing bytes, not `String`s, keeps Unicode
+    /// normalization tables out of the Embedded (browser) build.
+    private var handlers: Set<[UInt8]> = []
     private var nextPacketID: UInt64 = 1
 
     /// Largest encoded body: the largest payload plus room for the handler name and field keys.
@@ -223,12 +225,12 @@ public struct NodeMachine: Sendable {
     /// Lets requests and messages addressed to `name` through; requests to other names are answered
     /// with ``RequestFailure/noHandler`` and one-way messages to them are dropped.
     public mutating func registerHandler(_ name: String) {
-        handlers.insert(name)
+        handlers.insert(Array(name.utf8))
     }
 
     /// Stops accepting messages addressed to `name`.
     public mutating func unregisterHandler(_ name: String) {
-        handlers.remove(name)
+        handlers.remove(Array(name.utf8))
     }
 
     /// Sends a one-way application message; it is not acknowledged and may be lost.
@@ -477,7 +479,7 @@ public struct NodeMachine: Sendable {
         case .keepalive, .ownerReply, .reply, .failure:
             break
         case .message(let message):
-            guard handlers.contains(message.name) else {
+            guard handlers.contains(Array(message.name.utf8)) else {
                 reportFailure(of: packet, .noHandler, now: now, into: &out)
                 return
             }
