@@ -74,6 +74,9 @@ let package = Package(
         ),
         .testTarget(name: "ColonioCoreTests", dependencies: ["ColonioCore"], swiftSettings: strictSwift),
         .testTarget(name: "ColonioWebRTCTests", dependencies: ["ColonioWebRTC"], swiftSettings: strictSwift),
+        // Many node machines on an in-memory transport with a virtual clock (tests, `colonio simulate`).
+        .target(name: "ColonioSimulator", dependencies: ["ColonioCore"], swiftSettings: strictSwift),
+        .testTarget(name: "ColonioSimulatorTests", dependencies: ["ColonioSimulator"], swiftSettings: strictSwift),
     ],
     cxxLanguageStandard: .cxx20
 )

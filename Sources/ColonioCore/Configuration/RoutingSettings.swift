@@ -20,6 +20,12 @@ public struct RoutingSettings: Equatable, Sendable {
     public var requestTimeoutMilliseconds: UInt32 = 5_000
     /// How many times a request is retried before it fails.
     public var requestRetries: UInt32 = 2
+    /// How often a node exchanges neighbour lists with its ring neighbours, so joins and crashes converge.
+    public var stabilizeIntervalMilliseconds: UInt32 = 2_000
+    /// A link that has not opened within this time counts as failed.
+    public var connectTimeoutMilliseconds: UInt32 = 10_000
+    /// How often a node looks up the owners of its long-link targets again.
+    public var longLinkRefreshIntervalMilliseconds: UInt32 = 60_000
 
     /// The defaults.
     public init() {}
@@ -40,6 +46,9 @@ extension RoutingSettings: WireMessage {
             case 8: linkTimeoutMilliseconds = try reader.readUInt32(field)
             case 9: requestTimeoutMilliseconds = try reader.readUInt32(field)
             case 10: requestRetries = try reader.readUInt32(field)
+            case 11: stabilizeIntervalMilliseconds = try reader.readUInt32(field)
+            case 12: connectTimeoutMilliseconds = try reader.readUInt32(field)
+            case 13: longLinkRefreshIntervalMilliseconds = try reader.readUInt32(field)
             default: try reader.skip(field)
             }
         }
@@ -48,6 +57,7 @@ extension RoutingSettings: WireMessage {
         guard maximumLinks >= successorCount + predecessorCount else { throw .invalidValue(field: 3) }
         guard hopLimit >= 1 else { throw .invalidValue(field: 4) }
         guard fragmentBytes >= 256 else { throw .invalidValue(field: 6) }
+        guard stabilizeIntervalMilliseconds >= 10 else { throw .invalidValue(field: 11) }
     }
 
     public func encode(to writer: inout WireWriter) {
@@ -61,5 +71,8 @@ extension RoutingSettings: WireMessage {
         writer.write(field: 8, uint64: UInt64(linkTimeoutMilliseconds))
         writer.write(field: 9, uint64: UInt64(requestTimeoutMilliseconds))
         writer.write(field: 10, uint64: UInt64(requestRetries))
+        writer.write(field: 11, uint64: UInt64(stabilizeIntervalMilliseconds))
+        writer.write(field: 12, uint64: UInt64(connectTimeoutMilliseconds))
+        writer.write(field: 13, uint64: UInt64(longLinkRefreshIntervalMilliseconds))
     }
 }

@@ -1,0 +1,28 @@
+/// What the node machine asks its shell (Swift runtime, browser JavaScript, simulator) to do.
+///
+/// Interpret directives in order: a `transmit` followed by a `disconnect` for the same peer means
+/// "send this, then close".
+public enum NodeDirective: Equatable, Sendable {
+    /// Open a link to this node (signaling via the seed while the node has no links, via
+    /// ``NodeMachine/sendSignal(_:to:now:)`` afterwards). Report ``NodeMachine/linkOpened(_:now:)`` or
+    /// ``NodeMachine/linkFailed(_:now:)``.
+    case connect(NodeID)
+    /// Close the link to this node, or abandon opening it. Do not report it back as closed.
+    case disconnect(NodeID)
+    /// Send these bytes as one frame over the open link to this node.
+    case transmit([UInt8], to: NodeID)
+    /// A one-way application message arrived.
+    case deliverMessage(IncomingMessage)
+    /// An application request arrived; answer it with ``NodeMachine/respond(to:payload:now:)``.
+    case deliverRequest(IncomingMessage)
+    /// A request this node sent finished.
+    case requestCompleted(requestID: UInt64, outcome: RequestOutcome)
+    /// WebRTC signaling for this node arrived through the overlay.
+    case deliverSignal(SignalMessage, from: NodeID)
+    /// A spread message arrived (for the geo sub-machine).
+    case deliverSpread(IncomingOpaque)
+    /// A KVS message arrived (for the KVS sub-machine).
+    case deliverKVS(IncomingOpaque)
+    /// The successor or predecessor list changed.
+    case neighboursChanged(successors: [NodeID], predecessors: [NodeID])
+}

@@ -1,0 +1,562 @@
+/// One node's whole overlay protocol as a pure state machine: the ring, packet routing, request
+/// tracking, fragmentation, hop limit, de-duplication and link keepalive.
+///
+/// Every input is a method taking the shell's current time; every output is a ``NodeDirective``. The
+/// machine never reads a clock, opens a link or starts a task, so the Swift runtime, the browser's
+/// JavaScript shell and the simulator drive the same code the same way. Call ``tick(now:)`` regularly
+/// (every 100-500 ms); timers fire no more precisely than that.
+///
+/// Sub-protocols (geo/spread, KVS) plug in through the opaque channels: ``sendOpaque(_:channel:to:now:)``,
+/// ``requestOpaque(_:channel:to:now:)`` and ``respond(to:payload:now:)`` route their bytes, and received
+/// ones come out as ``NodeDirective/deliverSpread(_:)`` / ``NodeDirective/deliverKVS(_:)``.
+public struct NodeMachine: Sendable {
+    private enum Purpose: Sendable {
+        case message(MessageChannel)
+        case ownerLookup(NodeID)
+    }
+
+    private struct PendingRequest: Sendable {
+        var destination: NodeID
+        var mode: RoutingMode
+        var body: [UInt8]
+        var purpose: Purpose
+    }
+
+    private struct Activity: Sendable {
+        var lastReceived: MonotonicTime
+        var lastSent: MonotonicTime
+    }
+
+    /// Counters for monitoring and tests.
+    public struct Statistics: Equatable, Sendable {
+        /// Frames sent over links.
+        public var framesSent: UInt64 = 0
+        /// Frames received from links.
+        public var framesReceived: UInt64 = 0
+        /// Packets forwarded for other nodes.
+        public var packetsForwarded: UInt64 = 0
+        /// Frames that could not be decoded or broke limits.
+        public var malformedFrames: UInt64 = 0
+        /// Packets dropped at the hop limit.
+        public var hopLimitDrops: UInt64 = 0
+        /// Packets dropped because the ring could not route them yet.
+        public var unroutableDrops: UInt64 = 0
+        /// Packets dropped as duplicates.
+        public var duplicateDrops: UInt64 = 0
+    }
+
+    /// The network's routing parameters.
+    public let settings: RoutingSettings
+    /// The ring routing table; `nil` before ``start(localID:bootstrapPeers:now:)``.
+    public private(set) var ring: RingInstance?
+    /// Counters for monitoring and tests.
+    public private(set) var statistics = Statistics()
+
+    private var tracker: RequestTracker<PendingRequest>
+    private var reassembler: Reassembler
+    private var duplicates = DuplicateFilter()
+    private var activity: [NodeID: Activity] = [:]
+    /// Registered handler names as UTF-8 bytes: comparing bytes, not `String`s, keeps Unicode
+    /// normalization tables out of the Embedded (browser) build.
+    private var handlers: Set<[UInt8]> = []
+    private var nextPacketID: UInt64 = 1
+
+    /// Largest encoded body: the largest payload plus room for the handler name and field keys.
+    private var maximumBodyBytes: Int { Int(settings.maximumMessageBytes) + 1024 }
+
+    /// Creates a stopped machine for a network with `settings`.
+    public init(settings: RoutingSettings = RoutingSettings()) {
+        self.settings = settings
+        tracker = RequestTracker(
+            timeoutMilliseconds: UInt64(settings.requestTimeoutMilliseconds), retries: settings.requestRetries)
+        let bodyLimit = Int(settings.maximumMessageBytes) + 1024
+        reassembler = Reassembler(
+            fragmentBytes: Int(settings.fragmentBytes), maximumBodyBytes: bodyLimit,
+            maximumBufferedBytes: 2 * bodyLimit + Int(settings.fragmentBytes),
+            timeoutMilliseconds: UInt64(settings.linkTimeoutMilliseconds))
+    }
+
+    /// This node's ID once started.
+    public var localID: NodeID? { ring?.localID }
+    /// Requests awaiting responses.
+    public var pendingRequestCount: Int { tracker.pendingCount }
+
+    // MARK: - Lifecycle and link events
+
+    /// Starts the node with the ID and bootstrap peers the seed assigned; with no peers the node is the
+    /// first on the ring.
+    public mutating func start(localID: NodeID, bootstrapPeers: [NodeID], now: MonotonicTime) -> [NodeDirective] {
+        var out: [NodeDirective] = []
+        guard ring == nil else { return out }
+        var newRing = RingInstance(localID: localID, settings: settings)
+        let directives = newRing.start(bootstrapPeers: bootstrapPeers, now: now)
+        ring = newRing
+        apply(directives, now: now, into: &out)
+        return out
+    }
+
+    /// Stops the node: pending requests fail with ``RequestFailure/networkClosed`` and every link closes.
+    public mutating func stop(now: MonotonicTime) -> [NodeDirective] {
+        var out: [NodeDirective] = []
+        guard let current = ring else { return out }
+        for (id, request) in tracker.removeAll() {
+            if case .message = request.purpose {
+                out.append(.requestCompleted(requestID: id, outcome: .failure(.networkClosed)))
+            }
+        }
+        for peer in current.linkedPeers { out.append(.disconnect(peer)) }
+        activity.removeAll()
+        ring = nil
+        return out
+    }
+
+    /// A link to `peer` opened (whoever initiated it).
+    public mutating func linkOpened(_ peer: NodeID, now: MonotonicTime) -> [NodeDirective] {
+        var out: [NodeDirective] = []
+        guard ring != nil else { return [.disconnect(peer)] }
+        activity[peer] = Activity(lastReceived: now, lastSent: now)
+        let directives = ring!.linkOpened(peer, now: now)
+        apply(directives, now: now, into: &out)
+        return out
+    }
+
+    /// The link to `peer` closed (by the peer or the transport), or was found dead.
+    public mutating func linkClosed(_ peer: NodeID, now: MonotonicTime) -> [NodeDirective] {
+        var out: [NodeDirective] = []
+        guard ring != nil else { return out }
+        activity[peer] = nil
+        let directives = ring!.linkClosed(peer, now: now)
+        apply(directives, now: now, into: &out)
+        return out
+    }
+
+    /// A link this node asked for (``NodeDirective/connect(_:)``) could not be opened.
+    public mutating func linkFailed(_ peer: NodeID, now: MonotonicTime) -> [NodeDirective] {
+        var out: [NodeDirective] = []
+        guard ring != nil else { return out }
+        let directives = ring!.linkFailed(peer, now: now)
+        apply(directives, now: now, into: &out)
+        return out
+    }
+
+    /// Advances every timer: request retries, keepalives, dead links, stabilization, expiry.
+    public mutating func tick(now: MonotonicTime) -> [NodeDirective] {
+        var out: [NodeDirective] = []
+        guard ring != nil else { return out }
+        for expiry in tracker.expire(now: now) {
+            switch expiry {
+            case .retry(let id, _, let request):
+                transmit(body: request.body, to: request.destination, mode: request.mode, requestID: id,
+                         isResponse: false, now: now, into: &out)
+            case .failed(let id, let request):
+                switch request.purpose {
+                case .message:
+                    out.append(.requestCompleted(requestID: id, outcome: .failure(.timeout)))
+                case .ownerLookup(let target):
+                    let directives = ring!.ownerLookupFailed(for: target, now: now)
+                    apply(directives, now: now, into: &out)
+                }
+            }
+        }
+        let keepalive = UInt64(settings.keepaliveIntervalMilliseconds)
+        let timeout = UInt64(settings.linkTimeoutMilliseconds)
+        for peer in activity.keys.sorted() {
+            guard let link = activity[peer] else { continue }
+            if now.milliseconds(since: link.lastReceived) >= timeout {
+                out.append(.disconnect(peer))
+                out.append(contentsOf: linkClosed(peer, now: now))
+            } else if now.milliseconds(since: link.lastSent) >= keepalive {
+                send(body: .keepalive, to: peer, mode: .toNeighbour, now: now, into: &out)
+            }
+        }
+        reassembler.expire(now: now)
+        duplicates.forget(olderThan: now)
+        let directives = ring!.tick(now: now)
+        apply(directives, now: now, into: &out)
+        return out
+    }
+
+    // MARK: - Received frames
+
+    /// A frame arrived over the link from `peer`. Malformed or oversized frames are dropped.
+    public mutating func received(_ bytes: [UInt8], from peer: NodeID, now: MonotonicTime) -> [NodeDirective] {
+        var out: [NodeDirective] = []
+        guard let current = ring else { return out }
+        statistics.framesReceived += 1
+        if var link = activity[peer] {
+            link.lastReceived = now
+            activity[peer] = link
+        }
+        guard bytes.count <= Int(settings.fragmentBytes) + OverlayPacket.maximumHeaderBytes,
+            var packet = try? OverlayPacket(decoding: bytes), packet.body.count <= Int(settings.fragmentBytes)
+        else {
+            statistics.malformedFrames += 1
+            return out
+        }
+        // Hop counts say how many links a packet travelled: the receiver counts the link it came over.
+        packet.hopCount &+= 1
+        if packet.mode == .toNeighbour {
+            guard packet.destination == current.localID, packet.source == peer else {
+                statistics.malformedFrames += 1
+                return out
+            }
+            arrived(packet, now: now, into: &out)
+            return out
+        }
+        switch current.nextHop(toward: packet.destination) {
+        case .local:
+            arrived(packet, now: now, into: &out)
+        case .forward(let next):
+            guard packet.hopCount < settings.hopLimit else {
+                statistics.hopLimitDrops += 1
+                reportFailure(of: packet, .hopLimitExceeded, now: now, into: &out)
+                return out
+            }
+            statistics.packetsForwarded += 1
+            frame(packet, to: next, now: now, into: &out)
+        case .unavailable:
+            statistics.unroutableDrops += 1
+        }
+        return out
+    }
+
+    // MARK: - Application messaging
+
+    /// Lets requests and messages addressed to `name` through; requests to other names are answered
+    /// with ``RequestFailure/noHandler`` and one-way messages to them are dropped.
+    public mutating func registerHandler(_ name: String) {
+        handlers.insert(Array(name.utf8))
+    }
+
+    /// Stops accepting messages addressed to `name`.
+    public mutating func unregisterHandler(_ name: String) {
+        handlers.remove(Array(name.utf8))
+    }
+
+    /// Sends a one-way application message; it is not acknowledged and may be lost.
+    public mutating func send(
+        name: String, payload: [UInt8], to destination: Destination, now: MonotonicTime
+    ) throws(NodeError) -> [NodeDirective] {
+        try validate(name: name, payload: payload)
+        var out: [NodeDirective] = []
+        let (id, mode) = address(destination)
+        send(body: .message(ApplicationMessage(name: name, payload: payload)), to: id, mode: mode, now: now, into: &out)
+        return out
+    }
+
+    /// Sends an application request; its end comes as ``NodeDirective/requestCompleted(requestID:outcome:)``
+    /// with the returned ID. Requests are retried on timeout, so a handler may see one more than once.
+    public mutating func request(
+        name: String, payload: [UInt8], to destination: Destination, now: MonotonicTime
+    ) throws(NodeError) -> (requestID: UInt64, directives: [NodeDirective]) {
+        try validate(name: name, payload: payload)
+        return startRequest(
+            body: .message(ApplicationMessage(name: name, payload: payload)), purpose: .message(.application),
+            to: destination, now: now)
+    }
+
+    /// Answers a request delivered by ``NodeDirective/deliverRequest(_:)``, ``NodeDirective/deliverSpread(_:)``
+    /// or ``NodeDirective/deliverKVS(_:)``.
+    public mutating func respond(to token: ReplyToken, payload: [UInt8], now: MonotonicTime) -> [NodeDirective] {
+        var out: [NodeDirective] = []
+        guard ring != nil else { return out }
+        let body: OverlayBody
+        if payload.count > Int(settings.maximumMessageBytes) {
+            body = .failure(DeliveryFailure(code: .messageTooLarge, detail: "response too large"))
+        } else {
+            switch token.channel {
+            case .application: body = .reply(payload)
+            case .spread: body = .spread(payload)
+            case .kvs: body = .kvs(payload)
+            }
+        }
+        send(body: body, to: token.requester, mode: .toNode, requestID: token.requestID, isResponse: true,
+             now: now, into: &out)
+        return out
+    }
+
+    /// Answers a request with a failure (for example ``DeliveryFailure/Code/handlerFailed``).
+    public mutating func respond(to token: ReplyToken, failure: DeliveryFailure, now: MonotonicTime) -> [NodeDirective] {
+        var out: [NodeDirective] = []
+        guard ring != nil else { return out }
+        send(body: .failure(failure), to: token.requester, mode: .toNode, requestID: token.requestID,
+             isResponse: true, now: now, into: &out)
+        return out
+    }
+
+    // MARK: - Sub-protocols and signaling
+
+    /// Routes a sub-protocol's bytes one way.
+    public mutating func sendOpaque(
+        _ bytes: [UInt8], channel: OpaqueChannel, to destination: Destination, now: MonotonicTime
+    ) throws(NodeError) -> [NodeDirective] {
+        try validate(payload: bytes)
+        var out: [NodeDirective] = []
+        let (id, mode) = address(destination)
+        send(body: opaqueBody(bytes, channel: channel), to: id, mode: mode, now: now, into: &out)
+        return out
+    }
+
+    /// Sends a sub-protocol request; the response's bytes come back in
+    /// ``NodeDirective/requestCompleted(requestID:outcome:)``.
+    public mutating func requestOpaque(
+        _ bytes: [UInt8], channel: OpaqueChannel, to destination: Destination, now: MonotonicTime
+    ) throws(NodeError) -> (requestID: UInt64, directives: [NodeDirective]) {
+        try validate(payload: bytes)
+        return startRequest(body: opaqueBody(bytes, channel: channel), purpose: .message(channel.messageChannel), to: destination, now: now)
+    }
+
+    /// Keeps links to `peers` open for a sub-protocol (for example geographic neighbours).
+    public mutating func setAuxiliaryLinks(_ peers: Set<NodeID>, now: MonotonicTime) -> [NodeDirective] {
+        var out: [NodeDirective] = []
+        guard ring != nil else { return out }
+        let directives = ring!.setAuxiliaryLinks(peers, now: now)
+        apply(directives, now: now, into: &out)
+        return out
+    }
+
+    /// Relays WebRTC signaling to `peer` through the overlay (once this node has links).
+    public mutating func sendSignal(_ signal: SignalMessage, to peer: NodeID, now: MonotonicTime) -> [NodeDirective] {
+        var out: [NodeDirective] = []
+        guard ring != nil else { return out }
+        send(body: .signal(signal), to: peer, mode: .toNode, now: now, into: &out)
+        return out
+    }
+
+    // MARK: - Sending
+
+    private func validate(name: String, payload: [UInt8]) throws(NodeError) {
+        let nameBytes = name.utf8.count
+        guard nameBytes >= 1, nameBytes <= ApplicationMessage.maximumNameBytes else { throw .invalidName }
+        try validate(payload: payload)
+    }
+
+    private func validate(payload: [UInt8]) throws(NodeError) {
+        guard ring != nil else { throw .notStarted }
+        guard payload.count <= Int(settings.maximumMessageBytes) else {
+            throw .messageTooLarge(size: payload.count, limit: Int(settings.maximumMessageBytes))
+        }
+    }
+
+    private func opaqueBody(_ bytes: [UInt8], channel: OpaqueChannel) -> OverlayBody {
+        switch channel {
+        case .spread: .spread(bytes)
+        case .kvs: .kvs(bytes)
+        }
+    }
+
+    private func address(_ destination: Destination) -> (NodeID, RoutingMode) {
+        switch destination {
+        case .node(let id): (id, .toNode)
+        case .ownerOf(let id): (id, .toOwnerOf)
+        case .neighbour(let id): (id, .toNeighbour)
+        }
+    }
+
+    private mutating func startRequest(
+        body: OverlayBody, purpose: Purpose, to destination: Destination, now: MonotonicTime
+    ) -> (requestID: UInt64, directives: [NodeDirective]) {
+        var out: [NodeDirective] = []
+        let (id, mode) = address(destination)
+        let encoded = body.encoded()
+        let requestID = tracker.start(PendingRequest(destination: id, mode: mode, body: encoded, purpose: purpose), now: now)
+        transmit(body: encoded, to: id, mode: mode, requestID: requestID, isResponse: false, now: now, into: &out)
+        return (requestID, out)
+    }
+
+    private mutating func send(
+        body: OverlayBody, to destination: NodeID, mode: RoutingMode, requestID: UInt64 = 0, isResponse: Bool = false,
+        now: MonotonicTime, into out: inout [NodeDirective]
+    ) {
+        transmit(body: body.encoded(), to: destination, mode: mode, requestID: requestID, isResponse: isResponse,
+                 now: now, into: &out)
+    }
+
+    /// Routes an encoded body: delivered here when this node is the destination, otherwise cut into
+    /// fragments and framed to the next hop.
+    private mutating func transmit(
+        body: [UInt8], to destination: NodeID, mode: RoutingMode, requestID: UInt64, isResponse: Bool,
+        now: MonotonicTime, into out: inout [NodeDirective]
+    ) {
+        guard let current = ring else { return }
+        let packetID = nextPacketID
+        nextPacketID &+= 1
+        let next: NodeID
+        if mode == .toNeighbour {
+            guard current.isLinked(destination) else {
+                statistics.unroutableDrops += 1
+                return
+            }
+            next = destination
+        } else {
+            switch current.nextHop(toward: destination) {
+            case .local:
+                let packet = OverlayPacket(
+                    destination: destination, mode: mode, source: current.localID, packetID: packetID,
+                    requestID: requestID, isResponse: isResponse, body: body)
+                arrived(packet, now: now, into: &out)
+                return
+            case .forward(let peer):
+                next = peer
+            case .unavailable:
+                statistics.unroutableDrops += 1
+                return
+            }
+        }
+        let pieces = Fragmenter.split(body, fragmentBytes: Int(settings.fragmentBytes))
+        for (index, piece) in pieces.enumerated() {
+            let packet = OverlayPacket(
+                destination: destination, mode: mode, source: current.localID, packetID: packetID,
+                requestID: requestID, isResponse: isResponse, fragmentIndex: UInt32(index),
+                fragmentCount: UInt32(pieces.count), body: piece)
+            frame(packet, to: next, now: now, into: &out)
+        }
+    }
+
+    private mutating func frame(_ packet: OverlayPacket, to peer: NodeID, now: MonotonicTime, into out: inout [NodeDirective]) {
+        if var link = activity[peer] {
+            link.lastSent = now
+            activity[peer] = link
+        }
+        statistics.framesSent += 1
+        out.append(.transmit(packet.encoded(), to: peer))
+    }
+
+    // MARK: - Receiving
+
+    /// A packet (or fragment) for this node arrived from a link.
+    private mutating func arrived(_ packet: OverlayPacket, now: MonotonicTime, into out: inout [NodeDirective]) {
+        guard let current = ring else { return }
+        if packet.mode == .toNode && packet.destination != current.localID {
+            // This node owns the ID, so no node with exactly that ID is on the ring.
+            if packet.fragmentIndex == 0 { reportFailure(of: packet, .unreachable, now: now, into: &out) }
+            return
+        }
+        var body = packet.body
+        if packet.fragmentCount > 1 {
+            switch reassembler.add(packet, now: now) {
+            case .complete(let whole): body = whole
+            case .incomplete: return
+            case .rejected:
+                statistics.malformedFrames += 1
+                return
+            }
+        }
+        if packet.mode != .toNeighbour {
+            guard duplicates.insert(DuplicateFilter.Key(source: packet.source, packetID: packet.packetID), now: now) else {
+                statistics.duplicateDrops += 1
+                return
+            }
+        }
+        deliver(packet, body: body, now: now, into: &out)
+    }
+
+    /// Acts on a complete body addressed to this node.
+    private mutating func deliver(_ packet: OverlayPacket, body bytes: [UInt8], now: MonotonicTime, into out: inout [NodeDirective]) {
+        guard let current = ring else { return }
+        guard let body = try? OverlayBody(decoding: bytes) else {
+            statistics.malformedFrames += 1
+            reportFailure(of: packet, .unsupported, now: now, into: &out)
+            return
+        }
+        let isRequest = packet.requestID != 0 && !packet.isResponse
+        if packet.isResponse {
+            completeRequest(packet.requestID, with: body, now: now, into: &out)
+            return
+        }
+        switch body {
+        case .linkState(let state):
+            guard packet.mode == .toNeighbour else { return }
+            let directives = ring!.linkStateReceived(state, from: packet.source, now: now)
+            apply(directives, now: now, into: &out)
+        case .ownerQuery:
+            guard isRequest else { return }
+            let reply = OwnerReply(
+                owner: current.localID, successors: current.successors.filter { current.isLinked($0) },
+                predecessors: current.predecessors.filter { current.isLinked($0) })
+            send(body: .ownerReply(reply), to: packet.source, mode: .toNode, requestID: packet.requestID,
+                 isResponse: true, now: now, into: &out)
+        case .keepalive, .ownerReply, .reply, .failure:
+            break
+        case .message(let message):
+            guard handlers.contains(Array(message.name.utf8)) else {
+                reportFailure(of: packet, .noHandler, now: now, into: &out)
+                return
+            }
+            let token = isRequest
+                ? ReplyToken(requester: packet.source, requestID: packet.requestID, channel: .application) : nil
+            let incoming = IncomingMessage(
+                source: packet.source, name: message.name, payload: message.payload, hopCount: packet.hopCount,
+                reply: token)
+            out.append(isRequest ? .deliverRequest(incoming) : .deliverMessage(incoming))
+        case .spread(let bytes):
+            out.append(.deliverSpread(opaque(packet, bytes: bytes, channel: .spread)))
+        case .kvs(let bytes):
+            out.append(.deliverKVS(opaque(packet, bytes: bytes, channel: .kvs)))
+        case .signal(let signal):
+            out.append(.deliverSignal(signal, from: packet.source))
+        }
+    }
+
+    private func opaque(_ packet: OverlayPacket, bytes: [UInt8], channel: MessageChannel) -> IncomingOpaque {
+        let isRequest = packet.requestID != 0 && !packet.isResponse
+        return IncomingOpaque(
+            source: packet.source, destination: packet.destination, mode: packet.mode, bytes: bytes,
+            hopCount: packet.hopCount,
+            reply: isRequest ? ReplyToken(requester: packet.source, requestID: packet.requestID, channel: channel) : nil)
+    }
+
+    private mutating func completeRequest(_ requestID: UInt64, with body: OverlayBody, now: MonotonicTime, into out: inout [NodeDirective]) {
+        guard let request = tracker.context(of: requestID) else { return }
+        switch request.purpose {
+        case .ownerLookup(let target):
+            guard case .ownerReply(let reply) = body else { return }
+            _ = tracker.complete(requestID)
+            let directives = ring!.ownerFound(for: target, reply: reply, now: now)
+            apply(directives, now: now, into: &out)
+        case .message(let channel):
+            let outcome: RequestOutcome
+            switch (body, channel) {
+            case (.failure(let failure), _): outcome = .failure(RequestFailure(failure))
+            case (.reply(let payload), .application): outcome = .response(payload)
+            case (.spread(let bytes), .spread): outcome = .response(bytes)
+            case (.kvs(let bytes), .kvs): outcome = .response(bytes)
+            default: return
+            }
+            _ = tracker.complete(requestID)
+            out.append(.requestCompleted(requestID: requestID, outcome: outcome))
+        }
+    }
+
+    /// Tells a request's sender why it cannot be delivered; other packets are dropped silently.
+    private mutating func reportFailure(
+        of packet: OverlayPacket, _ code: DeliveryFailure.Code, now: MonotonicTime, into out: inout [NodeDirective]
+    ) {
+        guard packet.requestID != 0, !packet.isResponse else { return }
+        send(body: .failure(DeliveryFailure(code: code)), to: packet.source, mode: .toNode, requestID: packet.requestID,
+             isResponse: true, now: now, into: &out)
+    }
+
+    // MARK: - Ring directives
+
+    private mutating func apply(_ directives: [RingDirective], now: MonotonicTime, into out: inout [NodeDirective]) {
+        for directive in directives {
+            switch directive {
+            case .connect(let peer):
+                out.append(.connect(peer))
+            case .disconnect(let peer):
+                activity[peer] = nil
+                out.append(.disconnect(peer))
+            case .sendLinkState(let state, let peer):
+                send(body: .linkState(state), to: peer, mode: .toNeighbour, now: now, into: &out)
+            case .lookupOwner(let target):
+                let (_, directives) = startRequest(
+                    body: .ownerQuery, purpose: .ownerLookup(target), to: .ownerOf(target), now: now)
+                out.append(contentsOf: directives)
+            case .neighboursChanged:
+                guard let current = ring else { continue }
+                out.append(.neighboursChanged(successors: current.successors, predecessors: current.predecessors))
+            }
+        }
+    }
+}

@@ -1,0 +1,473 @@
+/// The ring routing table of one node as a pure state machine.
+///
+/// Inputs are method calls (link events, received link states, owner lookups' results, timer ticks);
+/// outputs are ``RingDirective`` values. The ring keeps:
+/// - `successorCount` successors and `predecessorCount` predecessors, exchanged with those neighbours
+///   every `stabilizeIntervalMilliseconds` (``LinkState``) so joins and crashes converge;
+/// - long links at finger-style distances `2^(128-k)` from the node's ID, at most half of the links left
+///   after the ring neighbours, refreshed every `longLinkRefreshIntervalMilliseconds`;
+/// - at most `maximumLinks` links: links that only the peer uses as long links are closed first, ring
+///   neighbour links never.
+///
+/// Ownership: the owner of an ID is the node with the greatest ID less than or equal to it, wrapping
+/// around the ring (as in the original Colonio). Greedy routing forwards to the linked node closest
+/// before the target (smallest clockwise distance to it), which strictly shrinks the distance at every
+/// hop and ends at the owner once successor lists are right.
+///
+/// A node is forgotten only after two failures of this node's own links to it (a closed link whose
+/// reconnection also failed, or two failed connects); nothing another node reports removes it.
+public struct RingInstance: Sendable {
+    private struct Link: Sendable {
+        var opened: MonotonicTime
+        /// The peer's role for the link, from its last link state; `nil` until one arrives.
+        var peerRole: LinkRole?
+        /// The role last announced to the peer.
+        var announcedRole: LinkRole?
+        /// Since when neither side has needed the link.
+        var unneededSince: MonotonicTime?
+    }
+
+    private struct LongLink: Sendable {
+        var target: NodeID
+        var node: NodeID?
+    }
+
+    /// Failures after which a node is forgotten.
+    private static let failureLimit: UInt32 = 2
+
+    /// The network's routing parameters.
+    public let settings: RoutingSettings
+    /// This node's ID.
+    public let localID: NodeID
+
+    private var links: [NodeID: Link] = [:]
+    private var pending: [NodeID: MonotonicTime] = [:]
+    private var candidates: Set<NodeID> = []
+    private var failures: [NodeID: UInt32] = [:]
+    /// Nodes not to connect to until the given time (after repeated failures).
+    private var backoff: [NodeID: MonotonicTime] = [:]
+    /// Nodes that closed our link because of their cap: no long link to them until the given time.
+    private var refused: [NodeID: MonotonicTime] = [:]
+    private var longLinks: [LongLink] = []
+    private var auxiliary: Set<NodeID> = []
+
+    /// The nearest known successors, nearest first (linked or being linked).
+    public private(set) var successors: [NodeID] = []
+    /// The nearest known predecessors, nearest first (linked or being linked).
+    public private(set) var predecessors: [NodeID] = []
+    /// Whether the node has found its place on the ring (or started alone).
+    public private(set) var hasJoined = false
+    private var started = false
+    private var joinLookupInFlight = false
+    private var nextStabilize = MonotonicTime.zero
+    private var nextLongLinkRefresh: MonotonicTime?
+
+    /// Creates the ring state of the node `localID`.
+    public init(localID: NodeID, settings: RoutingSettings) {
+        self.localID = localID
+        self.settings = settings
+    }
+
+    // MARK: - Queries
+
+    /// The nodes with an open link, in ID order.
+    public var linkedPeers: [NodeID] { links.keys.sorted() }
+    /// How many links are open.
+    public var linkCount: Int { links.count }
+    /// Whether a link to `peer` is open.
+    public func isLinked(_ peer: NodeID) -> Bool { links[peer] != nil }
+    /// The nodes this node keeps as long links, in ID order without repeats.
+    public var longLinkNodes: [NodeID] {
+        var nodes: Set<NodeID> = []
+        for link in longLinks { if let node = link.node { nodes.insert(node) } }
+        return nodes.sorted()
+    }
+    /// The most long links this node opens itself.
+    public var longLinkBudget: Int {
+        let ringLinks = Int(settings.successorCount + settings.predecessorCount)
+        return Swift.max(0, (Int(settings.maximumLinks) - ringLinks) / 2)
+    }
+
+    /// Why this node keeps the link to `peer`.
+    public func role(of peer: NodeID) -> LinkRole {
+        if successors.contains(peer) || predecessors.contains(peer) { return .neighbour }
+        if auxiliary.contains(peer) { return .long }
+        for link in longLinks where link.node == peer { return .long }
+        return .none
+    }
+
+    /// The next hop toward the owner of `target`.
+    public func nextHop(toward target: NodeID) -> NextHop {
+        let ownDistance = localID.distance(to: target)
+        if ownDistance == 0 { return .local }
+        var best: NodeID?
+        var bestDistance = ownDistance
+        for peer in links.keys {
+            let distance = peer.distance(to: target)
+            if distance < bestDistance {
+                best = peer
+                bestDistance = distance
+            }
+        }
+        if let best { return .forward(best) }
+        // A successor we are still (re)connecting to would own the target: delivering here would be wrong.
+        for successor in successors where successor.distance(to: target) < ownDistance {
+            return .unavailable
+        }
+        return .local
+    }
+
+    // MARK: - Inputs
+
+    /// Starts the ring with the peers the seed suggested; with none, the node is alone on the ring.
+    public mutating func start(bootstrapPeers: [NodeID], now: MonotonicTime) -> [RingDirective] {
+        var out: [RingDirective] = []
+        started = true
+        for peer in bootstrapPeers where peer != localID { candidates.insert(peer) }
+        if candidates.isEmpty { hasJoined = true }
+        nextStabilize = now.adding(milliseconds: UInt64(settings.stabilizeIntervalMilliseconds))
+        refreshNeighbours(now: now, into: &out)
+        return out
+    }
+
+    /// A link opened (either side initiated it).
+    public mutating func linkOpened(_ peer: NodeID, now: MonotonicTime) -> [RingDirective] {
+        var out: [RingDirective] = []
+        guard peer != localID else { return [.disconnect(peer)] }
+        if links[peer] == nil { links[peer] = Link(opened: now) }
+        pending[peer] = nil
+        failures[peer] = nil
+        backoff[peer] = nil
+        candidates.remove(peer)
+        refreshNeighbours(now: now, into: &out)
+        if links[peer]?.announcedRole == nil { announce(to: peer, now: now, into: &out) }
+        if !hasJoined && !joinLookupInFlight {
+            joinLookupInFlight = true
+            out.append(.lookupOwner(of: joinTarget))
+        }
+        return out
+    }
+
+    /// An open link closed or was found dead.
+    public mutating func linkClosed(_ peer: NodeID, now: MonotonicTime) -> [RingDirective] {
+        var out: [RingDirective] = []
+        guard links.removeValue(forKey: peer) != nil else { return out }
+        let wasNeighbour = successors.contains(peer) || predecessors.contains(peer)
+        clearLongLinks(to: peer)
+        if wasNeighbour { recordFailure(of: peer, now: now) }
+        refreshNeighbours(now: now, into: &out)
+        return out
+    }
+
+    /// A link this node asked for could not be opened.
+    public mutating func linkFailed(_ peer: NodeID, now: MonotonicTime) -> [RingDirective] {
+        var out: [RingDirective] = []
+        guard pending.removeValue(forKey: peer) != nil, links[peer] == nil else { return out }
+        clearLongLinks(to: peer)
+        recordFailure(of: peer, now: now)
+        refreshNeighbours(now: now, into: &out)
+        return out
+    }
+
+    /// A directly linked peer sent its link state.
+    public mutating func linkStateReceived(_ state: LinkState, from peer: NodeID, now: MonotonicTime) -> [RingDirective] {
+        var out: [RingDirective] = []
+        guard var link = links[peer] else { return out }
+        if state.closing {
+            // The peer is closing the link (its cap or no use for it): forget it as a link, not as a node.
+            links[peer] = nil
+            clearLongLinks(to: peer)
+            refused[peer] = now.adding(milliseconds: 2 * UInt64(settings.longLinkRefreshIntervalMilliseconds))
+            candidates.insert(peer)
+            refreshNeighbours(now: now, into: &out)
+            return out
+        }
+        link.peerRole = state.role
+        links[peer] = link
+        for id in state.successors { learn(id, now: now) }
+        for id in state.predecessors { learn(id, now: now) }
+        refreshNeighbours(now: now, into: &out)
+        enforceLinkCap(now: now, into: &out)
+        return out
+    }
+
+    /// The owner lookup for `target` answered.
+    public mutating func ownerFound(for target: NodeID, reply: OwnerReply, now: MonotonicTime) -> [RingDirective] {
+        var out: [RingDirective] = []
+        if target == joinTarget {
+            joinLookupInFlight = false
+            hasJoined = true
+            scheduleLongLinkRefresh(at: now.adding(milliseconds: UInt64(settings.stabilizeIntervalMilliseconds) * 2))
+        }
+        learn(reply.owner, now: now)
+        for id in reply.successors { learn(id, now: now) }
+        for id in reply.predecessors { learn(id, now: now) }
+        refreshNeighbours(now: now, into: &out)
+        for index in longLinks.indices where longLinks[index].target == target {
+            let owner = reply.owner
+            guard owner != localID else {
+                longLinks[index].node = nil
+                continue
+            }
+            if links[owner] != nil || pending[owner] != nil {
+                longLinks[index].node = owner
+            } else if !isRefused(owner, now: now), backoff[owner] == nil,
+                links.count + pending.count < Int(settings.maximumLinks)
+            {
+                longLinks[index].node = owner
+                pending[owner] = now
+                out.append(.connect(owner))
+            }
+        }
+        announceRoleChanges(now: now, into: &out)
+        return out
+    }
+
+    /// The owner lookup for `target` failed; it is tried again later.
+    public mutating func ownerLookupFailed(for target: NodeID, now: MonotonicTime) -> [RingDirective] {
+        if target == joinTarget { joinLookupInFlight = false }
+        return []
+    }
+
+    /// Marks links another sub-protocol needs (for example geographic neighbours): they are opened,
+    /// announced as long links and never closed as unneeded.
+    public mutating func setAuxiliaryLinks(_ peers: Set<NodeID>, now: MonotonicTime) -> [RingDirective] {
+        var out: [RingDirective] = []
+        auxiliary = peers
+        auxiliary.remove(localID)
+        for peer in auxiliary.sorted() where links[peer] == nil && pending[peer] == nil && backoff[peer] == nil {
+            pending[peer] = now
+            out.append(.connect(peer))
+        }
+        announceRoleChanges(now: now, into: &out)
+        return out
+    }
+
+    /// Advances timers: connect timeouts, stabilization, long-link refresh, closing unneeded links.
+    public mutating func tick(now: MonotonicTime) -> [RingDirective] {
+        var out: [RingDirective] = []
+        guard started else { return out }
+        let connectTimeout = UInt64(settings.connectTimeoutMilliseconds)
+        let timedOut = pending.filter { now.milliseconds(since: $0.value) >= connectTimeout }.keys.sorted()
+        for peer in timedOut {
+            out.append(.disconnect(peer))
+            out.append(contentsOf: linkFailed(peer, now: now))
+        }
+        if !backoff.isEmpty { backoff = backoff.filter { $0.value > now } }
+        if !refused.isEmpty { refused = refused.filter { $0.value > now } }
+        if now >= nextStabilize {
+            nextStabilize = now.adding(milliseconds: UInt64(settings.stabilizeIntervalMilliseconds))
+            refreshNeighbours(now: now, into: &out)
+            var neighbours = Set(successors)
+            neighbours.formUnion(predecessors)
+            for peer in neighbours.sorted() where links[peer] != nil { announce(to: peer, now: now, into: &out) }
+            if !hasJoined && !joinLookupInFlight && !links.isEmpty {
+                joinLookupInFlight = true
+                out.append(.lookupOwner(of: joinTarget))
+            }
+            closeUnneededLinks(now: now, into: &out)
+            enforceLinkCap(now: now, into: &out)
+        }
+        if hasJoined, let refresh = nextLongLinkRefresh, now >= refresh {
+            nextLongLinkRefresh = now.adding(milliseconds: UInt64(settings.longLinkRefreshIntervalMilliseconds))
+            refreshLongLinkTargets()
+            for link in longLinks { out.append(.lookupOwner(of: link.target)) }
+            announceRoleChanges(now: now, into: &out)
+        }
+        return out
+    }
+
+    // MARK: - Internals
+
+    /// The ID whose owner is this node's predecessor on the ring as it was before this node joined.
+    private var joinTarget: NodeID { localID.retreated(by: 1) }
+
+    private func isRefused(_ peer: NodeID, now: MonotonicTime) -> Bool {
+        if let until = refused[peer], until > now { return true }
+        return false
+    }
+
+    private mutating func learn(_ id: NodeID, now: MonotonicTime) {
+        guard id != localID, links[id] == nil, backoff[id] == nil else { return }
+        candidates.insert(id)
+    }
+
+    private mutating func recordFailure(of peer: NodeID, now: MonotonicTime) {
+        let count = (failures[peer] ?? 0) + 1
+        if count >= RingInstance.failureLimit {
+            failures[peer] = nil
+            candidates.remove(peer)
+            backoff[peer] = now.adding(milliseconds: 3 * UInt64(settings.connectTimeoutMilliseconds))
+        } else {
+            failures[peer] = count
+            candidates.insert(peer)
+        }
+    }
+
+    private mutating func clearLongLinks(to peer: NodeID) {
+        for index in longLinks.indices where longLinks[index].node == peer { longLinks[index].node = nil }
+    }
+
+    private mutating func scheduleLongLinkRefresh(at time: MonotonicTime) {
+        if let current = nextLongLinkRefresh, current <= time { return }
+        nextLongLinkRefresh = time
+    }
+
+    /// Recomputes the successor and predecessor lists from every node known, connects to the missing
+    /// ones and tells peers whose role changed.
+    private mutating func refreshNeighbours(now: MonotonicTime, into out: inout [RingDirective]) {
+        var known = candidates
+        for peer in links.keys { known.insert(peer) }
+        for peer in pending.keys { known.insert(peer) }
+        let spareSuccessors = Int(settings.successorCount) * 2
+        let sparePredecessors = Int(settings.predecessorCount) * 2
+        let byDistanceAfter = nearest(in: known, count: spareSuccessors) { localID.distance(to: $0) }
+        let byDistanceBefore = nearest(in: known, count: sparePredecessors) { $0.distance(to: localID) }
+        // Keep a few spares beyond the lists so a crash of several neighbours in a row heals quickly.
+        var keep = Set(byDistanceAfter)
+        keep.formUnion(byDistanceBefore)
+        candidates.formIntersection(keep)
+        let newSuccessors = Array(byDistanceAfter.prefix(Int(settings.successorCount)))
+        let newPredecessors = Array(byDistanceBefore.prefix(Int(settings.predecessorCount)))
+        if newSuccessors != successors || newPredecessors != predecessors {
+            successors = newSuccessors
+            predecessors = newPredecessors
+            out.append(.neighboursChanged)
+            if hasJoined { scheduleLongLinkRefresh(at: now.adding(milliseconds: UInt64(settings.stabilizeIntervalMilliseconds) * 2)) }
+        }
+        var wanted = successors
+        for peer in predecessors where !wanted.contains(peer) { wanted.append(peer) }
+        for peer in wanted where links[peer] == nil && pending[peer] == nil {
+            pending[peer] = now
+            out.append(.connect(peer))
+        }
+        announceRoleChanges(now: now, into: &out)
+    }
+
+    private func nearest(in known: Set<NodeID>, count: Int, by distance: (NodeID) -> UInt128) -> [NodeID] {
+        guard count > 0 else { return [] }
+        var best: [(id: NodeID, distance: UInt128)] = []
+        best.reserveCapacity(count + 1)
+        for id in known {
+            let value = distance(id)
+            if best.count == count, let last = best.last, value >= last.distance { continue }
+            var index = best.count
+            while index > 0, best[index - 1].distance > value { index -= 1 }
+            best.insert((id, value), at: index)
+            if best.count > count { best.removeLast() }
+        }
+        return best.map { $0.id }
+    }
+
+    private mutating func announceRoleChanges(now: MonotonicTime, into out: inout [RingDirective]) {
+        for peer in links.keys.sorted() where links[peer]?.announcedRole != role(of: peer) {
+            announce(to: peer, now: now, into: &out)
+        }
+    }
+
+    private mutating func announce(to peer: NodeID, now: MonotonicTime, into out: inout [RingDirective]) {
+        guard var link = links[peer] else { return }
+        let ownRole = role(of: peer)
+        link.announcedRole = ownRole
+        links[peer] = link
+        out.append(.sendLinkState(LinkState(role: ownRole, successors: linkedList(successors),
+                                            predecessors: linkedList(predecessors)), to: peer))
+    }
+
+    /// Only nodes with open links are advertised, so a crashed node stops spreading when its links close.
+    private func linkedList(_ ids: [NodeID]) -> [NodeID] {
+        ids.filter { links[$0] != nil }
+    }
+
+    private mutating func closeUnneededLinks(now: MonotonicTime, into out: inout [RingDirective]) {
+        let grace = 3 * UInt64(settings.stabilizeIntervalMilliseconds)
+        for peer in links.keys.sorted() {
+            guard var link = links[peer] else { continue }
+            let peerNeeds = link.peerRole.map { $0 != .none }
+                ?? (now.milliseconds(since: link.opened) < UInt64(settings.connectTimeoutMilliseconds))
+            if role(of: peer) != .none || peerNeeds {
+                if link.unneededSince != nil {
+                    link.unneededSince = nil
+                    links[peer] = link
+                }
+                continue
+            }
+            guard let since = link.unneededSince else {
+                link.unneededSince = now
+                links[peer] = link
+                continue
+            }
+            if now.milliseconds(since: since) >= grace { close(peer, into: &out) }
+        }
+    }
+
+    private mutating func enforceLinkCap(now: MonotonicTime, into out: inout [RingDirective]) {
+        let cap = Int(settings.maximumLinks)
+        while links.count > cap {
+            var victim: (id: NodeID, peerRole: LinkRole, opened: MonotonicTime)?
+            for (peer, link) in links where role(of: peer) == .none {
+                let peerRole: LinkRole
+                if let known = link.peerRole {
+                    peerRole = known
+                } else if now.milliseconds(since: link.opened) < UInt64(settings.connectTimeoutMilliseconds) {
+                    continue  // the peer has not said why it linked yet
+                } else {
+                    peerRole = .none
+                }
+                guard peerRole != .neighbour else { continue }
+                if let current = victim {
+                    let better = peerRole < current.peerRole
+                        || (peerRole == current.peerRole
+                            && (link.opened > current.opened || (link.opened == current.opened && peer > current.id)))
+                    if !better { continue }
+                }
+                victim = (peer, peerRole, link.opened)
+            }
+            guard let victim else { return }
+            close(victim.id, into: &out)
+        }
+    }
+
+    private mutating func close(_ peer: NodeID, into out: inout [RingDirective]) {
+        out.append(.sendLinkState(LinkState(role: .none, closing: true), to: peer))
+        out.append(.disconnect(peer))
+        links[peer] = nil
+        clearLongLinks(to: peer)
+    }
+
+    /// Long-link targets at `2^(128-k)` beyond this node, for every level whose target lies beyond the
+    /// successor list; spread evenly over the levels when there are more than the budget.
+    private mutating func refreshLongLinkTargets() {
+        guard let farthest = successors.last else {
+            longLinks = []
+            return
+        }
+        let covered = localID.distance(to: farthest)
+        var levels: [UInt128] = []
+        var shift = 127
+        while shift > 0 {
+            let offset = UInt128(1) << UInt128(shift)
+            if offset <= covered { break }
+            levels.append(offset)
+            shift -= 1
+        }
+        let budget = longLinkBudget
+        if levels.count > budget {
+            if budget == 0 {
+                levels = []
+            } else if budget == 1 {
+                levels = [levels[0]]
+            } else {
+                let last = levels.count - 1
+                levels = (0..<budget).map { levels[($0 * last + (budget - 1) / 2) / (budget - 1)] }
+            }
+        }
+        var updated: [LongLink] = []
+        for offset in levels {
+            let target = localID.advanced(by: offset)
+            let node = longLinks.first { $0.target == target }?.node
+            updated.append(LongLink(target: target, node: node))
+        }
+        longLinks = updated
+    }
+}

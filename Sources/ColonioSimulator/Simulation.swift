@@ -1,0 +1,338 @@
+import ColonioCore
+
+/// Many ``NodeMachine``s on an in-memory transport with a virtual clock.
+///
+/// Everything random (node IDs, latencies, losses, tick phases) comes from one seeded generator, and
+/// events at the same virtual time run in the order they were scheduled, so a run is reproducible from
+/// its configuration. The simulated seed hands a joining node the live nodes nearest its ID as bootstrap
+/// peers. Links are reliable and ordered like WebRTC data channels (unless ``SimulationConfiguration/lossRate``
+/// drops frames); a crashed node's peers see its links close after
+/// ``SimulationConfiguration/failureDetectionMilliseconds``.
+///
+/// Cost per event is independent of the number of nodes (apart from heap and dictionary operations),
+/// so 10,000 nodes run on one machine.
+public final class Simulation {
+    /// Something the simulated application saw.
+    public enum Delivery: Equatable, Sendable {
+        /// A one-way message or request reached `receiver`.
+        case message(receiver: NodeID, IncomingMessage)
+        /// A request sent by `requester` finished.
+        case completed(requester: NodeID, requestID: UInt64, outcome: RequestOutcome)
+    }
+
+    private enum Event {
+        case tick(Int)
+        case frame([UInt8], from: NodeID, to: Int)
+        case open(LinkKey)
+        case closed(node: Int, peer: NodeID)
+    }
+
+    private struct LinkKey: Hashable {
+        var low: Int
+        var high: Int
+        init(_ a: Int, _ b: Int) {
+            low = Swift.min(a, b)
+            high = Swift.max(a, b)
+        }
+    }
+
+    private struct Link {
+        var isOpen: Bool
+        /// Latest scheduled delivery time per direction (low to high, high to low): keeps frames in order.
+        var lastDelivery: (MonotonicTime, MonotonicTime) = (.zero, .zero)
+    }
+
+    private struct Node {
+        var id: NodeID
+        var machine: NodeMachine
+        var alive: Bool
+        var peers: Set<Int> = []
+    }
+
+    /// The configuration the simulation runs with.
+    public let configuration: SimulationConfiguration
+    /// The virtual time.
+    public private(set) var now = MonotonicTime.zero
+    /// What the simulated applications saw, in order; tests read and clear it.
+    public var deliveries: [Delivery] = []
+    /// Whether nodes answer every request with its own payload (registered handler name: `"echo"`).
+    public var echoRequests = true
+    /// Events processed so far.
+    public private(set) var eventCount: UInt64 = 0
+    /// Frames handed to the transport so far.
+    public private(set) var framesSent: UInt64 = 0
+
+    private var nodes: [Node] = []
+    private var indexByID: [NodeID: Int] = [:]
+    /// Live nodes that have started, in ID order: the simulated seed's registry.
+    private var registry: [NodeID] = []
+    private var links: [LinkKey: Link] = [:]
+    private var queue = EventQueue<Event>()
+    private var random: SplitMix64
+
+    /// The handler name every simulated node registers.
+    public static let echoHandler = "echo"
+
+    /// Creates an empty simulation.
+    public init(configuration: SimulationConfiguration = SimulationConfiguration()) {
+        self.configuration = configuration
+        random = SplitMix64(seed: configuration.seed)
+    }
+
+    // MARK: - Population
+
+    /// IDs of live nodes, in ID order.
+    public var liveNodeIDs: [NodeID] { registry }
+    /// How many nodes are alive.
+    public var liveCount: Int { registry.count }
+
+    /// The machine of a node (alive or crashed), for inspection.
+    public func machine(of id: NodeID) -> NodeMachine? {
+        indexByID[id].map { nodes[$0].machine }
+    }
+
+    /// A random ID that no node has.
+    public func randomNodeID() -> NodeID {
+        while true {
+            let id = NodeID.random(using: &random)
+            if indexByID[id] == nil { return id }
+        }
+    }
+
+    /// Starts a node now with the live nodes nearest its ID as bootstrap peers; returns its ID.
+    @discardableResult
+    public func addNode(id: NodeID? = nil) -> NodeID {
+        let id = id ?? randomNodeID()
+        precondition(indexByID[id] == nil, "node \(id) already exists")
+        let index = nodes.count
+        var machine = NodeMachine(settings: configuration.settings)
+        machine.registerHandler(Simulation.echoHandler)
+        nodes.append(Node(id: id, machine: machine, alive: true))
+        indexByID[id] = index
+        let bootstrap = bootstrapPeers(for: id)
+        let position = insertionPoint(of: id)
+        registry.insert(id, at: position)
+        let directives = nodes[index].machine.start(localID: id, bootstrapPeers: bootstrap, now: now)
+        perform(directives, at: index)
+        let phase = configuration.tickIntervalMilliseconds > 0
+            ? random.next() % configuration.tickIntervalMilliseconds : 0
+        queue.push(.tick(index), at: now.adding(milliseconds: phase + 1))
+        return id
+    }
+
+    /// Crashes a node: it stops at once, and its peers notice after the failure-detection delay.
+    public func crash(_ id: NodeID) {
+        guard let index = indexByID[id], nodes[index].alive else { return }
+        nodes[index].alive = false
+        registry.remove(at: insertionPoint(of: id))
+        for peer in nodes[index].peers.sorted() {
+            links[LinkKey(index, peer)] = nil
+            nodes[peer].peers.remove(index)
+            queue.push(.closed(node: peer, peer: id), at: now.adding(milliseconds: configuration.failureDetectionMilliseconds))
+        }
+        nodes[index].peers.removeAll()
+    }
+
+    // MARK: - Application traffic
+
+    /// Sends a one-way message from a live node.
+    public func send(from source: NodeID, name: String = Simulation.echoHandler, payload: [UInt8], to destination: Destination) throws(NodeError) {
+        guard let index = indexByID[source], nodes[index].alive else { throw .notStarted }
+        let directives = try nodes[index].machine.send(name: name, payload: payload, to: destination, now: now)
+        perform(directives, at: index)
+    }
+
+    /// Sends a request from a live node; its outcome appears in ``deliveries``.
+    @discardableResult
+    public func request(
+        from source: NodeID, name: String = Simulation.echoHandler, payload: [UInt8], to destination: Destination
+    ) throws(NodeError) -> UInt64 {
+        guard let index = indexByID[source], nodes[index].alive else { throw .notStarted }
+        let (id, directives) = try nodes[index].machine.request(name: name, payload: payload, to: destination, now: now)
+        perform(directives, at: index)
+        return id
+    }
+
+    // MARK: - Running
+
+    /// Runs every event up to `milliseconds` of virtual time from now.
+    public func run(for milliseconds: UInt64) {
+        run(until: now.adding(milliseconds: milliseconds))
+    }
+
+    /// Runs every event scheduled up to `end`, then sets the clock to `end`.
+    public func run(until end: MonotonicTime) {
+        while let next = queue.nextTime, next <= end {
+            guard let (time, event) = queue.pop() else { break }
+            now = time
+            eventCount += 1
+            handle(event)
+        }
+        now = Swift.max(now, end)
+    }
+
+    // MARK: - Checks
+
+    /// The nodes a live node should have as successors and predecessors, from the live population.
+    public func expectedNeighbours(of id: NodeID) -> (successors: [NodeID], predecessors: [NodeID]) {
+        let count = registry.count
+        let position = insertionPoint(of: id)
+        guard count > 1, position < count, registry[position] == id else { return ([], []) }
+        let successorCount = Swift.min(Int(configuration.settings.successorCount), count - 1)
+        let predecessorCount = Swift.min(Int(configuration.settings.predecessorCount), count - 1)
+        let successors = (1...Swift.max(1, successorCount)).prefix(successorCount).map { registry[(position + $0) % count] }
+        let predecessors = (1...Swift.max(1, predecessorCount)).prefix(predecessorCount)
+            .map { registry[(position - $0 + count * 2) % count] }
+        return (successors, predecessors)
+    }
+
+    /// Live nodes whose successor or predecessor list differs from the true one.
+    public func nodesWithWrongNeighbours() -> [NodeID] {
+        registry.filter { id in
+            guard let ring = machine(of: id)?.ring else { return true }
+            let expected = expectedNeighbours(of: id)
+            return ring.successors != expected.successors || ring.predecessors != expected.predecessors
+                || !(ring.successors + ring.predecessors).allSatisfy { ring.isLinked($0) }
+        }
+    }
+
+    /// The live node that owns `key`: the greatest live ID at or before it, wrapping.
+    public func owner(of key: NodeID) -> NodeID? {
+        guard !registry.isEmpty else { return nil }
+        let position = insertionPoint(of: key)
+        if position < registry.count, registry[position] == key { return key }
+        return registry[(position + registry.count - 1) % registry.count]
+    }
+
+    /// Open links per live node, in ID order of the nodes.
+    public func linkCounts() -> [Int] {
+        registry.map { id in nodes[indexByID[id]!].peers.count }
+    }
+
+    // MARK: - Internals
+
+    private func insertionPoint(of id: NodeID) -> Int {
+        var low = 0
+        var high = registry.count
+        while low < high {
+            let middle = (low + high) / 2
+            if registry[middle] < id { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    private func bootstrapPeers(for id: NodeID) -> [NodeID] {
+        let count = registry.count
+        guard count > 0 else { return [] }
+        let perSide = Swift.min(configuration.bootstrapPeersPerSide, (count + 1) / 2)
+        let position = insertionPoint(of: id)
+        var peers: [NodeID] = []
+        for offset in 0..<perSide {
+            let after = registry[(position + offset) % count]
+            let before = registry[(position - 1 - offset + count * 2) % count]
+            if !peers.contains(after) { peers.append(after) }
+            if !peers.contains(before) { peers.append(before) }
+        }
+        return peers
+    }
+
+    private func latency() -> UInt64 {
+        let range = configuration.latencyMilliseconds
+        let span = range.upperBound - range.lowerBound + 1
+        return range.lowerBound + random.next() % span
+    }
+
+    private func handle(_ event: Event) {
+        switch event {
+        case .tick(let index):
+            guard nodes[index].alive else { return }
+            let directives = nodes[index].machine.tick(now: now)
+            perform(directives, at: index)
+            queue.push(.tick(index), at: now.adding(milliseconds: Swift.max(1, configuration.tickIntervalMilliseconds)))
+        case .frame(let bytes, let source, let index):
+            guard nodes[index].alive else { return }
+            let directives = nodes[index].machine.received(bytes, from: source, now: now)
+            perform(directives, at: index)
+        case .open(let key):
+            guard var link = links[key], !link.isOpen else { return }
+            guard nodes[key.low].alive, nodes[key.high].alive else {
+                links[key] = nil
+                return
+            }
+            link.isOpen = true
+            links[key] = link
+            nodes[key.low].peers.insert(key.high)
+            nodes[key.high].peers.insert(key.low)
+            let first = nodes[key.low].machine.linkOpened(nodes[key.high].id, now: now)
+            perform(first, at: key.low)
+            // The first side's directives may already have closed the link again.
+            guard links[key]?.isOpen == true else { return }
+            let second = nodes[key.high].machine.linkOpened(nodes[key.low].id, now: now)
+            perform(second, at: key.high)
+        case .closed(let index, let peer):
+            guard nodes[index].alive else { return }
+            let directives = nodes[index].machine.linkClosed(peer, now: now)
+            perform(directives, at: index)
+        }
+    }
+
+    private func perform(_ directives: [NodeDirective], at index: Int) {
+        for directive in directives {
+            guard nodes[index].alive else { return }
+            switch directive {
+            case .connect(let peer):
+                guard let other = indexByID[peer], other != index else { continue }
+                let key = LinkKey(index, other)
+                guard links[key] == nil else { continue }  // open, or an attempt from either side in flight
+                links[key] = Link(isOpen: false)
+                // A dead or unknown peer never answers: the machine's connect timeout handles it.
+                if nodes[other].alive {
+                    queue.push(.open(key), at: now.adding(milliseconds: configuration.connectDelayMilliseconds))
+                }
+            case .disconnect(let peer):
+                guard let other = indexByID[peer] else { continue }
+                let key = LinkKey(index, other)
+                guard let link = links.removeValue(forKey: key) else { continue }
+                guard link.isOpen else { continue }
+                nodes[index].peers.remove(other)
+                nodes[other].peers.remove(index)
+                // The close reaches the peer after every frame already in flight on the link.
+                let lastDelivery = index == key.low ? link.lastDelivery.0 : link.lastDelivery.1
+                let at = Swift.max(now.adding(milliseconds: latency()), lastDelivery)
+                queue.push(.closed(node: other, peer: nodes[index].id), at: at)
+            case .transmit(let bytes, let peer):
+                guard let other = indexByID[peer] else { continue }
+                let key = LinkKey(index, other)
+                guard var link = links[key], link.isOpen else { continue }
+                framesSent += 1
+                if configuration.lossRate > 0,
+                    Double(random.next() >> 11) / Double(UInt64(1) << 53) < configuration.lossRate
+                {
+                    continue
+                }
+                var at = now.adding(milliseconds: latency())
+                if index == key.low {
+                    at = Swift.max(at, link.lastDelivery.0)
+                    link.lastDelivery.0 = at
+                } else {
+                    at = Swift.max(at, link.lastDelivery.1)
+                    link.lastDelivery.1 = at
+                }
+                links[key] = link
+                queue.push(.frame(bytes, from: nodes[index].id, to: other), at: at)
+            case .deliverMessage(let message):
+                deliveries.append(.message(receiver: nodes[index].id, message))
+            case .deliverRequest(let message):
+                deliveries.append(.message(receiver: nodes[index].id, message))
+                if echoRequests, let token = message.reply {
+                    let response = nodes[index].machine.respond(to: token, payload: message.payload, now: now)
+                    perform(response, at: index)
+                }
+            case .requestCompleted(let requestID, let outcome):
+                deliveries.append(.completed(requester: nodes[index].id, requestID: requestID, outcome: outcome))
+            case .deliverSignal, .deliverSpread, .deliverKVS, .neighboursChanged:
+                break
+            }
+        }
+    }
+}

@@ -1,0 +1,300 @@
+import Testing
+@testable import ColonioCore
+
+/// A few node machines wired together by hand: connects open at once, frames arrive in order at the
+/// current time. Enough to test one machine's behaviour; the simulator covers large networks.
+private struct Wiring {
+    var machines: [NodeID: NodeMachine] = [:]
+    var links: Set<[NodeID]> = []
+    var frames: [(bytes: [UInt8], from: NodeID, to: NodeID)] = []
+    var seen: [(node: NodeID, directive: NodeDirective)] = []
+    var now = MonotonicTime.zero
+    var dropFramesTo: Set<NodeID> = []
+
+    init(settings: RoutingSettings = RoutingSettings(), ids: [NodeID]) {
+        for id in ids {
+            var machine = NodeMachine(settings: settings)
+            machine.registerHandler("echo")
+            machines[id] = machine
+        }
+    }
+
+    static func key(_ a: NodeID, _ b: NodeID) -> [NodeID] { [Swift.min(a, b), Swift.max(a, b)] }
+
+    mutating func start(_ id: NodeID, peers: [NodeID]) {
+        let directives = machines[id]!.start(localID: id, bootstrapPeers: peers, now: now)
+        perform(directives, at: id)
+        flush()
+    }
+
+    mutating func perform(_ directives: [NodeDirective], at id: NodeID) {
+        for directive in directives {
+            seen.append((id, directive))
+            switch directive {
+            case .connect(let peer):
+                guard machines[peer] != nil, !links.contains(Self.key(id, peer)) else { continue }
+                links.insert(Self.key(id, peer))
+                perform(machines[id]!.linkOpened(peer, now: now), at: id)
+                perform(machines[peer]!.linkOpened(id, now: now), at: peer)
+            case .disconnect(let peer):
+                if links.remove(Self.key(id, peer)) != nil {
+                    perform(machines[peer]!.linkClosed(id, now: now), at: peer)
+                }
+            case .transmit(let bytes, let peer):
+                if links.contains(Self.key(id, peer)) && !dropFramesTo.contains(peer) {
+                    frames.append((bytes, id, peer))
+                }
+            case .deliverRequest(let message):
+                if let token = message.reply, message.name == "echo" {
+                    perform(machines[id]!.respond(to: token, payload: message.payload, now: now), at: id)
+                }
+            default:
+                break
+            }
+        }
+    }
+
+    mutating func flush(limit: Int = 100_000) {
+        var handled = 0
+        while !frames.isEmpty, handled < limit {
+            let frame = frames.removeFirst()
+            handled += 1
+            let directives = machines[frame.to]!.received(frame.bytes, from: frame.from, now: now)
+            perform(directives, at: frame.to)
+        }
+    }
+
+    mutating func advance(to time: UInt64, step: UInt64 = 250) {
+        while now.milliseconds < time {
+            now = now.adding(milliseconds: Swift.min(step, time - now.milliseconds))
+            for id in machines.keys.sorted() {
+                perform(machines[id]!.tick(now: now), at: id)
+            }
+            flush()
+        }
+    }
+
+    func outcomes(at node: NodeID) -> [UInt64: RequestOutcome] {
+        var result: [UInt64: RequestOutcome] = [:]
+        for (id, directive) in seen where id == node {
+            if case .requestCompleted(let requestID, let outcome) = directive { result[requestID] = outcome }
+        }
+        return result
+    }
+
+    func messages(at node: NodeID) -> [IncomingMessage] {
+        seen.compactMap { id, directive in
+            guard id == node else { return nil }
+            switch directive {
+            case .deliverMessage(let message), .deliverRequest(let message): return message
+            default: return nil
+            }
+        }
+    }
+}
+
+private let a = NodeID(1 << 100)
+private let b = NodeID(2 << 100)
+private let c = NodeID(3 << 100)
+private let d = NodeID(4 << 100)
+
+/// Four nodes on a settled ring.
+private func ring(settings: RoutingSettings = RoutingSettings()) -> Wiring {
+    var wiring = Wiring(settings: settings, ids: [a, b, c, d])
+    wiring.start(a, peers: [])
+    wiring.start(b, peers: [a])
+    wiring.start(c, peers: [b, a])
+    wiring.start(d, peers: [c, a])
+    wiring.advance(to: 10_000)
+    return wiring
+}
+
+@Suite struct NodeMachineTests {
+    @Test func fourNodesSettleIntoARing() {
+        let wiring = ring()
+        #expect(wiring.machines[a]!.ring!.successors == [b, c])
+        #expect(wiring.machines[a]!.ring!.predecessors == [d, c])
+        #expect(wiring.machines[c]!.ring!.successors == [d, a])
+        #expect(wiring.machines[c]!.ring!.predecessors == [b, a])
+    }
+
+    @Test func requestsReachExactNodesAndOwnersAndComeBack() throws {
+        var wiring = ring()
+        let (toNode, first) = try wiring.machines[a]!.request(name: "echo", payload: [1], to: .node(c), now: wiring.now)
+        wiring.perform(first, at: a)
+        let (toOwner, second) = try wiring.machines[a]!.request(
+            name: "echo", payload: [2], to: .ownerOf(d.advanced(by: 5)), now: wiring.now)
+        wiring.perform(second, at: a)
+        let (toSelf, third) = try wiring.machines[a]!.request(name: "echo", payload: [3], to: .ownerOf(a.advanced(by: 1)), now: wiring.now)
+        wiring.perform(third, at: a)
+        wiring.flush()
+        let outcomes = wiring.outcomes(at: a)
+        #expect(outcomes[toNode] == .response([1]))
+        #expect(outcomes[toOwner] == .response([2]))
+        #expect(outcomes[toSelf] == .response([3]))
+        #expect(wiring.messages(at: c).map(\.payload) == [[1]])
+        #expect(wiring.messages(at: d).map(\.payload) == [[2]])
+        #expect(wiring.messages(at: a).map(\.hopCount) == [0])
+    }
+
+    @Test func oneWayMessagesAreDeliveredWithoutReply() throws {
+        var wiring = ring()
+        wiring.perform(try wiring.machines[b]!.send(name: "echo", payload: [7], to: .node(d), now: wiring.now), at: b)
+        wiring.perform(try wiring.machines[b]!.send(name: "nobody", payload: [8], to: .node(d), now: wiring.now), at: b)
+        wiring.flush()
+        #expect(wiring.messages(at: d).map(\.payload) == [[7]])
+        #expect(wiring.messages(at: d).first?.reply == nil)
+        #expect(wiring.outcomes(at: b).isEmpty)
+    }
+
+    @Test func failuresAreTyped() throws {
+        var wiring = ring()
+        let (missingHandler, first) = try wiring.machines[a]!.request(name: "nobody", payload: [], to: .node(c), now: wiring.now)
+        wiring.perform(first, at: a)
+        let (missingNode, second) = try wiring.machines[a]!.request(
+            name: "echo", payload: [], to: .node(c.advanced(by: 1)), now: wiring.now)
+        wiring.perform(second, at: a)
+        wiring.flush()
+        #expect(wiring.outcomes(at: a)[missingHandler] == .failure(.noHandler))
+        #expect(wiring.outcomes(at: a)[missingNode] == .failure(.unreachable))
+        #expect(throws: NodeError.messageTooLarge(size: 4 * 1024 * 1024 + 1, limit: 4 * 1024 * 1024)) {
+            _ = try wiring.machines[a]!.send(
+                name: "echo", payload: [UInt8](repeating: 0, count: 4 * 1024 * 1024 + 1), to: .node(b), now: .zero)
+        }
+        #expect(throws: NodeError.invalidName) {
+            _ = try wiring.machines[a]!.send(name: "", payload: [], to: .node(b), now: .zero)
+        }
+        var stopped = NodeMachine()
+        #expect(throws: NodeError.notStarted) { _ = try stopped.send(name: "echo", payload: [], to: .node(b), now: .zero) }
+    }
+
+    @Test func largeMessagesTravelInFragmentsOverSeveralHops() throws {
+        var settings = RoutingSettings()
+        settings.fragmentBytes = 1024
+        settings.maximumMessageBytes = 200_000
+        var wiring = ring(settings: settings)
+        let payload = (0..<150_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let (id, directives) = try wiring.machines[a]!.request(name: "echo", payload: payload, to: .node(c), now: wiring.now)
+        #expect(directives.filter { if case .transmit = $0 { true } else { false } }.count == 147)
+        for directive in directives {
+            if case .transmit(let bytes, _) = directive {
+                #expect(bytes.count <= 1024 + OverlayPacket.maximumHeaderBytes)
+            }
+        }
+        wiring.perform(directives, at: a)
+        wiring.flush()
+        #expect(wiring.outcomes(at: a)[id] == .response(payload))
+    }
+
+    @Test func lostRequestsAreRetriedThenTimeOut() throws {
+        var wiring = ring()
+        wiring.dropFramesTo = [c]
+        let (id, directives) = try wiring.machines[a]!.request(name: "echo", payload: [1], to: .node(c), now: wiring.now)
+        wiring.perform(directives, at: a)
+        let start = wiring.now.milliseconds
+        wiring.advance(to: start + 9_000)  // the first attempt and the first retry are lost
+        #expect(wiring.outcomes(at: a)[id] == nil)
+        wiring.dropFramesTo = []
+        wiring.advance(to: start + 5_000 * 3)
+        #expect(wiring.outcomes(at: a)[id] == .response([1]))  // the last retry got through
+        wiring.dropFramesTo = [c]
+        let (lost, more) = try wiring.machines[a]!.request(name: "echo", payload: [2], to: .node(c), now: wiring.now)
+        wiring.perform(more, at: a)
+        wiring.advance(to: wiring.now.milliseconds + 5_000 * 3)
+        #expect(wiring.outcomes(at: a)[lost] == .failure(.timeout))
+    }
+
+    @Test func silentLinksAreKeptAliveAndDeadOnesClosed() {
+        var wiring = ring()
+        let before = wiring.machines[a]!.statistics.framesSent
+        wiring.advance(to: wiring.now.milliseconds + 30_000)
+        #expect(wiring.machines[a]!.ring!.isLinked(c))
+        #expect(wiring.machines[a]!.statistics.framesSent > before)
+        // Nothing reaches a any more: it declares its links dead after the link timeout, not before.
+        wiring.dropFramesTo = [a]
+        wiring.seen.removeAll()
+        let start = wiring.now.milliseconds
+        wiring.advance(to: start + 29_000)
+        #expect(!wiring.seen.contains { $0.node == a && $0.directive == .disconnect(b) })
+        wiring.advance(to: start + 31_000)
+        #expect(wiring.seen.contains { $0.node == a && $0.directive == .disconnect(b) })
+    }
+
+    @Test func stopFailsPendingRequestsAndClosesLinks() throws {
+        var wiring = ring()
+        wiring.dropFramesTo = [c]
+        let (id, directives) = try wiring.machines[a]!.request(name: "echo", payload: [], to: .node(c), now: wiring.now)
+        wiring.perform(directives, at: a)
+        let stop = wiring.machines[a]!.stop(now: wiring.now)
+        #expect(stop.contains(.requestCompleted(requestID: id, outcome: .failure(.networkClosed))))
+        #expect(stop.filter { if case .disconnect = $0 { true } else { false } }.count == 3)
+        #expect(wiring.machines[a]!.ring == nil)
+    }
+
+    @Test func hopLimitDropsPacketsAndTellsTheRequester() throws {
+        let wiring = ring()
+        var packet = OverlayPacket(
+            destination: c, mode: .toNode, source: a, hopCount: 63, packetID: 999, requestID: 5,
+            body: OverlayBody.message(ApplicationMessage(name: "echo", payload: [])).encoded())
+        // b would forward to c, but the packet has used up its hops.
+        var machine = wiring.machines[b]!
+        packet.destination = d
+        let directives = machine.received(packet.encoded(), from: a, now: wiring.now)
+        #expect(machine.statistics.hopLimitDrops == 1)
+        let replies = directives.compactMap { directive -> OverlayPacket? in
+            guard case .transmit(let bytes, _) = directive else { return nil }
+            return try? OverlayPacket(decoding: bytes)
+        }
+        #expect(replies.count == 1)
+        #expect(replies.first?.isResponse == true)
+        #expect(try replies.first.map { try OverlayBody(decoding: $0.body) } == .failure(DeliveryFailure(code: .hopLimitExceeded)))
+    }
+
+    @Test func duplicatePacketsAreDeliveredOnce() {
+        var wiring = ring()
+        let packet = OverlayPacket(
+            destination: b, mode: .toNode, source: a, packetID: 4242,
+            body: OverlayBody.message(ApplicationMessage(name: "echo", payload: [1])).encoded())
+        for _ in 0..<3 {
+            wiring.perform(wiring.machines[b]!.received(packet.encoded(), from: a, now: wiring.now), at: b)
+        }
+        #expect(wiring.messages(at: b).count == 1)
+        #expect(wiring.machines[b]!.statistics.duplicateDrops == 2)
+    }
+
+    @Test func garbageFramesAreCountedAndDropped() {
+        var wiring = ring()
+        var random = SplitMix64(seed: 9)
+        for _ in 0..<2_000 {
+            let bytes = (0..<Int(random.next() % 64)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            wiring.perform(wiring.machines[b]!.received(bytes, from: a, now: wiring.now), at: b)
+        }
+        let huge = [UInt8](repeating: 0, count: 64 * 1024)
+        _ = wiring.machines[b]!.received(huge, from: a, now: wiring.now)
+        #expect(wiring.machines[b]!.statistics.malformedFrames >= 1)
+        wiring.flush()
+        #expect(wiring.machines[b]!.ring!.successors == [c, d])
+    }
+
+    @Test func signalsAndOpaqueBodiesAreRoutedToTheirDirectives() throws {
+        var wiring = ring()
+        let signal = SignalMessage(session: 3, kind: .answer, text: "v=0")
+        wiring.perform(wiring.machines[a]!.sendSignal(signal, to: c, now: wiring.now), at: a)
+        wiring.perform(try wiring.machines[a]!.sendOpaque([1, 2], channel: .kvs, to: .ownerOf(c.advanced(by: 9)), now: wiring.now), at: a)
+        let (id, directives) = try wiring.machines[a]!.requestOpaque([5], channel: .spread, to: .node(d), now: wiring.now)
+        wiring.perform(directives, at: a)
+        wiring.flush()
+        let atC = wiring.seen.filter { $0.node == c }.map(\.directive)
+        #expect(atC.contains(.deliverSignal(signal, from: a)))
+        #expect(atC.contains { if case .deliverKVS(let message) = $0 { message.bytes == [1, 2] && message.reply == nil } else { false } })
+        guard let spread = wiring.seen.first(where: {
+            if $0.node == d, case .deliverSpread = $0.directive { true } else { false }
+        }), case .deliverSpread(let incoming) = spread.directive, let token = incoming.reply else {
+            Issue.record("spread request not delivered")
+            return
+        }
+        wiring.perform(wiring.machines[d]!.respond(to: token, payload: [6], now: wiring.now), at: d)
+        wiring.flush()
+        #expect(wiring.outcomes(at: a)[id] == .response([6]))
+    }
+}
