@@ -26,6 +26,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "ColonioCore", targets: ["ColonioCore"]),
+        .library(name: "Colonio", targets: ["Colonio"]),
+        .library(name: "ColonioSeed", targets: ["ColonioSeed"]),
         .executable(name: "colonio", targets: ["colonio"]),
     ],
     dependencies: [
@@ -36,6 +38,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Protocol logic for every platform; Embedded-Swift-clean (see docs/architecture.md).
@@ -44,16 +48,59 @@ let package = Package(
             swiftSettings: strictSwift + [.enableExperimentalFeature("Extern")],
             linkerSettings: [.linkedLibrary("m")]
         ),
+        // The native node library; for now the seed client.
+        .target(
+            name: "Colonio",
+            dependencies: [
+                "ColonioCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "WSClient", package: "swift-websocket"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // The seed server: sign-in, certificates, signaling relay, metrics.
+        .target(
+            name: "ColonioSeed",
+            dependencies: [
+                "ColonioCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSwift
+        ),
         // The command line: seed, node, demo, simulate, bench.
         .executableTarget(
             name: "colonio",
             dependencies: [
                 "ColonioCore",
+                "Colonio",
+                "ColonioSeed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSwift
         ),
         .testTarget(name: "ColonioCoreTests", dependencies: ["ColonioCore"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "ColonioSeedTests",
+            dependencies: [
+                "ColonioSeed",
+                "Colonio",
+                "ColonioCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSwift
+        ),
     ],
     cxxLanguageStandard: .cxx20
 )
