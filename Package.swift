@@ -27,6 +27,8 @@ let package = Package(
     products: [
         .library(name: "ColonioCore", targets: ["ColonioCore"]),
         .library(name: "ColonioWebRTC", targets: ["ColonioWebRTC"]),
+        .library(name: "Colonio", targets: ["Colonio"]),
+        .library(name: "ColonioSeed", targets: ["ColonioSeed"]),
         .executable(name: "colonio", targets: ["colonio"]),
     ],
     dependencies: [
@@ -37,6 +39,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Protocol logic for every platform; Embedded-Swift-clean (see docs/architecture.md).
@@ -62,13 +66,42 @@ let package = Package(
             dependencies: ["CWebRTC", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
+        // The native node library; for now the seed client.
+        .target(
+            name: "Colonio",
+            dependencies: [
+                "ColonioCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "WSClient", package: "swift-websocket"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // The seed server: sign-in, certificates, signaling relay, metrics.
+        .target(
+            name: "ColonioSeed",
+            dependencies: [
+                "ColonioCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSwift
+        ),
         // The command line: seed, node, demo, simulate, bench.
         .executableTarget(
             name: "colonio",
             dependencies: [
                 "ColonioCore",
                 "ColonioWebRTC",
+                "Colonio",
+                "ColonioSeed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSwift
         ),
@@ -77,6 +110,20 @@ let package = Package(
         // Many node machines on an in-memory transport with a virtual clock (tests, `colonio simulate`).
         .target(name: "ColonioSimulator", dependencies: ["ColonioCore"], swiftSettings: strictSwift),
         .testTarget(name: "ColonioSimulatorTests", dependencies: ["ColonioSimulator"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "ColonioSeedTests",
+            dependencies: [
+                "ColonioSeed",
+                "Colonio",
+                "ColonioCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSwift
+        ),
     ],
     cxxLanguageStandard: .cxx20
 )

@@ -1,0 +1,316 @@
+import ColonioCore
+import Crypto
+import Logging
+import NIOCore
+import Synchronization
+import WSClient
+
+/// A node's connection to the seed: sign-in, signaling relay, keepalive and certificate renewal.
+///
+/// ```swift
+/// let client = try await SeedClient.connect(
+///     url: "ws://127.0.0.1:8080", network: "game", token: secret, keypair: key)
+/// for await (from, payload) in client.signals { ... }
+/// try client.send(signal: payload, to: client.session.bootstrapPeers[0])
+/// ```
+/// Keepalives are sent by the client itself at the interval the seed asks for. Errors the seed reports
+/// for individual frames (for example a signal to a node that left) arrive on ``failures``.
+public final class SeedClient: Sendable {
+    /// Options with defaults suitable for most nodes.
+    public struct Options: Sendable {
+        /// How long ``connect(url:network:token:keypair:options:logger:)`` waits for the sign-in answer.
+        public var signInTimeout: Duration
+        /// How long ``renewCertificate()`` waits.
+        public var requestTimeout: Duration
+        /// How long ``close()`` waits for the seed to acknowledge the close.
+        public var closeTimeout: Duration
+
+        /// Creates options.
+        public init(
+            signInTimeout: Duration = .seconds(10), requestTimeout: Duration = .seconds(10),
+            closeTimeout: Duration = .seconds(2)
+        ) {
+            self.signInTimeout = signInTimeout
+            self.requestTimeout = requestTimeout
+            self.closeTimeout = closeTimeout
+        }
+    }
+
+    /// What the sign-in returned.
+    public let session: SeedSession
+    /// Signals other nodes of the network sent to this one, in the order the seed relayed them.
+    public let signals: AsyncStream<(from: NodeID, payload: SignalPayload)>
+    /// Errors the seed reported after sign-in (refused signals, rate limiting, ...).
+    public let failures: AsyncStream<SeedErrorMessage>
+
+    private let connection: SeedConnection
+
+    private init(session: SeedSession, connection: SeedConnection) {
+        self.session = session
+        self.connection = connection
+        self.signals = connection.signals
+        self.failures = connection.failures
+    }
+
+    /// Connects to the seed at `url` (`ws://host:port`; the network's endpoint path is appended),
+    /// signs in to `network` with `token`, and returns once signed in.
+    public static func connect(
+        url: String, network: String, token: String, keypair: Curve25519.Signing.PrivateKey,
+        options: Options = Options(), logger: Logger = Logger(label: "colonio.seed-client")
+    ) async throws(SeedClientError) -> SeedClient {
+        guard url.hasPrefix("ws://") || url.hasPrefix("wss://") else { throw .invalidURL(url) }
+        var base = url
+        while base.hasSuffix("/") { base.removeLast() }
+        let endpoint = base + "/v1/networks/\(network)/ws"
+        let request = SignInRequest(
+            network: network, token: token, publicKey: Array(keypair.publicKey.rawRepresentation))
+        var logger = logger
+        logger[metadataKey: "network"] = "\(network)"
+        let connection = SeedConnection(options: options, logger: logger)
+        let response = try await connection.open(endpoint: endpoint, signIn: request)
+        return SeedClient(session: SeedSession(response), connection: connection)
+    }
+
+    /// The newest certificate (the sign-in one until ``renewCertificate()`` succeeds).
+    public var certificate: NodeCertificate {
+        connection.currentCertificate ?? session.certificate
+    }
+
+    /// Whether the connection is still open.
+    public var isConnected: Bool { connection.isOpen }
+
+    /// Asks the seed to relay `signal` to node `to`. Returns once queued; a refusal arrives on ``failures``.
+    public func send(signal: SignalPayload, to: NodeID) throws(SeedClientError) {
+        try connection.send(.signal(to: to, payload: signal))
+    }
+
+    /// Obtains a fresh certificate with a new expiry.
+    @discardableResult
+    public func renewCertificate() async throws(SeedClientError) -> NodeCertificate {
+        try await connection.renew()
+    }
+
+    /// Sends a keepalive now (the client also sends them periodically by itself).
+    public func sendKeepalive() throws(SeedClientError) {
+        try connection.send(.keepalive(nonce: 0))
+    }
+
+    /// Closes the connection; the seed unregisters the node. Safe to call more than once.
+    public func close() async {
+        await connection.close()
+    }
+}
+
+/// The connection behind a ``SeedClient``: one task runs the WebSocket; state shared with callers
+/// sits behind a mutex.
+final class SeedConnection: Sendable {
+    private enum Outgoing: Sendable {
+        case frame([UInt8])
+        case close
+    }
+
+    private struct State {
+        var signIn: CheckedContinuation<Result<SignInResponse, SeedClientError>, Never>?
+        var renewals: [(id: UInt64, continuation: CheckedContinuation<Result<NodeCertificate, SeedClientError>, Never>)] = []
+        var nextRenewalID: UInt64 = 0
+        var certificate: NodeCertificate?
+        var isOpen = true
+        var task: Task<Void, Never>?
+        var keepalive: Task<Void, Never>?
+        var signInTimeout: Task<Void, Never>?
+    }
+
+    let signals: AsyncStream<(from: NodeID, payload: SignalPayload)>
+    private let signalContinuation: AsyncStream<(from: NodeID, payload: SignalPayload)>.Continuation
+    let failures: AsyncStream<SeedErrorMessage>
+    private let failureContinuation: AsyncStream<SeedErrorMessage>.Continuation
+    private let outgoing: AsyncStream<Outgoing>
+    private let outgoingContinuation: AsyncStream<Outgoing>.Continuation
+    private let state = Mutex(State())
+    private let options: SeedClient.Options
+    private let logger: Logger
+
+    init(options: SeedClient.Options, logger: Logger) {
+        self.options = options
+        self.logger = logger
+        (signals, signalContinuation) = AsyncStream.makeStream(of: (from: NodeID, payload: SignalPayload).self)
+        (failures, failureContinuation) = AsyncStream.makeStream(of: SeedErrorMessage.self, bufferingPolicy: .bufferingNewest(256))
+        (outgoing, outgoingContinuation) = AsyncStream.makeStream(of: Outgoing.self)
+    }
+
+    var isOpen: Bool { state.withLock { $0.isOpen } }
+    var currentCertificate: NodeCertificate? { state.withLock { $0.certificate } }
+
+    func open(endpoint: String, signIn request: SignInRequest) async throws(SeedClientError) -> SignInResponse {
+        let result = await withCheckedContinuation { continuation in
+            state.withLock { $0.signIn = continuation }
+            let task = Task { await self.run(endpoint: endpoint, signIn: request) }
+            let timeout = Task {
+                try? await Task.sleep(for: options.signInTimeout)
+                if !Task.isCancelled { self.resolveSignIn(.failure(.timedOut)) }
+            }
+            let resolved = state.withLock { state in
+                state.task = task
+                state.signInTimeout = timeout
+                return state.signIn == nil
+            }
+            if resolved { timeout.cancel() }
+        }
+        switch result {
+        case .success(let response):
+            return response
+        case .failure(let error):
+            await close()
+            throw error
+        }
+    }
+
+    func send(_ frame: SeedFrame) throws(SeedClientError) {
+        guard isOpen else { throw .closed }
+        if case .terminated = outgoingContinuation.yield(.frame(frame.encoded())) { throw .closed }
+    }
+
+    func renew() async throws(SeedClientError) -> NodeCertificate {
+        let result = await withCheckedContinuation { continuation in
+            let id: UInt64? = state.withLock { state in
+                guard state.isOpen else { return nil }
+                state.nextRenewalID += 1
+                state.renewals.append((state.nextRenewalID, continuation))
+                return state.nextRenewalID
+            }
+            guard let id else {
+                continuation.resume(returning: .failure(.closed))
+                return
+            }
+            outgoingContinuation.yield(.frame(SeedFrame.renewCertificate.encoded()))
+            Task {
+                try? await Task.sleep(for: options.requestTimeout)
+                let pending = state.withLock { state -> CheckedContinuation<Result<NodeCertificate, SeedClientError>, Never>? in
+                    guard let index = state.renewals.firstIndex(where: { $0.id == id }) else { return nil }
+                    return state.renewals.remove(at: index).continuation
+                }
+                pending?.resume(returning: .failure(.timedOut))
+            }
+        }
+        return try result.get()
+    }
+
+    func close() async {
+        let task = state.withLock { $0.task }
+        outgoingContinuation.yield(.close)
+        outgoingContinuation.finish()
+        await task?.value
+    }
+
+    private func run(endpoint: String, signIn request: SignInRequest) async {
+        var configuration = WebSocketClientConfiguration(maxFrameSize: SeedLimits.frameBytes)
+        configuration.closeTimeout = options.closeTimeout
+        var failure: SeedClientError = .closed
+        do {
+            try await WebSocketClient.connect(url: endpoint, configuration: configuration, logger: logger) {
+                inbound, outbound, _ in
+                try await outbound.write(.binary(ByteBuffer(bytes: SeedFrame.signIn(request).encoded())))
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for await item in self.outgoing {
+                            guard case .frame(let bytes) = item else { return }
+                            do { try await outbound.write(.binary(ByteBuffer(bytes: bytes))) } catch { return }
+                        }
+                    }
+                    group.addTask {
+                        do {
+                            for try await message in inbound.messages(maxSize: SeedLimits.frameBytes) {
+                                self.receive(message)
+                            }
+                        } catch {
+                            self.logger.debug("seed connection ended", metadata: ["error": "\(error)"])
+                        }
+                    }
+                    await group.next()
+                    group.cancelAll()
+                }
+            }
+        } catch {
+            failure = .connectionFailed("\(error)")
+        }
+        connectionEnded(failure)
+    }
+
+    private func receive(_ message: WebSocketMessage) {
+        guard case .binary(let buffer) = message else {
+            logger.warning("seed sent a text frame; ignored")
+            return
+        }
+        let frame: SeedFrame
+        do {
+            frame = try SeedFrame(decoding: Array(buffer.readableBytesView))
+        } catch {
+            logger.warning("seed sent an undecodable frame; ignored", metadata: ["error": "\(error)"])
+            return
+        }
+        switch frame {
+        case .signedIn(let response):
+            state.withLock { $0.certificate = response.certificate }
+            startKeepalive(every: .milliseconds(Int64(response.keepaliveIntervalMilliseconds)))
+            resolveSignIn(.success(response))
+        case .relayedSignal(let from, let payload):
+            signalContinuation.yield((from: from, payload: payload))
+        case .certificateRenewed(let certificate):
+            let pending = state.withLock { state in
+                state.certificate = certificate
+                return state.renewals.isEmpty ? nil : state.renewals.removeFirst().continuation
+            }
+            pending?.resume(returning: .success(certificate))
+        case .error(let error):
+            let beforeSignIn = state.withLock { $0.signIn != nil }
+            if beforeSignIn {
+                resolveSignIn(.failure(.rejected(error)))
+            } else {
+                failureContinuation.yield(error)
+            }
+        case .keepaliveAck:
+            break
+        case .signIn, .renewCertificate, .signal, .keepalive:
+            logger.warning("seed sent a client-only frame; ignored")
+        }
+    }
+
+    private func startKeepalive(every interval: Duration) {
+        let task = Task { [outgoingContinuation] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                if Task.isCancelled { return }
+                if case .terminated = outgoingContinuation.yield(.frame(SeedFrame.keepalive(nonce: 0).encoded())) {
+                    return
+                }
+            }
+        }
+        state.withLock { $0.keepalive = task }
+    }
+
+    private func resolveSignIn(_ result: Result<SignInResponse, SeedClientError>) {
+        let (continuation, timeout) = state.withLock { state in
+            defer {
+                state.signIn = nil
+                state.signInTimeout = nil
+            }
+            return (state.signIn, state.signInTimeout)
+        }
+        timeout?.cancel()
+        continuation?.resume(returning: result)
+    }
+
+    private func connectionEnded(_ failure: SeedClientError) {
+        let (renewals, keepalive) = state.withLock { state in
+            state.isOpen = false
+            defer { state.renewals = [] }
+            return (state.renewals, state.keepalive)
+        }
+        keepalive?.cancel()
+        resolveSignIn(.failure(failure))
+        for renewal in renewals { renewal.continuation.resume(returning: .failure(.closed)) }
+        outgoingContinuation.finish()
+        signalContinuation.finish()
+        failureContinuation.finish()
+    }
+}

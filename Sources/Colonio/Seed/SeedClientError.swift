@@ -1,0 +1,28 @@
+import ColonioCore
+
+/// Why a seed connection or request failed; the description says what to do.
+public enum SeedClientError: Error, Equatable, CustomStringConvertible {
+    /// The URL is not a `ws://` or `wss://` URL.
+    case invalidURL(String)
+    /// The TCP/WebSocket connection could not be established or broke.
+    case connectionFailed(String)
+    /// The seed refused the request with a typed error (bad token, unknown network, network full...).
+    case rejected(SeedErrorMessage)
+    /// The seed did not answer in time.
+    case timedOut
+    /// The connection is closed; connect again.
+    case closed
+    /// The seed sent something this client cannot understand.
+    case protocolViolation(String)
+
+    public var description: String {
+        switch self {
+        case .invalidURL(let url): "\(url) is not a ws:// or wss:// seed URL"
+        case .connectionFailed(let reason): "cannot connect to the seed: \(reason); check the URL and that the seed runs"
+        case .rejected(let error): "the seed refused the request (\(error.code.name)): \(error.message)"
+        case .timedOut: "the seed did not answer in time; check the network or raise the timeout"
+        case .closed: "the seed connection is closed; connect again"
+        case .protocolViolation(let reason): "the seed sent an invalid frame (\(reason)); client and seed versions differ"
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import ColonioCore
+import Foundation
+import Logging
+
+/// What every connection of one seed shares: configuration, key, registry, metrics and clocks.
+final class SeedContext: Sendable {
+    let configuration: SeedConfiguration
+    let networks: [String: NetworkDefinition]
+    let signingKey: SeedSigningKey
+    let registry: any NetworkRegistry
+    let metrics: SeedMetrics
+    let connections = ConnectionSet()
+    let logger: Logger
+    private let epoch = ContinuousClock.now
+
+    init(
+        configuration: SeedConfiguration, signingKey: SeedSigningKey, registry: any NetworkRegistry,
+        metrics: SeedMetrics, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.networks = Dictionary(configuration.networks.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.signingKey = signingKey
+        self.registry = registry
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Monotonic milliseconds since the seed started.
+    func now() -> Int64 {
+        let elapsed = ContinuousClock.now - epoch
+        return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+    }
+
+    /// Wall-clock Unix seconds, for certificate and TURN credential expiry.
+    func unixSeconds() -> UInt64 {
+        UInt64(max(0, Date().timeIntervalSince1970))
+    }
+
+    /// A signed certificate for `nodeID` valid for the configured lifetime from now.
+    func certificate(network: String, nodeID: NodeID, publicKey: [UInt8]) -> NodeCertificate {
+        let expiry = unixSeconds() + UInt64(configuration.limits.certificateLifetimeSeconds)
+        return signingKey.sign(NodeCertificate(network: network, nodeID: nodeID, publicKey: publicKey, expiry: expiry))
+    }
+}

@@ -1,0 +1,71 @@
+import ColonioCore
+import ColonioSeed
+import Foundation
+import Testing
+
+@Suite struct ConfigurationTests {
+    @Test func exampleConfigurationLoads() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/seed.example.json").path
+        let configuration = try SeedConfiguration.load(path: path)
+        #expect(configuration.networks.map(\.name) == ["demo", "world"])
+        let world = try #require(configuration.network(named: "world"))
+        #expect(world.space == .sphere(radius: 6_371_000))
+        #expect(world.iceServers.last?.turnSecret == "change-me-turn-secret")
+    }
+
+    @Test func defaultsAndOverridesApply() throws {
+        let json = #"""
+        {"listen": {"port": 9000},
+         "limits": {"maxFrameBytes": 8192, "keepaliveTimeoutMilliseconds": 90000},
+         "networks": [{"name": "n1", "tokens": ["t"], "maxNodes": 5,
+                       "space": {"kind": "plane", "width": 10, "height": 20},
+                       "routing": {"maximumLinks": 10}, "kvs": {"replicationFactor": 5},
+                       "spread": {"inlinePayloadBytes": 64},
+                       "iceServers": [{"urls": ["turn:127.0.0.1"], "turnSecret": "s", "credentialTTLSeconds": 120}]}]}
+        """#
+        let configuration = try SeedConfiguration.decode(json: Data(json.utf8))
+        #expect(configuration.listen == ListenAddress(host: "127.0.0.1", port: 9000))
+        #expect(configuration.keyFile == "seed.key")
+        #expect(configuration.limits.maximumFrameBytes == 8192)
+        #expect(configuration.limits.keepaliveTimeoutMilliseconds == 90000)
+        #expect(configuration.limits.framesPerSecond == 100)
+        let network = try #require(configuration.network(named: "n1"))
+        #expect(network.maximumNodes == 5)
+        #expect(network.space == .plane(width: 10, height: 20))
+        #expect(network.routing.maximumLinks == 10)
+        #expect(network.routing.successorCount == 2)
+        #expect(network.kvs.replicationFactor == 5)
+        #expect(network.spread.inlinePayloadBytes == 64)
+        #expect(network.iceServers == [ICEServerDefinition(urls: ["turn:127.0.0.1"], turnSecret: "s", credentialLifetimeSeconds: 120)])
+    }
+
+    @Test(arguments: [
+        #"{"networks": []}"#,
+        #"{"networks": [{"name": "a", "tokens": []}]}"#,
+        #"{"networks": [{"name": "a b", "tokens": ["t"]}]}"#,
+        #"{"networks": [{"name": "a", "tokens": ["t"]}, {"name": "a", "tokens": ["u"]}]}"#,
+        #"{"networks": [{"name": "a", "tokens": ["t"], "kvs": {"replicationFactor": 0}}]}"#,
+        #"{"networks": [{"name": "a", "tokens": ["t"], "space": {"kind": "cube"}}]}"#,
+        #"{"networks": [{"name": "a", "tokens": ["t"], "space": {"kind": "plane", "width": -1, "height": 1}}]}"#,
+        #"{"networks": [{"name": "a", "tokens": ["t"], "iceServers": [{"urls": ["turn:x"], "turnSecret": "s", "username": "u"}]}]}"#,
+        #"{"limits": {"keepaliveIntervalMilliseconds": 5000, "keepaliveTimeoutMilliseconds": 5000}, "networks": [{"name": "a", "tokens": ["t"]}]}"#,
+        #"{"networks": "#,
+    ])
+    func invalidConfigurationsAreRefused(_ json: String) {
+        #expect(throws: SeedConfigurationError.self) { try SeedConfiguration.decode(json: Data(json.utf8)) }
+    }
+
+    @Test func keyFileIsCreatedPrivatelyAndReloaded() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("colonio-seed-\(UUID()).key").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let created = try SeedSigningKey.loadOrCreate(path: path)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        #expect((attributes[.size] as? NSNumber)?.intValue == 32)
+        let loaded = try SeedSigningKey.loadOrCreate(path: path)
+        #expect(loaded.publicKeyBytes == created.publicKeyBytes)
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: path))
+        #expect(throws: SeedConfigurationError.self) { try SeedSigningKey.loadOrCreate(path: path) }
+    }
+}
