@@ -12,7 +12,8 @@ import Logging
 /// flag byte, 0 = last fragment, 1 = more follow, then the payload) and joins them on receipt; a
 /// browser peer applies the same framing. Releasing the last reference closes the link.
 public final class PeerLink: Sendable {
-    /// Everything that happens on the link, in order; finishes after `.closed`. Consume it from one task.
+    /// Everything that happens on the link, in order; finishes after `.closed`. Consume it from one task,
+    /// continuously: events are buffered without bound until consumed.
     public let events: AsyncStream<PeerLinkEvent>
     /// The engine, kept alive while the link is.
     public let engine: WebRTCEngine

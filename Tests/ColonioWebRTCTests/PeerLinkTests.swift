@@ -143,6 +143,31 @@ struct PeerLinkTests {
         await pair.close()
     }
 
+    @Test func iceServersReachTheEngine() async throws {
+        var configuration = WebRTCConfiguration.loopbackOnly
+        configuration.iceServers = [
+            ICEServer(urls: ["stun:127.0.0.1:3478"]),
+            ICEServer(urls: ["turn:127.0.0.1:3478?transport=udp"], username: "1700000000:node", credential: "c2VjcmV0"),
+        ]
+        let link = try LinkPair.makeEngine(configuration: configuration).makeLink()
+        #expect(try await link.makeOffer().hasPrefix("v=0"))
+        link.close()
+
+        configuration.iceServers = [ICEServer(urls: ["turn:127.0.0.1:3478"])]  // TURN needs credentials
+        #expect {
+            _ = try LinkPair.makeEngine(configuration: configuration).makeLink()
+        } throws: { error in
+            guard case .engineFailure(let reason) = error as? WebRTCError else { return false }
+            return !reason.isEmpty
+        }
+        configuration.iceServers = [ICEServer(urls: ["not a url"])]
+        #expect {
+            _ = try LinkPair.makeEngine(configuration: configuration).makeLink()
+        } throws: { error in
+            if case .engineFailure = error as? WebRTCError { true } else { false }
+        }
+    }
+
     @Test func operationsOnAClosedLinkThrowClosed() async throws {
         let engine = try LinkPair.makeEngine()
         let link = try engine.makeLink()
