@@ -40,6 +40,10 @@ struct Peer : webrtc::PeerConnectionObserver, webrtc::DataChannelObserver {
   rtc::Thread *signaling = nullptr;
   bool echo = false;
   Waiter opened, received;
+  // Trickled candidates wait here until the other side has its remote description.
+  std::mutex candidateMutex;
+  std::vector<std::unique_ptr<webrtc::IceCandidateInterface>> outgoing;
+  bool otherReady = false;
   void OnSignalingChange(webrtc::PeerConnectionInterface::SignalingState) override {}
   void OnDataChannel(rtc::scoped_refptr<webrtc::DataChannelInterface>) override {}
   void OnIceGatheringChange(webrtc::PeerConnectionInterface::IceGatheringState) override {}
@@ -49,7 +53,24 @@ struct Peer : webrtc::PeerConnectionObserver, webrtc::DataChannelObserver {
     webrtc::SdpParseError error;
     std::unique_ptr<webrtc::IceCandidateInterface> copy(
         webrtc::CreateIceCandidate(candidate->sdp_mid(), candidate->sdp_mline_index(), line, &error));
+    {
+      std::lock_guard<std::mutex> lock(candidateMutex);
+      if (!otherReady) {
+        outgoing.push_back(std::move(copy));
+        return;
+      }
+    }
     other->pc->AddIceCandidate(std::move(copy), [](webrtc::RTCError) {});
+  }
+  void otherHasRemoteDescription() {
+    std::vector<std::unique_ptr<webrtc::IceCandidateInterface>> held;
+    {
+      // Not held while adding: AddIceCandidate waits for the signaling thread, which may wait for it.
+      std::lock_guard<std::mutex> lock(candidateMutex);
+      otherReady = true;
+      held.swap(outgoing);
+    }
+    for (auto &candidate : held) other->pc->AddIceCandidate(std::move(candidate), [](webrtc::RTCError) {});
   }
   void OnStateChange() override {
     if (dc->state() == webrtc::DataChannelInterface::kOpen) opened.signal();
@@ -128,10 +149,13 @@ int main(int argc, char **argv) {
     b->pc->SetRemoteDescription(webrtc::CreateSessionDescription(webrtc::SdpType::kOffer, localSDP(*a), &error),
                                 rtc::make_ref_counted<SetRemote>(&done));
     done.waitFor(2);
+    a->otherHasRemoteDescription();
     b->pc->SetLocalDescription(rtc::make_ref_counted<SetLocal>(&done));
     done.waitFor(3);
     a->pc->SetRemoteDescription(webrtc::CreateSessionDescription(webrtc::SdpType::kAnswer, localSDP(*b), &error),
                                 rtc::make_ref_counted<SetRemote>(&done));
+    done.waitFor(4);
+    b->otherHasRemoteDescription();
     a->opened.waitFor(1);
     b->opened.waitFor(1);
     connectMs.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
