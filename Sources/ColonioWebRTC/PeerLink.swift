@@ -39,8 +39,9 @@ public final class PeerLink: Sendable {
         self.engine = engine
         self.core = core
         self.handle = PeerHandle(pointer: peer)
-        self.highWaterMark = UInt64(max(engine.configuration.sendHighWaterMark, 0))
-        self.lowWaterMark = UInt64(max(engine.configuration.sendLowWaterMark, 0))
+        let configuration = engine.configuration
+        self.highWaterMark = UInt64(max(configuration.sendHighWaterMark, 0))
+        self.lowWaterMark = UInt64(max(min(configuration.sendLowWaterMark, configuration.sendHighWaterMark), 0))
     }
 
     deinit {
@@ -71,7 +72,8 @@ public final class PeerLink: Sendable {
     /// - Throws: `WebRTCError.invalidCandidate` if the line cannot be parsed or does not fit.
     public func add(candidate: ICECandidate) async throws(WebRTCError) {
         try await doneOperation { peer, done, context in
-            cwrtc_peer_add_candidate(peer, candidate.candidate, candidate.sdpMid, candidate.sdpMLineIndex, done, context)
+            cwrtc_peer_add_candidate(
+                peer, candidate.candidate, candidate.sdpMid, candidate.sdpMLineIndex, done, context)
         }
     }
 
@@ -113,7 +115,8 @@ public final class PeerLink: Sendable {
     private func sdpOperation(
         _ start: (OpaquePointer, cwrtc_sdp_callback, UnsafeMutableRawPointer) -> Void
     ) async throws(WebRTCError) -> String {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<String, WebRTCError>, Never>) in
+        typealias Waiter = CheckedContinuation<Result<String, WebRTCError>, Never>
+        let result = await withCheckedContinuation { (continuation: Waiter) in
             start(handle.pointer, { context, sdp, error, message in
                 let result: Result<String, WebRTCError> =
                     if let sdp, error == CWRTC_OK { .success(String(cString: sdp)) } else {
@@ -128,7 +131,8 @@ public final class PeerLink: Sendable {
     private func doneOperation(
         _ start: (OpaquePointer, cwrtc_done_callback, UnsafeMutableRawPointer) -> Void
     ) async throws(WebRTCError) {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, WebRTCError>, Never>) in
+        typealias Waiter = CheckedContinuation<Result<Void, WebRTCError>, Never>
+        let result = await withCheckedContinuation { (continuation: Waiter) in
             start(handle.pointer, { context, error, message in
                 let result: Result<Void, WebRTCError> =
                     error == CWRTC_OK ? .success(()) : .failure(WebRTCError(code: error, message: message))

@@ -83,7 +83,8 @@ struct PeerLinkTests {
         let addresses = pair.candidates.addresses
         #expect(!addresses.isEmpty)
         #expect(addresses.allSatisfy { $0 == "127.0.0.1" || $0 == "::1" }, "\(addresses)")
-        #expect(pair.candidates.lines.withLock { $0 }.allSatisfy { $0.hasPrefix("candidate:") && $0.contains(" typ host") })
+        let lines = pair.candidates.lines.withLock { $0 }
+        #expect(lines.allSatisfy { $0.hasPrefix("candidate:") && $0.contains(" typ host") })
         let statistics = try #require(await pair.offerer.statistics())
         #expect(statistics.localCandidateType == .host)
         #expect(statistics.remoteCandidateType == .host)
