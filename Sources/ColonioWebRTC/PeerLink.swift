@@ -11,6 +11,24 @@ import Logging
 /// Messages of any size are allowed: the link splits messages larger than 64 KiB into fragments (one
 /// flag byte, 0 = last fragment, 1 = more follow, then the payload) and joins them on receipt; a
 /// browser peer applies the same framing. Releasing the last reference closes the link.
+///
+/// ```swift
+/// let engine = try WebRTCEngine(configuration: .loopbackOnly, logger: logger)  // tests: loopback only
+/// let link = try engine.makeLink()
+/// Task {
+///     for await event in link.events {
+///         switch event {
+///         case .localCandidate(let candidate): signal(candidate)  // to the remote add(candidate:)
+///         case .opened: try await link.send(hello)
+///         case .message(let bytes): handle(bytes)
+///         case .closed: forget(link)
+///         case .stateChanged: break
+///         }
+///     }
+/// }
+/// signal(try await link.makeOffer())  // remote: let answer = try await remote.accept(offer: offer)
+/// try await link.setAnswer(answer)
+/// ```
 public final class PeerLink: Sendable {
     /// Everything that happens on the link, in order; finishes after `.closed`. Consume it from one task,
     /// continuously: events are buffered without bound until consumed.

@@ -148,7 +148,8 @@ extension WebRTCTests {
             var configuration = WebRTCConfiguration.loopbackOnly
             configuration.iceServers = [
                 ICEServer(urls: ["stun:127.0.0.1:3478"]),
-                ICEServer(urls: ["turn:127.0.0.1:3478?transport=udp"], username: "1700000000:node", credential: "c2VjcmV0"),
+                ICEServer(
+                    urls: ["turn:127.0.0.1:3478?transport=udp"], username: "1700000000:node", credential: "c2VjcmV0"),
             ]
             let link = try LinkPair.makeEngine(configuration: configuration).makeLink()
             #expect(try await link.makeOffer().hasPrefix("v=0"))
