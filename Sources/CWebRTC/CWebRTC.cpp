@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -36,6 +39,8 @@
 #include "rtc_base/ssl_adapter.h"
 #include "rtc_base/thread.h"
 #pragma clang diagnostic pop
+
+struct FactoryCore;
 
 namespace {
 
@@ -102,19 +107,34 @@ class StatsCallback : public webrtc::RTCStatsCollectorCallback {
 
 std::once_flag processSetup;
 
+/// Factories whose thread runs, so that process exit can stop those threads before OpenSSL's exit
+/// handler frees what they use (a link still shutting down at exit would crash otherwise).
+std::mutex liveFactoriesMutex;
+std::set<FactoryCore *> liveFactories;
+bool exiting = false;
+
+void stopThreadsAtExit();
+
 /// Process-wide set-up, once. libwebrtc initializes libsrtp with the first DTLS-SRTP session and shuts it
-/// down with the last; Debian's libsrtp then re-runs its (NSS) initialization, about 20 ms, on every
-/// connect of a process that has no other link. Initializing it once here for the process avoids that.
+/// down with the last; Debian's libsrtp (NSS) then takes ~20 ms to initialize again on the next connect
+/// of a process that has no other link. Initializing it once here for the process avoids that.
 void setUpProcess() {
   rtc::InitializeSSL();
   cricket::ProhibitLibsrtpInitialization();
   srtp_init();
+  // Registered after OpenSSL's own handler, so it runs before it.
+  std::atexit(stopThreadsAtExit);
 }
 
 }  // namespace
 
 /// State shared by a factory handle and its peers; destroyed with the last of them.
 struct FactoryCore {
+  FactoryCore() {
+    std::lock_guard<std::mutex> lock(liveFactoriesMutex);
+    liveFactories.insert(this);
+  }
+
   std::unique_ptr<rtc::Thread> thread;
   rtc::scoped_refptr<webrtc::PeerConnectionFactoryInterface> factory;
   rtc::scoped_refptr<rtc::RTCCertificate> certificate;
@@ -125,6 +145,12 @@ struct FactoryCore {
     if (core->thread && core->thread->IsCurrent()) {
       std::thread([core] { destroy(core); }).detach();
       return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(liveFactoriesMutex);
+      // At exit the thread is stopped already; what it owned is left to the process's end.
+      if (exiting) return;
+      liveFactories.erase(core);
     }
     if (core->thread) {
       core->thread->BlockingCall([core] {
@@ -140,6 +166,36 @@ struct FactoryCore {
 struct cwrtc_factory {
   std::shared_ptr<FactoryCore> core;
 };
+
+namespace {
+/// Parks every factory thread in a task that never returns (after the work queued before it), so that
+/// nothing runs on them while the process's exit handlers tear OpenSSL down. Stopping the threads
+/// instead would trip libwebrtc's checks in whatever task is still running.
+void stopThreadsAtExit() {
+  std::lock_guard<std::mutex> lock(liveFactoriesMutex);
+  exiting = true;
+  struct Latch {
+    std::mutex mutex;
+    std::condition_variable condition;
+    int arrived = 0;
+  };
+  auto latch = std::make_shared<Latch>();
+  int expected = 0;
+  for (FactoryCore *core : liveFactories) {
+    if (!core->thread || core->thread->IsCurrent()) continue;
+    ++expected;
+    core->thread->PostTask([latch] {
+      std::unique_lock<std::mutex> parked(latch->mutex);
+      ++latch->arrived;
+      latch->condition.notify_all();
+      latch->condition.wait(parked, [] { return false; });
+    });
+  }
+  std::unique_lock<std::mutex> wait(latch->mutex);
+  // Bounded: a thread stuck elsewhere must not hang the exit.
+  latch->condition.wait_for(wait, std::chrono::seconds(2), [&] { return latch->arrived >= expected; });
+}
+}  // namespace
 
 namespace {
 

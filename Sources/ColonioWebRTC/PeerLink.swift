@@ -11,8 +11,27 @@ import Logging
 /// Messages of any size are allowed: the link splits messages larger than 64 KiB into fragments (one
 /// flag byte, 0 = last fragment, 1 = more follow, then the payload) and joins them on receipt; a
 /// browser peer applies the same framing. Releasing the last reference closes the link.
+///
+/// ```swift
+/// let engine = try WebRTCEngine(configuration: .loopbackOnly, logger: logger)  // tests: loopback only
+/// let link = try engine.makeLink()
+/// Task {
+///     for await event in link.events {
+///         switch event {
+///         case .localCandidate(let candidate): signal(candidate)  // to the remote add(candidate:)
+///         case .opened: try await link.send(hello)
+///         case .message(let bytes): handle(bytes)
+///         case .closed: forget(link)
+///         case .stateChanged: break
+///         }
+///     }
+/// }
+/// signal(try await link.makeOffer())  // remote: let answer = try await remote.accept(offer: offer)
+/// try await link.setAnswer(answer)
+/// ```
 public final class PeerLink: Sendable {
-    /// Everything that happens on the link, in order; finishes after `.closed`. Consume it from one task.
+    /// Everything that happens on the link, in order; finishes after `.closed`. Consume it from one task,
+    /// continuously: events are buffered without bound until consumed.
     public let events: AsyncStream<PeerLinkEvent>
     /// The engine, kept alive while the link is.
     public let engine: WebRTCEngine
@@ -38,8 +57,9 @@ public final class PeerLink: Sendable {
         self.engine = engine
         self.core = core
         self.handle = PeerHandle(pointer: peer)
-        self.highWaterMark = UInt64(max(engine.configuration.sendHighWaterMark, 0))
-        self.lowWaterMark = UInt64(max(engine.configuration.sendLowWaterMark, 0))
+        let configuration = engine.configuration
+        self.highWaterMark = UInt64(max(configuration.sendHighWaterMark, 0))
+        self.lowWaterMark = UInt64(max(min(configuration.sendLowWaterMark, configuration.sendHighWaterMark), 0))
     }
 
     deinit {
@@ -70,7 +90,8 @@ public final class PeerLink: Sendable {
     /// - Throws: `WebRTCError.invalidCandidate` if the line cannot be parsed or does not fit.
     public func add(candidate: ICECandidate) async throws(WebRTCError) {
         try await doneOperation { peer, done, context in
-            cwrtc_peer_add_candidate(peer, candidate.candidate, candidate.sdpMid, candidate.sdpMLineIndex, done, context)
+            cwrtc_peer_add_candidate(
+                peer, candidate.candidate, candidate.sdpMid, candidate.sdpMLineIndex, done, context)
         }
     }
 
@@ -112,7 +133,8 @@ public final class PeerLink: Sendable {
     private func sdpOperation(
         _ start: (OpaquePointer, cwrtc_sdp_callback, UnsafeMutableRawPointer) -> Void
     ) async throws(WebRTCError) -> String {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<String, WebRTCError>, Never>) in
+        typealias Waiter = CheckedContinuation<Result<String, WebRTCError>, Never>
+        let result = await withCheckedContinuation { (continuation: Waiter) in
             start(handle.pointer, { context, sdp, error, message in
                 let result: Result<String, WebRTCError> =
                     if let sdp, error == CWRTC_OK { .success(String(cString: sdp)) } else {
@@ -127,7 +149,8 @@ public final class PeerLink: Sendable {
     private func doneOperation(
         _ start: (OpaquePointer, cwrtc_done_callback, UnsafeMutableRawPointer) -> Void
     ) async throws(WebRTCError) {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, WebRTCError>, Never>) in
+        typealias Waiter = CheckedContinuation<Result<Void, WebRTCError>, Never>
+        let result = await withCheckedContinuation { (continuation: Waiter) in
             start(handle.pointer, { context, error, message in
                 let result: Result<Void, WebRTCError> =
                     error == CWRTC_OK ? .success(()) : .failure(WebRTCError(code: error, message: message))

@@ -17,6 +17,8 @@ struct LinkBenchmark: AsyncParsableCommand {
     var roundTrips = 10_000
     @Option(help: "64 KiB messages to send for the throughput figure.")
     var messages = 4_096
+    @Flag(help: "Give each peer its own engine (own libwebrtc thread), as peers in two processes have.")
+    var separateEngines = false
 
     struct Report: Encodable {
         struct Connect: Encodable {
@@ -32,25 +34,31 @@ struct LinkBenchmark: AsyncParsableCommand {
         }
         let benchmark = "link"
         let cores: Int
+        let engines: Int
         let connect_ms: Connect
         let rtt_us: RoundTrip
         let throughput_mb_s: Double
+        /// The process before the engine started (Swift runtime, Foundation), for comparison.
+        let rss_before_engine_mb: Double
         let rss_mb: Double
         let peak_rss_mb: Double
     }
 
     func run() async throws {
-        let engine = try WebRTCEngine(configuration: .loopbackOnly, logger: Logger(label: "colonio.bench.link"))
+        let before = ProcessStatus.read()
+        let logger = Logger(label: "colonio.bench.link")
+        let engine = try WebRTCEngine(configuration: .loopbackOnly, logger: logger)
+        let answeringEngine = separateEngines ? try WebRTCEngine(configuration: .loopbackOnly, logger: logger) : engine
         var connectTimes: [Double] = []
         for _ in 0..<max(connects, 1) {
             let start = ContinuousClock.now
-            let pair = try await BenchPair.connect(engine: engine)
+            let pair = try await BenchPair.connect(engine: engine, answeringEngine: answeringEngine)
             connectTimes.append((ContinuousClock.now - start).milliseconds)
             pair.close()
             await pair.finish()
         }
 
-        var pair = try await BenchPair.connect(engine: engine)
+        var pair = try await BenchPair.connect(engine: engine, answeringEngine: answeringEngine)
         let payload = [UInt8](repeating: 0x5a, count: 64)
         for _ in 0..<200 { _ = try await pair.roundTrip(payload) }  // warm-up
         var roundTripTimes: [Double] = []
@@ -76,6 +84,7 @@ struct LinkBenchmark: AsyncParsableCommand {
         roundTripTimes.sort()
         let report = Report(
             cores: ProcessStatus.allowedCores(),
+            engines: separateEngines ? 2 : 1,
             connect_ms: .init(
                 samples: connectTimes.count, p50: connectTimes.percentile(50).rounded(to: 2),
                 min: connectTimes.first!.rounded(to: 2), max: connectTimes.last!.rounded(to: 2)),
@@ -83,6 +92,7 @@ struct LinkBenchmark: AsyncParsableCommand {
                 samples: roundTripTimes.count, p50: roundTripTimes.percentile(50).rounded(to: 1),
                 p99: roundTripTimes.percentile(99).rounded(to: 1)),
             throughput_mb_s: throughput.rounded(to: 1),
+            rss_before_engine_mb: before.residentMB.rounded(to: 1),
             rss_mb: memory.residentMB.rounded(to: 1),
             peak_rss_mb: memory.peakResidentMB.rounded(to: 1)
         )
@@ -100,9 +110,9 @@ private struct BenchPair {
     let echo: Task<Void, Never>
     var events: AsyncStream<PeerLinkEvent>.Iterator
 
-    static func connect(engine: WebRTCEngine) async throws -> BenchPair {
+    static func connect(engine: WebRTCEngine, answeringEngine: WebRTCEngine) async throws -> BenchPair {
         let offerer = try engine.makeLink()
-        let answerer = try engine.makeLink()
+        let answerer = try answeringEngine.makeLink()
         let echo = Task {
             for await event in answerer.events {
                 switch event {

@@ -63,7 +63,9 @@ final class EventInbox: Sendable {
     }
 
     /// The next event within `timeout`; throws `TimedOut` otherwise.
-    func next(within timeout: Duration = .seconds(10), waitingFor what: String = "an event") async throws -> PeerLinkEvent? {
+    func next(
+        within timeout: Duration = .seconds(10), waitingFor what: String = "an event"
+    ) async throws -> PeerLinkEvent? {
         try await withThrowingTaskGroup(of: PeerLinkEvent??.self) { group in
             group.addTask { .some(await self.next()) }
             group.addTask {

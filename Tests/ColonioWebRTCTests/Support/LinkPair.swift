@@ -61,6 +61,12 @@ struct LinkPair: Sendable {
         }
     }
 
+    /// Stops the pumps without closing: dropping the pair afterwards must close and free both links.
+    func abandon() async {
+        for pump in pumps { pump.cancel() }
+        for pump in pumps { await pump.value }
+    }
+
     func close() async {
         offerer.close()
         answerer.close()
