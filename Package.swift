@@ -49,6 +49,7 @@ let package = Package(
             name: "colonio",
             dependencies: [
                 "ColonioCore",
+                "ColonioSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
