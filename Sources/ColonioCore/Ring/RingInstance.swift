@@ -27,9 +27,16 @@ public struct RingInstance: Sendable {
         var unneededSince: MonotonicTime?
     }
 
+    /// One finger level: any node in the half-open arc just before `target` (within `offset / 2` of it)
+    /// serves it, so an existing link there is reused before a new one is opened.
     private struct LongLink: Sendable {
         var target: NodeID
+        var offset: UInt128
         var node: NodeID?
+        /// Nodes in the arc learned from the last owner lookup, best first, not yet tried.
+        var candidates: [NodeID] = []
+
+        func serves(_ id: NodeID) -> Bool { id.distance(to: target) < offset / 2 }
     }
 
     /// Failures after which a node is forgotten.
@@ -153,8 +160,8 @@ public struct RingInstance: Sendable {
         var out: [RingDirective] = []
         guard links.removeValue(forKey: peer) != nil else { return out }
         let wasNeighbour = successors.contains(peer) || predecessors.contains(peer)
-        clearLongLinks(to: peer)
         if wasNeighbour { recordFailure(of: peer, now: now) }
+        replaceLongLinks(to: peer, now: now, into: &out)
         refreshNeighbours(now: now, into: &out)
         return out
     }
@@ -163,8 +170,8 @@ public struct RingInstance: Sendable {
     public mutating func linkFailed(_ peer: NodeID, now: MonotonicTime) -> [RingDirective] {
         var out: [RingDirective] = []
         guard pending.removeValue(forKey: peer) != nil, links[peer] == nil else { return out }
-        clearLongLinks(to: peer)
         recordFailure(of: peer, now: now)
+        replaceLongLinks(to: peer, now: now, into: &out)
         refreshNeighbours(now: now, into: &out)
         return out
     }
@@ -176,9 +183,9 @@ public struct RingInstance: Sendable {
         if state.closing {
             // The peer is closing the link (its cap or no use for it): forget it as a link, not as a node.
             links[peer] = nil
-            clearLongLinks(to: peer)
             refused[peer] = now.adding(milliseconds: 2 * UInt64(settings.longLinkRefreshIntervalMilliseconds))
             candidates.insert(peer)
+            replaceLongLinks(to: peer, now: now, into: &out)
             refreshNeighbours(now: now, into: &out)
             return out
         }
@@ -204,20 +211,20 @@ public struct RingInstance: Sendable {
         for id in reply.predecessors { learn(id, now: now) }
         refreshNeighbours(now: now, into: &out)
         for index in longLinks.indices where longLinks[index].target == target {
-            let owner = reply.owner
-            guard owner != localID else {
-                longLinks[index].node = nil
-                continue
+            // The owner, then the nodes just before it, as long as they lie in the level's arc.
+            var choices: [NodeID] = []
+            for id in [reply.owner] + reply.predecessors
+            where id != localID && longLinks[index].serves(id) && !choices.contains(id) {
+                choices.append(id)
             }
-            if links[owner] != nil || pending[owner] != nil {
-                longLinks[index].node = owner
-            } else if !isRefused(owner, now: now), backoff[owner] == nil,
-                links.count + pending.count < Int(settings.maximumLinks)
+            longLinks[index].candidates = choices
+            if let node = longLinks[index].node, links[node] != nil || pending[node] != nil,
+                longLinks[index].serves(node)
             {
-                longLinks[index].node = owner
-                pending[owner] = now
-                out.append(.connect(owner))
+                continue  // keep a working long link in the arc
             }
+            longLinks[index].node = nil
+            connectLongLink(index, now: now, into: &out)
         }
         announceRoleChanges(now: now, into: &out)
         return out
@@ -271,7 +278,7 @@ public struct RingInstance: Sendable {
         if hasJoined, let refresh = nextLongLinkRefresh, now >= refresh {
             nextLongLinkRefresh = now.adding(milliseconds: UInt64(settings.longLinkRefreshIntervalMilliseconds))
             refreshLongLinkTargets()
-            for link in longLinks { out.append(.lookupOwner(of: link.target)) }
+            for link in longLinks where link.node == nil { out.append(.lookupOwner(of: link.target)) }
             announceRoleChanges(now: now, into: &out)
         }
         return out
@@ -304,8 +311,30 @@ public struct RingInstance: Sendable {
         }
     }
 
-    private mutating func clearLongLinks(to peer: NodeID) {
-        for index in longLinks.indices where longLinks[index].node == peer { longLinks[index].node = nil }
+    /// The long links through `peer` are gone: try the next node in each level's arc.
+    private mutating func replaceLongLinks(to peer: NodeID, now: MonotonicTime, into out: inout [RingDirective]) {
+        for index in longLinks.indices where longLinks[index].node == peer {
+            longLinks[index].node = nil
+            connectLongLink(index, now: now, into: &out)
+        }
+        for index in longLinks.indices { longLinks[index].candidates.removeAll { $0 == peer } }
+    }
+
+    /// Links the first usable candidate of a level, if this node has room for another link.
+    private mutating func connectLongLink(_ index: Int, now: MonotonicTime, into out: inout [RingDirective]) {
+        while !longLinks[index].candidates.isEmpty {
+            let candidate = longLinks[index].candidates.removeFirst()
+            if links[candidate] != nil || pending[candidate] != nil {
+                longLinks[index].node = candidate
+                return
+            }
+            guard !isRefused(candidate, now: now), backoff[candidate] == nil else { continue }
+            guard links.count + pending.count < Int(settings.maximumLinks) else { return }
+            longLinks[index].node = candidate
+            pending[candidate] = now
+            out.append(.connect(candidate))
+            return
+        }
     }
 
     private mutating func scheduleLongLinkRefresh(at time: MonotonicTime) {
@@ -432,7 +461,7 @@ public struct RingInstance: Sendable {
         out.append(.sendLinkState(LinkState(role: .none, closing: true), to: peer))
         out.append(.disconnect(peer))
         links[peer] = nil
-        clearLongLinks(to: peer)
+        for index in longLinks.indices where longLinks[index].node == peer { longLinks[index].node = nil }
     }
 
     /// Long-link targets at `2^(128-k)` beyond this node, for every level whose target lies beyond the
@@ -465,8 +494,21 @@ public struct RingInstance: Sendable {
         var updated: [LongLink] = []
         for offset in levels {
             let target = localID.advanced(by: offset)
-            let node = longLinks.first { $0.target == target }?.node
-            updated.append(LongLink(target: target, node: node))
+            var link = LongLink(target: target, offset: offset)
+            if let previous = longLinks.first(where: { $0.target == target }), let node = previous.node,
+                links[node] != nil || pending[node] != nil
+            {
+                link.node = node
+            } else {
+                // Reuse an open link in the arc (often another node's long link to this one).
+                var best: (id: NodeID, distance: UInt128)?
+                for peer in links.keys where link.serves(peer) {
+                    let distance = peer.distance(to: target)
+                    if best == nil || distance < best!.distance { best = (peer, distance) }
+                }
+                link.node = best?.id
+            }
+            updated.append(link)
         }
         longLinks = updated
     }

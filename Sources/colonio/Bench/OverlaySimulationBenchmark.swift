@@ -45,6 +45,7 @@ struct OverlaySimulationBenchmark: ParsableCommand {
         var sent: Int
         var wrongReceivers: Int
         var links: [Int]
+        var longLinks: [Int]
         var framesPerNodePerSecond: Double
         var events: UInt64
         var wallSeconds: Double
@@ -56,6 +57,8 @@ struct OverlaySimulationBenchmark: ParsableCommand {
                 values.isEmpty ? 0 : values[Swift.min(values.count - 1, Int(Double(values.count) * fraction))]
             }
             let meanHops = hops.isEmpty ? 0 : Double(hops.reduce(0, +)) / Double(hops.count)
+            let sortedLongLinks = longLinks.sorted()
+            let meanLongLinks = longLinks.isEmpty ? 0 : Double(longLinks.reduce(0, +)) / Double(longLinks.count)
             let meanLinks = links.isEmpty ? 0 : Double(links.reduce(0, +)) / Double(links.count)
             let bound = 0.5 * log2(Double(nodeCount)) + 1
             return "{\"nodes\":\(nodeCount),\"joinMilliseconds\":\(joinedAfterMilliseconds),"
@@ -66,6 +69,8 @@ struct OverlaySimulationBenchmark: ParsableCommand {
                 + "\"bound\":\(rounded(bound))},"
                 + "\"linksPerNode\":{\"mean\":\(rounded(meanLinks)),\"min\":\(sortedLinks.first ?? 0),"
                 + "\"p50\":\(percentile(sortedLinks, 0.5)),\"max\":\(sortedLinks.last ?? 0)},"
+                + "\"ownLongLinksPerNode\":{\"mean\":\(rounded(meanLongLinks)),\"min\":\(sortedLongLinks.first ?? 0),"
+                + "\"p50\":\(percentile(sortedLongLinks, 0.5)),\"max\":\(sortedLongLinks.last ?? 0)},"
                 + "\"maintenanceFramesPerNodePerSecond\":\(rounded(framesPerNodePerSecond)),"
                 + "\"events\":\(events),\"wallSeconds\":\(rounded(wallSeconds))}"
         }
@@ -132,6 +137,7 @@ struct OverlaySimulationBenchmark: ParsableCommand {
         return Result(
             nodeCount: nodeCount, joinedAfterMilliseconds: joined, stableAfterMilliseconds: stableAt, hops: hops,
             delivered: hops.count, sent: requests, wrongReceivers: wrong, links: simulation.linkCounts(),
+            longLinks: ids.map { simulation.machine(of: $0)?.ring?.longLinkNodes.count ?? 0 },
             framesPerNodePerSecond: framesPerNodePerSecond, events: simulation.eventCount,
             wallSeconds: Date().timeIntervalSince(started))
     }
