@@ -12,6 +12,7 @@ private func settle(_ simulation: Simulation, limit: UInt64 = 60_000) -> Bool {
     return false
 }
 
+/// Outcomes by request ID; only meaningful when one node sent every request.
 private func outcomes(_ simulation: Simulation) -> [UInt64: RequestOutcome] {
     var result: [UInt64: RequestOutcome] = [:]
     for case .completed(_, let id, let outcome) in simulation.deliveries { result[id] = outcome }
@@ -99,5 +100,60 @@ private func outcomes(_ simulation: Simulation) -> [UInt64: RequestOutcome] {
             }
         }
     }
+
+    @Test func nodesFindTheirPlaceFromRandomBootstrapPeers() throws {
+        var configuration = SimulationConfiguration(seed: 6)
+        configuration.randomBootstrapPeers = true
+        let simulation = Simulation(configuration: configuration)
+        simulation.addNode()
+        simulation.run(for: 1_000)
+        for _ in 0..<150 { simulation.addNode() }
+        #expect(settle(simulation, limit: 120_000))
+        try expectExactRouting(simulation, seed: 61)
+    }
+
+    @Test func theRingStaysExactUnderChurn() throws {
+        let simulation = Simulation(configuration: SimulationConfiguration(seed: 7))
+        for _ in 0..<200 { simulation.addNode() }
+        #expect(settle(simulation, limit: 120_000))
+        var random = SplitMix64(seed: 71)
+        // Every second for 30 s, one node crashes and one joins.
+        for _ in 0..<30 {
+            let nodes = simulation.liveNodeIDs
+            simulation.crash(nodes[Int(random.next() % UInt64(nodes.count))])
+            simulation.addNode()
+            simulation.run(for: 1_000)
+        }
+        #expect(simulation.liveCount == 200)
+        #expect(settle(simulation, limit: 120_000))
+        try expectExactRouting(simulation, seed: 72)
+    }
 }
 
+/// Requests from random nodes to random exact IDs and owners of random keys all reach the right node.
+private func expectExactRouting(_ simulation: Simulation, seed: UInt64) throws {
+    var random = SplitMix64(seed: seed)
+    let nodes = simulation.liveNodeIDs
+    simulation.deliveries.removeAll()
+    var expected: [UInt8: NodeID] = [:]
+    for tag in 0..<UInt8(100) {
+        let source = nodes[Int(random.next() % UInt64(nodes.count))]
+        if tag % 2 == 0 {
+            let target = nodes[Int(random.next() % UInt64(nodes.count))]
+            expected[tag] = target
+            try simulation.request(from: source, payload: [tag], to: .node(target))
+        } else {
+            let key = NodeID.random(using: &random)
+            expected[tag] = simulation.owner(of: key)
+            try simulation.request(from: source, payload: [tag], to: .ownerOf(key))
+        }
+    }
+    simulation.run(for: 5_000)
+    var received: [UInt8: NodeID] = [:]
+    for case .message(let receiver, let message) in simulation.deliveries { received[message.payload[0]] = receiver }
+    #expect(received == expected)
+    // Request IDs are per requester, so count completions rather than keying them by ID.
+    var responses = 0
+    for case .completed(_, _, .response) in simulation.deliveries { responses += 1 }
+    #expect(responses == 100)
+}
