@@ -195,7 +195,7 @@ public struct NodeMachine: Sendable {
             return out
         }
         // Hop counts say how many links a packet travelled: the receiver counts the link it came over.
-        packet.hopCount &+= 1
+        if packet.hopCount < .max { packet.hopCount += 1 }
         if packet.mode == .toNeighbour {
             guard packet.destination == localID, packet.source == peer else {
                 statistics.malformedFrames += 1

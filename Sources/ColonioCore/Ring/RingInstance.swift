@@ -261,6 +261,10 @@ public struct RingInstance: Sendable {
             out.append(contentsOf: linkFailed(peer, now: now))
         }
         if !backoff.isEmpty { backoff = backoff.filter { $0.value > now } }
+        if !failures.isEmpty {
+            // A failure counts only toward the next attempt; forget counts of nodes no longer pursued.
+            failures = failures.filter { candidates.contains($0.key) || pending[$0.key] != nil }
+        }
         if !refused.isEmpty { refused = refused.filter { $0.value > now } }
         if now >= nextStabilize {
             nextStabilize = now.adding(milliseconds: UInt64(settings.stabilizeIntervalMilliseconds))
