@@ -554,7 +554,13 @@ public struct NodeMachine: Sendable {
                 activity[peer] = nil
                 out.append(.disconnect(peer))
             case .sendLinkState(let state, let peer):
-                send(body: .linkState(state), to: peer, mode: .toNeighbour, now: now, into: &out)
+                // Framed directly: a closing state follows a link the ring has already let go of.
+                guard let localID = ring?.localID else { continue }
+                let packet = OverlayPacket(
+                    destination: peer, mode: .toNeighbour, source: localID, packetID: nextPacketID,
+                    body: OverlayBody.linkState(state).encoded())
+                nextPacketID &+= 1
+                frame(packet, to: peer, now: now, into: &out)
             case .lookupOwner(let target):
                 let (_, directives) = startRequest(
                     body: .ownerQuery, purpose: .ownerLookup(target), to: .ownerOf(target), now: now)

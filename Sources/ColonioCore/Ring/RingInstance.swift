@@ -35,10 +35,15 @@ public struct RingInstance: Sendable {
         var node: NodeID?
         /// Nodes in the arc learned from the last owner lookup, best first, not yet tried.
         var candidates: [NodeID] = []
+        /// The ID of an extra lookup walking back through the arc after refusals, and how many were made.
+        var walkTarget: NodeID?
+        var walkSteps = 0
 
         func serves(_ id: NodeID) -> Bool { id.distance(to: target) < offset / 2 }
     }
 
+    /// Extra lookups per level and refresh when the nodes found so far refused a long link.
+    private static let longLinkWalkSteps = 3
     /// Failures after which a node is forgotten.
     private static let failureLimit: UInt32 = 2
 
@@ -88,6 +93,10 @@ public struct RingInstance: Sendable {
         var nodes: Set<NodeID> = []
         for link in longLinks { if let node = link.node { nodes.insert(node) } }
         return nodes.sorted()
+    }
+    /// Every long-link level: its target ID and the node serving it, if any (for monitoring and pictures).
+    public var longLinkLevels: [(target: NodeID, node: NodeID?)] {
+        longLinks.map { (target: $0.target, node: $0.node) }
     }
     /// The most long links this node opens itself.
     public var longLinkBudget: Int {
@@ -183,7 +192,7 @@ public struct RingInstance: Sendable {
         if state.closing {
             // The peer is closing the link (its cap or no use for it): forget it as a link, not as a node.
             links[peer] = nil
-            refused[peer] = now.adding(milliseconds: 2 * UInt64(settings.longLinkRefreshIntervalMilliseconds))
+            refused[peer] = now.adding(milliseconds: UInt64(settings.longLinkRefreshIntervalMilliseconds))
             candidates.insert(peer)
             replaceLongLinks(to: peer, now: now, into: &out)
             refreshNeighbours(now: now, into: &out)
@@ -210,7 +219,9 @@ public struct RingInstance: Sendable {
         for id in reply.successors { learn(id, now: now) }
         for id in reply.predecessors { learn(id, now: now) }
         refreshNeighbours(now: now, into: &out)
-        for index in longLinks.indices where longLinks[index].target == target {
+        for index in longLinks.indices where longLinks[index].target == target || longLinks[index].walkTarget == target {
+            if longLinks[index].target == target { longLinks[index].walkSteps = 0 }
+            longLinks[index].walkTarget = nil
             // The owner, then the nodes just before it, as long as they lie in the level's arc.
             var choices: [NodeID] = []
             for id in [reply.owner] + reply.predecessors
@@ -282,7 +293,17 @@ public struct RingInstance: Sendable {
         if hasJoined, let refresh = nextLongLinkRefresh, now >= refresh {
             nextLongLinkRefresh = now.adding(milliseconds: UInt64(settings.longLinkRefreshIntervalMilliseconds))
             refreshLongLinkTargets()
-            for link in longLinks where link.node == nil { out.append(.lookupOwner(of: link.target)) }
+            var unserved = false
+            for index in longLinks.indices where longLinks[index].node == nil {
+                unserved = true
+                longLinks[index].walkSteps = 0
+                out.append(.lookupOwner(of: longLinks[index].target))
+            }
+            if unserved {
+                // Levels left without a link (refusals, lost lookups) are tried again sooner.
+                let retry = now.adding(milliseconds: 5 * UInt64(settings.stabilizeIntervalMilliseconds))
+                nextLongLinkRefresh = Swift.min(nextLongLinkRefresh ?? retry, retry)
+            }
             announceRoleChanges(now: now, into: &out)
         }
         return out
@@ -324,10 +345,13 @@ public struct RingInstance: Sendable {
         for index in longLinks.indices { longLinks[index].candidates.removeAll { $0 == peer } }
     }
 
-    /// Links the first usable candidate of a level, if this node has room for another link.
+    /// Links the first usable candidate of a level, if this node has room for another link. When every
+    /// candidate refused, looks further back through the level's arc (a few steps per refresh).
     private mutating func connectLongLink(_ index: Int, now: MonotonicTime, into out: inout [RingDirective]) {
+        var lastTried: NodeID?
         while !longLinks[index].candidates.isEmpty {
             let candidate = longLinks[index].candidates.removeFirst()
+            lastTried = candidate
             if links[candidate] != nil || pending[candidate] != nil {
                 longLinks[index].node = candidate
                 return
@@ -339,6 +363,12 @@ public struct RingInstance: Sendable {
             out.append(.connect(candidate))
             return
         }
+        guard let lastTried, longLinks[index].walkSteps < RingInstance.longLinkWalkSteps else { return }
+        let next = lastTried.retreated(by: 1)
+        guard longLinks[index].serves(next), next != localID else { return }
+        longLinks[index].walkSteps += 1
+        longLinks[index].walkTarget = next
+        out.append(.lookupOwner(of: next))
     }
 
     private mutating func scheduleLongLinkRefresh(at time: MonotonicTime) {
@@ -434,10 +464,15 @@ public struct RingInstance: Sendable {
         }
     }
 
+    /// Closes links only others use as long links when this node has more links than the cap, counting
+    /// room for its own unlinked long-link levels (so its own long links always fit); ring-neighbour
+    /// links never go.
     private mutating func enforceLinkCap(now: MonotonicTime, into out: inout [RingDirective]) {
         let cap = Int(settings.maximumLinks)
-        while links.count > cap {
-            var victim: (id: NodeID, peerRole: LinkRole, opened: MonotonicTime)?
+        // Room kept for long-link levels this node has not linked yet.
+        let reserved = longLinks.filter { $0.node == nil }.count
+        while true {
+            var evictable: [(id: NodeID, peerRole: LinkRole, opened: MonotonicTime)] = []
             for (peer, link) in links where role(of: peer) == .none {
                 let peerRole: LinkRole
                 if let known = link.peerRole {
@@ -447,14 +482,20 @@ public struct RingInstance: Sendable {
                 } else {
                     peerRole = .none
                 }
-                guard peerRole != .neighbour else { continue }
+                if peerRole != .neighbour { evictable.append((peer, peerRole, link.opened)) }
+            }
+            guard links.count + (evictable.isEmpty ? 0 : reserved) > cap else { return }
+            // Unneeded links first, then the newest long link (older ones keep serving their owners).
+            var victim: (id: NodeID, peerRole: LinkRole, opened: MonotonicTime)?
+            for candidate in evictable {
                 if let current = victim {
-                    let better = peerRole < current.peerRole
-                        || (peerRole == current.peerRole
-                            && (link.opened > current.opened || (link.opened == current.opened && peer > current.id)))
+                    let better = candidate.peerRole < current.peerRole
+                        || (candidate.peerRole == current.peerRole
+                            && (candidate.opened > current.opened
+                                || (candidate.opened == current.opened && candidate.id > current.id)))
                     if !better { continue }
                 }
-                victim = (peer, peerRole, link.opened)
+                victim = candidate
             }
             guard let victim else { return }
             close(victim.id, into: &out)
