@@ -497,6 +497,17 @@ public struct RingInstance: Sendable {
                 }
                 victim = candidate
             }
+            if victim == nil, links.count > cap {
+                // Still over the cap (new ring neighbours, reused links): drop this node's own newest long
+                // link; routing stays correct without it.
+                for (peer, link) in links where role(of: peer) == .long && !auxiliary.contains(peer) {
+                    guard link.peerRole != .neighbour else { continue }
+                    if let current = victim, link.opened < current.opened || (link.opened == current.opened && peer < current.id) {
+                        continue
+                    }
+                    victim = (peer, link.peerRole ?? .none, link.opened)
+                }
+            }
             guard let victim else { return }
             close(victim.id, into: &out)
         }
