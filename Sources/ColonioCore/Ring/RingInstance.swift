@@ -104,6 +104,9 @@ public struct RingInstance: Sendable {
         return Swift.max(0, (Int(settings.maximumLinks) - ringLinks) / 2)
     }
 
+    /// Why the peer keeps its link to this node, as it last said; `nil` before it said so.
+    public func peerRole(of peer: NodeID) -> LinkRole? { links[peer]?.peerRole }
+
     /// Why this node keeps the link to `peer`.
     public func role(of peer: NodeID) -> LinkRole {
         if successors.contains(peer) || predecessors.contains(peer) { return .neighbour }
@@ -156,6 +159,16 @@ public struct RingInstance: Sendable {
         backoff[peer] = nil
         candidates.remove(peer)
         refreshNeighbours(now: now, into: &out)
+        if links.count > Int(settings.maximumLinks) {
+            // Full: a link this node does not need as a ring neighbour is refused at once (the peer wanted
+            // a long link and tries another node); for a new neighbour, another link makes room.
+            if role(of: peer) == .none {
+                out.removeAll { if case .sendLinkState(_, peer) = $0 { true } else { false } }
+                close(peer, into: &out)
+                return out
+            }
+            enforceLinkCap(now: now, into: &out)
+        }
         if links[peer]?.announcedRole == nil { announce(to: peer, now: now, into: &out) }
         if !hasJoined && !joinLookupInFlight {
             joinLookupInFlight = true
@@ -191,9 +204,13 @@ public struct RingInstance: Sendable {
         guard var link = links[peer] else { return out }
         if state.closing {
             // The peer is closing the link (its cap or no use for it): forget it as a link, not as a node.
+            // Its lists may show why (closer neighbours this node did not know yet).
+            let wasNeighbour = successors.contains(peer) || predecessors.contains(peer)
             links[peer] = nil
             refused[peer] = now.adding(milliseconds: UInt64(settings.longLinkRefreshIntervalMilliseconds))
-            candidates.insert(peer)
+            for id in state.successors { learn(id, now: now) }
+            for id in state.predecessors { learn(id, now: now) }
+            if wasNeighbour { recordFailure(of: peer, now: now) } else { candidates.insert(peer) }
             replaceLongLinks(to: peer, now: now, into: &out)
             refreshNeighbours(now: now, into: &out)
             return out
@@ -514,7 +531,9 @@ public struct RingInstance: Sendable {
     }
 
     private mutating func close(_ peer: NodeID, into out: inout [RingDirective]) {
-        out.append(.sendLinkState(LinkState(role: .none, closing: true), to: peer))
+        let state = LinkState(role: .none, successors: linkedList(successors), predecessors: linkedList(predecessors),
+                              closing: true)
+        out.append(.sendLinkState(state, to: peer))
         out.append(.disconnect(peer))
         links[peer] = nil
         for index in longLinks.indices where longLinks[index].node == peer { longLinks[index].node = nil }

@@ -129,9 +129,12 @@ struct OverlaySimulationBenchmark: ParsableCommand {
         simulation.run(for: 20_000)
         var hops: [Int] = []
         var wrong = 0
+        var seen: Set<UInt64> = []
         for case .message(let receiver, let message) in simulation.deliveries {
             var reader = WireReader(message.payload)
             guard let tag = try? reader.readVarint(), let want = expected[tag] else { continue }
+            // A retried request may arrive twice (at-least-once); count each request once.
+            guard seen.insert(tag).inserted else { continue }
             if receiver == want { hops.append(Int(message.hopCount)) } else { wrong += 1 }
         }
         return Result(
