@@ -227,6 +227,13 @@ public final class Simulation {
         let perSide = Swift.min(configuration.bootstrapPeersPerSide, (count + 1) / 2)
         let position = insertionPoint(of: id)
         var peers: [NodeID] = []
+        if configuration.randomBootstrapPeers {
+            for _ in 0..<(2 * perSide) {
+                let peer = registry[Int(random.next() % UInt64(count))]
+                if !peers.contains(peer) { peers.append(peer) }
+            }
+            return peers
+        }
         for offset in 0..<perSide {
             let after = registry[(position + offset) % count]
             let before = registry[(position - 1 - offset + count * 2) % count]

@@ -18,6 +18,9 @@ public struct SimulationConfiguration: Sendable {
     public var tickIntervalMilliseconds: UInt64
     /// How many nodes on each side of a new node's ID the simulated seed offers as bootstrap peers.
     public var bootstrapPeersPerSide: Int
+    /// Whether the simulated seed offers random live nodes instead of the nearest ones (a stale or
+    /// careless seed); joining must still find the node's place on the ring.
+    public var randomBootstrapPeers = false
 
     /// Creates a configuration; the defaults model a quiet network with fast failure detection.
     public init(

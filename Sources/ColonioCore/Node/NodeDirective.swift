@@ -5,7 +5,8 @@
 public enum NodeDirective: Equatable, Sendable {
     /// Open a link to this node (signaling via the seed while the node has no links, via
     /// ``NodeMachine/sendSignal(_:to:now:)`` afterwards). Report ``NodeMachine/linkOpened(_:now:)`` or
-    /// ``NodeMachine/linkFailed(_:now:)``.
+    /// ``NodeMachine/linkFailed(_:now:)``. Two nodes may ask for a link to each other at once: keep one
+    /// connection per pair (for example the one offered by the lower ID) and report it opened once.
     case connect(NodeID)
     /// Close the link to this node, or abandon opening it. Do not report it back as closed.
     case disconnect(NodeID)

@@ -181,7 +181,8 @@ public struct NodeMachine: Sendable {
     /// A frame arrived over the link from `peer`. Malformed or oversized frames are dropped.
     public mutating func received(_ bytes: [UInt8], from peer: NodeID, now: MonotonicTime) -> [NodeDirective] {
         var out: [NodeDirective] = []
-        guard let current = ring else { return out }
+        // Read the ring in place: holding a copy across a mutation would copy its tables.
+        guard let localID = ring?.localID else { return out }
         statistics.framesReceived += 1
         if var link = activity[peer] {
             link.lastReceived = now
@@ -194,16 +195,16 @@ public struct NodeMachine: Sendable {
             return out
         }
         // Hop counts say how many links a packet travelled: the receiver counts the link it came over.
-        packet.hopCount &+= 1
+        if packet.hopCount < .max { packet.hopCount += 1 }
         if packet.mode == .toNeighbour {
-            guard packet.destination == current.localID, packet.source == peer else {
+            guard packet.destination == localID, packet.source == peer else {
                 statistics.malformedFrames += 1
                 return out
             }
             arrived(packet, now: now, into: &out)
             return out
         }
-        switch current.nextHop(toward: packet.destination) {
+        switch ring!.nextHop(toward: packet.destination) {
         case .local:
             arrived(packet, now: now, into: &out)
         case .forward(let next):
@@ -378,21 +379,21 @@ public struct NodeMachine: Sendable {
         body: [UInt8], to destination: NodeID, mode: RoutingMode, requestID: UInt64, isResponse: Bool,
         now: MonotonicTime, into out: inout [NodeDirective]
     ) {
-        guard let current = ring else { return }
+        guard let localID = ring?.localID else { return }
         let packetID = nextPacketID
         nextPacketID &+= 1
         let next: NodeID
         if mode == .toNeighbour {
-            guard current.isLinked(destination) else {
+            guard ring!.isLinked(destination) else {
                 statistics.unroutableDrops += 1
                 return
             }
             next = destination
         } else {
-            switch current.nextHop(toward: destination) {
+            switch ring!.nextHop(toward: destination) {
             case .local:
                 let packet = OverlayPacket(
-                    destination: destination, mode: mode, source: current.localID, packetID: packetID,
+                    destination: destination, mode: mode, source: localID, packetID: packetID,
                     requestID: requestID, isResponse: isResponse, body: body)
                 arrived(packet, now: now, into: &out)
                 return
@@ -406,7 +407,7 @@ public struct NodeMachine: Sendable {
         let pieces = Fragmenter.split(body, fragmentBytes: Int(settings.fragmentBytes))
         for (index, piece) in pieces.enumerated() {
             let packet = OverlayPacket(
-                destination: destination, mode: mode, source: current.localID, packetID: packetID,
+                destination: destination, mode: mode, source: localID, packetID: packetID,
                 requestID: requestID, isResponse: isResponse, fragmentIndex: UInt32(index),
                 fragmentCount: UInt32(pieces.count), body: piece)
             frame(packet, to: next, now: now, into: &out)
@@ -426,8 +427,8 @@ public struct NodeMachine: Sendable {
 
     /// A packet (or fragment) for this node arrived from a link.
     private mutating func arrived(_ packet: OverlayPacket, now: MonotonicTime, into out: inout [NodeDirective]) {
-        guard let current = ring else { return }
-        if packet.mode == .toNode && packet.destination != current.localID {
+        guard let localID = ring?.localID else { return }
+        if packet.mode == .toNode && packet.destination != localID {
             // This node owns the ID, so no node with exactly that ID is on the ring.
             if packet.fragmentIndex == 0 { reportFailure(of: packet, .unreachable, now: now, into: &out) }
             return
@@ -453,7 +454,7 @@ public struct NodeMachine: Sendable {
 
     /// Acts on a complete body addressed to this node.
     private mutating func deliver(_ packet: OverlayPacket, body bytes: [UInt8], now: MonotonicTime, into out: inout [NodeDirective]) {
-        guard let current = ring else { return }
+        guard ring != nil else { return }
         guard let body = try? OverlayBody(decoding: bytes) else {
             statistics.malformedFrames += 1
             reportFailure(of: packet, .unsupported, now: now, into: &out)
@@ -471,9 +472,7 @@ public struct NodeMachine: Sendable {
             apply(directives, now: now, into: &out)
         case .ownerQuery:
             guard isRequest else { return }
-            let reply = OwnerReply(
-                owner: current.localID, successors: current.successors.filter { current.isLinked($0) },
-                predecessors: current.predecessors.filter { current.isLinked($0) })
+            let reply = ownerReply()
             send(body: .ownerReply(reply), to: packet.source, mode: .toNode, requestID: packet.requestID,
                  isResponse: true, now: now, into: &out)
         case .keepalive, .ownerReply, .reply, .failure:
@@ -496,6 +495,13 @@ public struct NodeMachine: Sendable {
         case .signal(let signal):
             out.append(.deliverSignal(signal, from: packet.source))
         }
+    }
+
+    private func ownerReply() -> OwnerReply {
+        guard let ring else { return OwnerReply(owner: .zero) }
+        return OwnerReply(
+            owner: ring.localID, successors: ring.successors.filter { ring.isLinked($0) },
+            predecessors: ring.predecessors.filter { ring.isLinked($0) })
     }
 
     private func opaque(_ packet: OverlayPacket, bytes: [UInt8], channel: MessageChannel) -> IncomingOpaque {
@@ -548,7 +554,13 @@ public struct NodeMachine: Sendable {
                 activity[peer] = nil
                 out.append(.disconnect(peer))
             case .sendLinkState(let state, let peer):
-                send(body: .linkState(state), to: peer, mode: .toNeighbour, now: now, into: &out)
+                // Framed directly: a closing state follows a link the ring has already let go of.
+                guard let localID = ring?.localID else { continue }
+                let packet = OverlayPacket(
+                    destination: peer, mode: .toNeighbour, source: localID, packetID: nextPacketID,
+                    body: OverlayBody.linkState(state).encoded())
+                nextPacketID &+= 1
+                frame(packet, to: peer, now: now, into: &out)
             case .lookupOwner(let target):
                 let (_, directives) = startRequest(
                     body: .ownerQuery, purpose: .ownerLookup(target), to: .ownerOf(target), now: now)

@@ -4,8 +4,8 @@
 /// buffers from the fragment count alone.
 public enum Fragmenter {
     /// The pieces of `body`, in order; a single (possibly empty) piece when it already fits.
-    public static func split(_ body: [UInt8], fragmentBytes: Int) -> [[UInt8]] {
-        precondition(fragmentBytes > 0, "fragmentBytes must be positive")
+    public static func split(_ body: [UInt8], fragmentBytes requested: Int) -> [[UInt8]] {
+        let fragmentBytes = Swift.max(1, requested)
         guard body.count > fragmentBytes else { return [body] }
         var pieces: [[UInt8]] = []
         pieces.reserveCapacity((body.count + fragmentBytes - 1) / fragmentBytes)
@@ -19,7 +19,8 @@ public enum Fragmenter {
     }
 
     /// How many fragments a body of `byteCount` bytes needs.
-    public static func fragmentCount(byteCount: Int, fragmentBytes: Int) -> Int {
-        Swift.max(1, (byteCount + fragmentBytes - 1) / fragmentBytes)
+    public static func fragmentCount(byteCount: Int, fragmentBytes requested: Int) -> Int {
+        let fragmentBytes = Swift.max(1, requested)
+        return Swift.max(1, (byteCount + fragmentBytes - 1) / fragmentBytes)
     }
 }

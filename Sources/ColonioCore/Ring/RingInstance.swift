@@ -27,11 +27,23 @@ public struct RingInstance: Sendable {
         var unneededSince: MonotonicTime?
     }
 
+    /// One finger level: any node in the half-open arc just before `target` (within `offset / 2` of it)
+    /// serves it, so an existing link there is reused before a new one is opened.
     private struct LongLink: Sendable {
         var target: NodeID
+        var offset: UInt128
         var node: NodeID?
+        /// Nodes in the arc learned from the last owner lookup, best first, not yet tried.
+        var candidates: [NodeID] = []
+        /// The ID of an extra lookup walking back through the arc after refusals, and how many were made.
+        var walkTarget: NodeID?
+        var walkSteps = 0
+
+        func serves(_ id: NodeID) -> Bool { id.distance(to: target) < offset / 2 }
     }
 
+    /// Extra lookups per level and refresh when the nodes found so far refused a long link.
+    private static let longLinkWalkSteps = 3
     /// Failures after which a node is forgotten.
     private static let failureLimit: UInt32 = 2
 
@@ -82,11 +94,18 @@ public struct RingInstance: Sendable {
         for link in longLinks { if let node = link.node { nodes.insert(node) } }
         return nodes.sorted()
     }
+    /// Every long-link level: its target ID and the node serving it, if any (for monitoring and pictures).
+    public var longLinkLevels: [(target: NodeID, node: NodeID?)] {
+        longLinks.map { (target: $0.target, node: $0.node) }
+    }
     /// The most long links this node opens itself.
     public var longLinkBudget: Int {
         let ringLinks = Int(settings.successorCount + settings.predecessorCount)
         return Swift.max(0, (Int(settings.maximumLinks) - ringLinks) / 2)
     }
+
+    /// Why the peer keeps its link to this node, as it last said; `nil` before it said so.
+    public func peerRole(of peer: NodeID) -> LinkRole? { links[peer]?.peerRole }
 
     /// Why this node keeps the link to `peer`.
     public func role(of peer: NodeID) -> LinkRole {
@@ -140,6 +159,16 @@ public struct RingInstance: Sendable {
         backoff[peer] = nil
         candidates.remove(peer)
         refreshNeighbours(now: now, into: &out)
+        if links.count > Int(settings.maximumLinks) {
+            // Full: a link this node does not need as a ring neighbour is refused at once (the peer wanted
+            // a long link and tries another node); for a new neighbour, another link makes room.
+            if role(of: peer) == .none {
+                out.removeAll { if case .sendLinkState(_, peer) = $0 { true } else { false } }
+                close(peer, into: &out)
+                return out
+            }
+            enforceLinkCap(now: now, into: &out)
+        }
         if links[peer]?.announcedRole == nil { announce(to: peer, now: now, into: &out) }
         if !hasJoined && !joinLookupInFlight {
             joinLookupInFlight = true
@@ -153,8 +182,8 @@ public struct RingInstance: Sendable {
         var out: [RingDirective] = []
         guard links.removeValue(forKey: peer) != nil else { return out }
         let wasNeighbour = successors.contains(peer) || predecessors.contains(peer)
-        clearLongLinks(to: peer)
         if wasNeighbour { recordFailure(of: peer, now: now) }
+        replaceLongLinks(to: peer, now: now, into: &out)
         refreshNeighbours(now: now, into: &out)
         return out
     }
@@ -163,8 +192,8 @@ public struct RingInstance: Sendable {
     public mutating func linkFailed(_ peer: NodeID, now: MonotonicTime) -> [RingDirective] {
         var out: [RingDirective] = []
         guard pending.removeValue(forKey: peer) != nil, links[peer] == nil else { return out }
-        clearLongLinks(to: peer)
         recordFailure(of: peer, now: now)
+        replaceLongLinks(to: peer, now: now, into: &out)
         refreshNeighbours(now: now, into: &out)
         return out
     }
@@ -175,10 +204,14 @@ public struct RingInstance: Sendable {
         guard var link = links[peer] else { return out }
         if state.closing {
             // The peer is closing the link (its cap or no use for it): forget it as a link, not as a node.
+            // Its lists may show why (closer neighbours this node did not know yet).
+            let wasNeighbour = successors.contains(peer) || predecessors.contains(peer)
             links[peer] = nil
-            clearLongLinks(to: peer)
-            refused[peer] = now.adding(milliseconds: 2 * UInt64(settings.longLinkRefreshIntervalMilliseconds))
-            candidates.insert(peer)
+            refused[peer] = now.adding(milliseconds: UInt64(settings.longLinkRefreshIntervalMilliseconds))
+            for id in state.successors { learn(id, now: now) }
+            for id in state.predecessors { learn(id, now: now) }
+            if wasNeighbour { recordFailure(of: peer, now: now) } else { candidates.insert(peer) }
+            replaceLongLinks(to: peer, now: now, into: &out)
             refreshNeighbours(now: now, into: &out)
             return out
         }
@@ -203,21 +236,23 @@ public struct RingInstance: Sendable {
         for id in reply.successors { learn(id, now: now) }
         for id in reply.predecessors { learn(id, now: now) }
         refreshNeighbours(now: now, into: &out)
-        for index in longLinks.indices where longLinks[index].target == target {
-            let owner = reply.owner
-            guard owner != localID else {
-                longLinks[index].node = nil
-                continue
+        for index in longLinks.indices where longLinks[index].target == target || longLinks[index].walkTarget == target {
+            if longLinks[index].target == target { longLinks[index].walkSteps = 0 }
+            longLinks[index].walkTarget = nil
+            // The owner, then the nodes just before it, as long as they lie in the level's arc.
+            var choices: [NodeID] = []
+            for id in [reply.owner] + reply.predecessors
+            where id != localID && longLinks[index].serves(id) && !choices.contains(id) {
+                choices.append(id)
             }
-            if links[owner] != nil || pending[owner] != nil {
-                longLinks[index].node = owner
-            } else if !isRefused(owner, now: now), backoff[owner] == nil,
-                links.count + pending.count < Int(settings.maximumLinks)
+            longLinks[index].candidates = choices
+            if let node = longLinks[index].node, links[node] != nil || pending[node] != nil,
+                longLinks[index].serves(node)
             {
-                longLinks[index].node = owner
-                pending[owner] = now
-                out.append(.connect(owner))
+                continue  // keep a working long link in the arc
             }
+            longLinks[index].node = nil
+            connectLongLink(index, now: now, into: &out)
         }
         announceRoleChanges(now: now, into: &out)
         return out
@@ -254,6 +289,10 @@ public struct RingInstance: Sendable {
             out.append(contentsOf: linkFailed(peer, now: now))
         }
         if !backoff.isEmpty { backoff = backoff.filter { $0.value > now } }
+        if !failures.isEmpty {
+            // A failure counts only toward the next attempt; forget counts of nodes no longer pursued.
+            failures = failures.filter { candidates.contains($0.key) || pending[$0.key] != nil }
+        }
         if !refused.isEmpty { refused = refused.filter { $0.value > now } }
         if now >= nextStabilize {
             nextStabilize = now.adding(milliseconds: UInt64(settings.stabilizeIntervalMilliseconds))
@@ -271,7 +310,17 @@ public struct RingInstance: Sendable {
         if hasJoined, let refresh = nextLongLinkRefresh, now >= refresh {
             nextLongLinkRefresh = now.adding(milliseconds: UInt64(settings.longLinkRefreshIntervalMilliseconds))
             refreshLongLinkTargets()
-            for link in longLinks { out.append(.lookupOwner(of: link.target)) }
+            var unserved = false
+            for index in longLinks.indices where longLinks[index].node == nil {
+                unserved = true
+                longLinks[index].walkSteps = 0
+                out.append(.lookupOwner(of: longLinks[index].target))
+            }
+            if unserved {
+                // Levels left without a link (refusals, lost lookups) are tried again sooner.
+                let retry = now.adding(milliseconds: 5 * UInt64(settings.stabilizeIntervalMilliseconds))
+                nextLongLinkRefresh = Swift.min(nextLongLinkRefresh ?? retry, retry)
+            }
             announceRoleChanges(now: now, into: &out)
         }
         return out
@@ -304,8 +353,39 @@ public struct RingInstance: Sendable {
         }
     }
 
-    private mutating func clearLongLinks(to peer: NodeID) {
-        for index in longLinks.indices where longLinks[index].node == peer { longLinks[index].node = nil }
+    /// The long links through `peer` are gone: try the next node in each level's arc.
+    private mutating func replaceLongLinks(to peer: NodeID, now: MonotonicTime, into out: inout [RingDirective]) {
+        for index in longLinks.indices where longLinks[index].node == peer {
+            longLinks[index].node = nil
+            connectLongLink(index, now: now, into: &out)
+        }
+        for index in longLinks.indices { longLinks[index].candidates.removeAll { $0 == peer } }
+    }
+
+    /// Links the first usable candidate of a level, if this node has room for another link. When every
+    /// candidate refused, looks further back through the level's arc (a few steps per refresh).
+    private mutating func connectLongLink(_ index: Int, now: MonotonicTime, into out: inout [RingDirective]) {
+        var lastTried: NodeID?
+        while !longLinks[index].candidates.isEmpty {
+            let candidate = longLinks[index].candidates.removeFirst()
+            lastTried = candidate
+            if links[candidate] != nil || pending[candidate] != nil {
+                longLinks[index].node = candidate
+                return
+            }
+            guard !isRefused(candidate, now: now), backoff[candidate] == nil else { continue }
+            guard links.count + pending.count < Int(settings.maximumLinks) else { return }
+            longLinks[index].node = candidate
+            pending[candidate] = now
+            out.append(.connect(candidate))
+            return
+        }
+        guard let lastTried, longLinks[index].walkSteps < RingInstance.longLinkWalkSteps else { return }
+        let next = lastTried.retreated(by: 1)
+        guard longLinks[index].serves(next), next != localID else { return }
+        longLinks[index].walkSteps += 1
+        longLinks[index].walkTarget = next
+        out.append(.lookupOwner(of: next))
     }
 
     private mutating func scheduleLongLinkRefresh(at time: MonotonicTime) {
@@ -401,10 +481,15 @@ public struct RingInstance: Sendable {
         }
     }
 
+    /// Closes links only others use as long links when this node has more links than the cap, counting
+    /// room for its own unlinked long-link levels (so its own long links always fit); ring-neighbour
+    /// links never go.
     private mutating func enforceLinkCap(now: MonotonicTime, into out: inout [RingDirective]) {
         let cap = Int(settings.maximumLinks)
-        while links.count > cap {
-            var victim: (id: NodeID, peerRole: LinkRole, opened: MonotonicTime)?
+        // Room kept for long-link levels this node has not linked yet.
+        let reserved = longLinks.filter { $0.node == nil }.count
+        while true {
+            var evictable: [(id: NodeID, peerRole: LinkRole, opened: MonotonicTime)] = []
             for (peer, link) in links where role(of: peer) == .none {
                 let peerRole: LinkRole
                 if let known = link.peerRole {
@@ -414,14 +499,31 @@ public struct RingInstance: Sendable {
                 } else {
                     peerRole = .none
                 }
-                guard peerRole != .neighbour else { continue }
+                if peerRole != .neighbour { evictable.append((peer, peerRole, link.opened)) }
+            }
+            guard links.count + (evictable.isEmpty ? 0 : reserved) > cap else { return }
+            // Unneeded links first, then the newest long link (older ones keep serving their owners).
+            var victim: (id: NodeID, peerRole: LinkRole, opened: MonotonicTime)?
+            for candidate in evictable {
                 if let current = victim {
-                    let better = peerRole < current.peerRole
-                        || (peerRole == current.peerRole
-                            && (link.opened > current.opened || (link.opened == current.opened && peer > current.id)))
+                    let better = candidate.peerRole < current.peerRole
+                        || (candidate.peerRole == current.peerRole
+                            && (candidate.opened > current.opened
+                                || (candidate.opened == current.opened && candidate.id > current.id)))
                     if !better { continue }
                 }
-                victim = (peer, peerRole, link.opened)
+                victim = candidate
+            }
+            if victim == nil, links.count > cap {
+                // Still over the cap (new ring neighbours, reused links): drop this node's own newest long
+                // link; routing stays correct without it.
+                for (peer, link) in links where role(of: peer) == .long && !auxiliary.contains(peer) {
+                    guard link.peerRole != .neighbour else { continue }
+                    if let current = victim, link.opened < current.opened || (link.opened == current.opened && peer < current.id) {
+                        continue
+                    }
+                    victim = (peer, link.peerRole ?? .none, link.opened)
+                }
             }
             guard let victim else { return }
             close(victim.id, into: &out)
@@ -429,10 +531,12 @@ public struct RingInstance: Sendable {
     }
 
     private mutating func close(_ peer: NodeID, into out: inout [RingDirective]) {
-        out.append(.sendLinkState(LinkState(role: .none, closing: true), to: peer))
+        let state = LinkState(role: .none, successors: linkedList(successors), predecessors: linkedList(predecessors),
+                              closing: true)
+        out.append(.sendLinkState(state, to: peer))
         out.append(.disconnect(peer))
         links[peer] = nil
-        clearLongLinks(to: peer)
+        for index in longLinks.indices where longLinks[index].node == peer { longLinks[index].node = nil }
     }
 
     /// Long-link targets at `2^(128-k)` beyond this node, for every level whose target lies beyond the
@@ -465,8 +569,21 @@ public struct RingInstance: Sendable {
         var updated: [LongLink] = []
         for offset in levels {
             let target = localID.advanced(by: offset)
-            let node = longLinks.first { $0.target == target }?.node
-            updated.append(LongLink(target: target, node: node))
+            var link = LongLink(target: target, offset: offset)
+            if let previous = longLinks.first(where: { $0.target == target }), let node = previous.node,
+                links[node] != nil || pending[node] != nil
+            {
+                link.node = node
+            } else {
+                // Reuse an open link in the arc (often another node's long link to this one).
+                var best: (id: NodeID, distance: UInt128)?
+                for peer in links.keys where link.serves(peer) {
+                    let distance = peer.distance(to: target)
+                    if best == nil || distance < best!.distance { best = (peer, distance) }
+                }
+                link.node = best?.id
+            }
+            updated.append(link)
         }
         longLinks = updated
     }

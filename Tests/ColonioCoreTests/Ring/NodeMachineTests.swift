@@ -297,4 +297,29 @@ private func ring(settings: RoutingSettings = RoutingSettings()) -> Wiring {
         wiring.flush()
         #expect(wiring.outcomes(at: a)[id] == .response([6]))
     }
+
+    @Test func closingALinkTellsThePeerFirst() {
+        let ids = (1...6).map { NodeID(UInt128($0) << 100) }
+        var wiring = Wiring(ids: ids)
+        wiring.start(ids[0], peers: [])
+        for index in 1..<6 { wiring.start(ids[index], peers: [ids[index - 1], ids[0]]) }
+        wiring.advance(to: 20_000)
+        // ids[0] and ids[3] are not ring neighbours: a link between them is needed by neither side.
+        #expect(wiring.machines[ids[0]]!.ring!.role(of: ids[3]) == .none)
+        if !wiring.links.contains(Wiring.key(ids[0], ids[3])) {
+            wiring.perform([.connect(ids[3])], at: ids[0])
+        }
+        wiring.seen.removeAll()
+        wiring.advance(to: 40_000)
+        #expect(!wiring.links.contains(Wiring.key(ids[0], ids[3])))
+        var closingFrames = 0
+        for (_, directive) in wiring.seen {
+            guard case .transmit(let bytes, _) = directive, let packet = try? OverlayPacket(decoding: bytes),
+                case .linkState(let state)? = try? OverlayBody(decoding: packet.body), state.closing
+            else { continue }
+            #expect(Set([packet.source, packet.destination]) == Set([ids[0], ids[3]]))
+            closingFrames += 1
+        }
+        #expect(closingFrames >= 1)
+    }
 }

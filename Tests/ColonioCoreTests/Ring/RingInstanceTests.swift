@@ -159,15 +159,13 @@ private func linkedRing(settings: RoutingSettings = RoutingSettings()) -> RingIn
             _ = ring.linkStateReceived(LinkState(role: .long), from: peer, now: at(101))
         }
         #expect(ring.linkCount == 6)
-        // A seventh link, the peer's long link: the newest long-only link goes.
-        _ = ring.linkOpened(id(5000), now: at(200))
-        let over = ring.linkStateReceived(LinkState(role: .long), from: id(5000), now: at(201))
+        // A seventh link that this node does not need is refused as soon as it opens.
+        let over = ring.linkOpened(id(5000), now: at(200))
         #expect(disconnects(over) == [id(5000)])
         #expect(states(over, to: id(5000)).map(\.closing) == [true])
         #expect(ring.linkCount == 6)
-        // A new neighbour is always accepted; an unneeded long link makes room.
-        _ = ring.linkOpened(id(1050), now: at(300))
-        let neighbour = ring.linkStateReceived(LinkState(role: .neighbour), from: id(1050), now: at(301))
+        // A new neighbour is always accepted; the newest link used only by its peer makes room.
+        let neighbour = ring.linkOpened(id(1050), now: at(300))
         #expect(disconnects(neighbour) == [id(4000)])
         #expect(ring.successors == [id(1050), id(1100)])
         #expect(ring.linkCount == 6)
