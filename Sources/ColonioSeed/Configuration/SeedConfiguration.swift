@@ -114,6 +114,10 @@ public struct SeedLimitsConfiguration: Sendable, Equatable {
         self.outboundQueueFrames = outboundQueueFrames
     }
 
+    /// Largest single WebSocket message the transport accepts; between ``maximumFrameBytes`` and
+    /// this, frames get a `frameTooLarge` error frame, beyond it the socket is closed (1009).
+    var transportMessageBytes: Int { max(maximumFrameBytes * 4, 1 << 20) }
+
     func validate() throws(SeedConfigurationError) {
         guard maximumFrameBytes >= 1024, maximumFrameBytes <= SeedLimits.frameBytes else {
             throw .invalid("limits.maximumFrameBytes must be between 1024 and \(SeedLimits.frameBytes)")

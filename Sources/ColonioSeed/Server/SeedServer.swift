@@ -57,12 +57,6 @@ public final class SeedServer: Service {
         return router
     }
 
-    /// Largest single WebSocket message the transport accepts; between the configured frame limit
-    /// and this, frames get a `frameTooLarge` error frame, beyond it the socket is closed (1009).
-    var transportMessageLimit: Int {
-        max(context.configuration.limits.maximumFrameBytes * 4, 1 << 20)
-    }
-
     public func run() async throws {
         let context = self.context
         let router = buildRouter()
@@ -74,7 +68,7 @@ public final class SeedServer: Service {
             server: .http1WebSocketUpgrade(
                 webSocketRouter: router,
                 configuration: .init(
-                    ws: .init(maxFrameSize: transportMessageLimit, autoPing: .disabled, closeTimeout: .seconds(5)))),
+                    ws: .init(maxFrameSize: limits.transportMessageBytes, autoPing: .disabled, closeTimeout: .seconds(5)))),
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: nil, backlog: 4096),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
@@ -113,9 +107,8 @@ public final class SeedServer: Service {
         inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, network: String, context: SeedContext,
         logger: Logger
     ) async {
-        let handler = SeedConnectionHandler(context: context, pathNetwork: network, logger: logger)
-        let mailbox = handler.mailbox
-        let messageLimit = max(context.configuration.limits.maximumFrameBytes * 4, 1 << 20)
+        let mailbox = SeedMailbox(queueLimit: context.configuration.limits.outboundQueueFrames, now: context.now())
+        let messageLimit = context.configuration.limits.transportMessageBytes
         context.connections.insert(mailbox)
         context.metrics.connectionOpened()
         await withTaskGroup(of: Void.self) { group in
@@ -135,7 +128,8 @@ public final class SeedServer: Service {
                 }
             }
             group.addTask {
-                var handler = handler
+                let handler = SeedConnectionHandler(
+                    context: context, pathNetwork: network, mailbox: mailbox, logger: logger)
                 do {
                     for try await message in inbound.messages(maxSize: messageLimit) {
                         await handler.receive(message)

@@ -173,22 +173,29 @@ private final class SeedProcess {
         process.arguments = arguments
         process.standardOutput = output
         try process.run()
-        var line = Data()
-        let handle = output.fileHandleForReading
-        while true {
-            let byte = handle.readData(ofLength: 1)
-            if byte.isEmpty || byte == Data([0x0A]) { break }
-            line.append(byte)
-        }
         struct Listening: Decodable {
             struct Address: Decodable { var port: Int }
             var listening: Address
         }
-        guard let listening = try? JSONDecoder().decode(Listening.self, from: line) else {
-            process.terminate()
-            throw ValidationError("the seed process did not start: \(String(decoding: line, as: UTF8.self))")
+        // Skip lines a wrapper (a profiler, say) may print before the seed's own.
+        let handle = output.fileHandleForReading
+        var found: Int?
+        var line = Data()
+        while found == nil {
+            let byte = handle.readData(ofLength: 1)
+            if byte.isEmpty { break }
+            if byte == Data([0x0A]) {
+                found = (try? JSONDecoder().decode(Listening.self, from: line))?.listening.port
+                line = Data()
+            } else {
+                line.append(byte)
+            }
         }
-        port = listening.listening.port
+        guard let found else {
+            process.terminate()
+            throw ValidationError("the seed process did not start; run it alone with the same configuration to see why")
+        }
+        port = found
     }
 
     func residentBytes() -> Int { Self.residentBytes(pid: process.processIdentifier) }
