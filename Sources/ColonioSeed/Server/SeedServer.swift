@@ -39,9 +39,9 @@ public final class SeedServer: Service {
     }
 
     /// The seed's routes: health, metrics and the WebSocket endpoints.
-    public func buildRouter() -> Router<BasicWebSocketRequestContext> {
+    public func buildRouter() -> Router<SeedRequestContext> {
         let context = self.context
-        let router = Router(context: BasicWebSocketRequestContext.self)
+        let router = Router(context: SeedRequestContext.self)
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/metrics") { _, _ -> Response in
             Response(
@@ -52,7 +52,8 @@ public final class SeedServer: Service {
         router.ws("/v1/networks/:network/ws") { inbound, outbound, wsContext in
             let network = wsContext.requestContext.parameters.get("network") ?? ""
             await SeedServer.serve(
-                inbound: inbound, outbound: outbound, network: network, context: context, logger: wsContext.logger)
+                inbound: inbound, outbound: outbound, channel: wsContext.requestContext.channel, network: network,
+                context: context, logger: wsContext.logger)
         }
         return router
     }
@@ -100,12 +101,13 @@ public final class SeedServer: Service {
         }
     }
 
-    /// One connection: a reader task handling frames and a writer task draining the mailbox; when
-    /// either ends (client gone, keepalive lapsed, shutdown) the other is cancelled and the node
-    /// unregistered.
+    /// One connection: this task reads and handles frames, a child task drains the mailbox to the
+    /// socket. Closing the mailbox (keepalive lapsed, shutdown) closes the channel, which ends the
+    /// reading; when reading ends the node is unregistered. Two tasks per connection instead of three
+    /// keeps memory per connected node down (each task keeps its deepest async stack).
     private static func serve(
-        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, network: String, context: SeedContext,
-        logger: Logger
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, network: String,
+        context: SeedContext, logger: Logger
     ) async {
         let mailbox = SeedMailbox(queueLimit: context.configuration.limits.outboundQueueFrames, now: context.now())
         let messageLimit = context.configuration.limits.transportMessageBytes
@@ -123,23 +125,20 @@ public final class SeedServer: Service {
                         }
                     case .close(let reason):
                         logger.debug("closing connection", metadata: ["reason": "\(reason)"])
+                        channel.close(promise: nil)
                         return
                     }
                 }
             }
-            group.addTask {
-                let handler = SeedConnectionHandler(
-                    context: context, pathNetwork: network, mailbox: mailbox, logger: logger)
-                do {
-                    for try await message in inbound.messages(maxSize: messageLimit) {
-                        await handler.receive(message)
-                    }
-                } catch {
-                    logger.debug("connection ended", metadata: ["error": "\(error)"])
+            let handler = SeedConnectionHandler(context: context, pathNetwork: network, mailbox: mailbox, logger: logger)
+            do {
+                for try await message in inbound.messages(maxSize: messageLimit) {
+                    await handler.receive(message)
                 }
-                await handler.connectionClosed()
+            } catch {
+                logger.debug("connection ended", metadata: ["error": "\(error)"])
             }
-            await group.next()
+            await handler.connectionClosed()
             mailbox.finish()
             group.cancelAll()
         }
