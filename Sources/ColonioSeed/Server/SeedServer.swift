@@ -49,11 +49,11 @@ public final class SeedServer: Service {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: context.metrics.render())))
         }
         // Every path name upgrades; an unknown network is refused with a typed error frame at sign-in.
-        router.ws("/v1/networks/:network/ws") { inbound, outbound, wsContext in
+        router.ws("/v1/networks/:network/ws") { inbound, _, wsContext in
             let network = wsContext.requestContext.parameters.get("network") ?? ""
             await SeedServer.serve(
-                inbound: inbound, outbound: outbound, channel: wsContext.requestContext.channel, network: network,
-                context: context, logger: wsContext.logger)
+                inbound: inbound, channel: wsContext.requestContext.channel, network: network, context: context,
+                logger: wsContext.logger)
         }
         return router
     }
@@ -101,47 +101,30 @@ public final class SeedServer: Service {
         }
     }
 
-    /// One connection: this task reads and handles frames, a child task drains the mailbox to the
-    /// socket. Closing the mailbox (keepalive lapsed, shutdown) closes the channel, which ends the
-    /// reading; when reading ends the node is unregistered. Two tasks per connection instead of three
-    /// keeps memory per connected node down (each task keeps its deepest async stack).
+    /// One connection, in Hummingbird's task for it: read and handle frames until the client leaves
+    /// or the seed closes the channel (keepalive lapsed, shutdown), then unregister the node. Frames
+    /// to the client are written straight to the channel by ``SeedMailbox``, so a connection costs one
+    /// task (each task keeps its deepest async stack, which dominates memory per connected node).
     private static func serve(
-        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, network: String,
-        context: SeedContext, logger: Logger
+        inbound: WebSocketInboundStream, channel: any Channel, network: String, context: SeedContext, logger: Logger
     ) async {
-        let mailbox = SeedMailbox(queueLimit: context.configuration.limits.outboundQueueFrames, now: context.now())
-        let messageLimit = context.configuration.limits.transportMessageBytes
+        let limits = context.configuration.limits
+        channel.setOption(
+            ChannelOptions.writeBufferWaterMark,
+            value: ChannelOptions.Types.WriteBufferWaterMark(low: limits.outboundQueueBytes / 2, high: limits.outboundQueueBytes)
+        ).whenFailure { _ in }
+        let mailbox = SeedMailbox(channel: channel, now: context.now())
         context.connections.insert(mailbox)
         context.metrics.connectionOpened()
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await item in mailbox.stream {
-                    switch item {
-                    case .frame(let bytes):
-                        do {
-                            try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
-                        } catch {
-                            return
-                        }
-                    case .close(let reason):
-                        logger.debug("closing connection", metadata: ["reason": "\(reason)"])
-                        channel.close(promise: nil)
-                        return
-                    }
-                }
+        let handler = SeedConnectionHandler(context: context, pathNetwork: network, mailbox: mailbox, logger: logger)
+        do {
+            for try await message in inbound.messages(maxSize: limits.transportMessageBytes) {
+                await handler.receive(message)
             }
-            let handler = SeedConnectionHandler(context: context, pathNetwork: network, mailbox: mailbox, logger: logger)
-            do {
-                for try await message in inbound.messages(maxSize: messageLimit) {
-                    await handler.receive(message)
-                }
-            } catch {
-                logger.debug("connection ended", metadata: ["error": "\(error)"])
-            }
-            await handler.connectionClosed()
-            mailbox.finish()
-            group.cancelAll()
+        } catch {
+            logger.debug("connection ended", metadata: ["error": "\(error)"])
         }
+        await handler.connectionClosed()
         context.connections.remove(mailbox)
         context.metrics.connectionClosed()
     }

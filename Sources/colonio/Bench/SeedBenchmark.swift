@@ -43,7 +43,7 @@ struct SeedBenchmark: AsyncParsableCommand {
         let config = """
             {"listen": {"host": "127.0.0.1", "port": 0}, "keyFile": "seed.key",
              "limits": {"framesPerSecond": 1000000, "keepaliveIntervalMilliseconds": 60000,
-                        "keepaliveTimeoutMilliseconds": 600000, "outboundQueueFrames": 65536},
+                        "keepaliveTimeoutMilliseconds": 600000, "outboundQueueBytes": 4194304},
              "networks": [{"name": "bench", "tokens": ["bench-token"], "maxNodes": \(clients + 16)}]}
             """
         try Data(config.utf8).write(to: URL(fileURLWithPath: configPath))
