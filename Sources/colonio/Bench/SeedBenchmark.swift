@@ -64,6 +64,7 @@ struct SeedBenchmark: AsyncParsableCommand {
 
         // Phase 1: every client signs in, `concurrency` at a time.
         let clock = ContinuousClock()
+        let signInCPUStart = seed.cpuSeconds()
         let signInStart = clock.now
         let connected = try await withThrowingTaskGroup(of: (Int, SeedClient).self) { group in
             var results = [SeedClient?](repeating: nil, count: clients)
@@ -88,12 +89,14 @@ struct SeedBenchmark: AsyncParsableCommand {
             return results.compactMap { $0 }
         }
         let signInDuration = clock.now - signInStart
+        let signInCPU = seed.cpuSeconds() - signInCPUStart
         try await Task.sleep(for: .seconds(1))
         let seedConnectedRSS = seed.residentBytes()
         let seedPeakRSS = seed.peakResidentBytes()
 
         // Phase 2: each client sends `signalsPerClient` signals to the next; wait for all to arrive.
         let total = connected.count * signalsPerClient
+        let relayCPUStart = seed.cpuSeconds()
         let relayStart = clock.now
         let received = await withTaskGroup(of: Int.self) { group in
             for client in connected {
@@ -124,6 +127,7 @@ struct SeedBenchmark: AsyncParsableCommand {
             return sum
         }
         let relayDuration = clock.now - relayStart
+        let relayCPU = seed.cpuSeconds() - relayCPUStart
         let benchRSS = SeedProcess.residentBytes(pid: getpid())
 
         await withTaskGroup(of: Void.self) { group in
@@ -140,6 +144,11 @@ struct SeedBenchmark: AsyncParsableCommand {
             "relayedSignalsExpected": total,
             "relaySeconds": relayDuration.seconds,
             "relayedSignalsPerSecond": Double(received) / relayDuration.seconds,
+            // What the seed process alone spent: an estimate of its capacity on dedicated cores.
+            "seedCPUSecondsSignIn": signInCPU,
+            "signInsPerSeedCPUSecond": Double(connected.count) / max(signInCPU, 0.001),
+            "seedCPUSecondsRelay": relayCPU,
+            "relayedSignalsPerSeedCPUSecond": Double(received) / max(relayCPU, 0.001),
             "seedIdleRSSMegabytes": Double(seedIdleRSS) / 1_048_576,
             "seedConnectedRSSMegabytes": Double(seedConnectedRSS) / 1_048_576,
             "seedPeakRSSMegabytes": Double(seedPeakRSS) / 1_048_576,
@@ -209,6 +218,17 @@ private final class SeedProcess {
     }
 
     static func residentBytes(pid: Int32) -> Int { statusField("VmRSS:", pid: pid) }
+
+    /// User plus system CPU time of the seed so far, from `/proc/<pid>/stat` (clock ticks of 1/100 s).
+    func cpuSeconds() -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
+        // Fields after the command name: state is field 3, utime 14, stime 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
 
     /// A `kB` field of `/proc/<pid>/status`, in bytes.
     static func statusField(_ name: String, pid: Int32) -> Int {
