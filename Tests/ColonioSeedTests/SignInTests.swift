@@ -157,3 +157,24 @@ import Testing
         }
     }
 }
+
+@Suite struct SeedClientFailureTests {
+    @Test func invalidURLIsRefused() async {
+        await #expect(throws: SeedClientError.invalidURL("http://127.0.0.1:1")) {
+            _ = try await SeedClient.connect(
+                url: "http://127.0.0.1:1", network: "alpha", token: "t", keypair: Curve25519.Signing.PrivateKey())
+        }
+    }
+
+    @Test func unreachableSeedFailsToConnect() async {
+        // Nothing listens on port 1 of the loopback interface.
+        await #expect {
+            _ = try await SeedClient.connect(
+                url: "ws://127.0.0.1:1", network: "alpha", token: "t", keypair: Curve25519.Signing.PrivateKey(),
+                logger: RunningSeed.logger)
+        } throws: { error in
+            guard case SeedClientError.connectionFailed = error else { return false }
+            return true
+        }
+    }
+}

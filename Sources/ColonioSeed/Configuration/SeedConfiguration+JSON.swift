@@ -60,7 +60,7 @@ extension SeedLimitsConfiguration: Decodable {
         try container.update(&certificateLifetimeSeconds, "certificateLifetimeSeconds")
         try container.update(&keepaliveIntervalMilliseconds, "keepaliveIntervalMilliseconds")
         try container.update(&keepaliveTimeoutMilliseconds, "keepaliveTimeoutMilliseconds")
-        try container.update(&outboundQueueFrames, "outboundQueueFrames")
+        try container.update(&outboundQueueBytes, "outboundQueueBytes")
     }
 }
 

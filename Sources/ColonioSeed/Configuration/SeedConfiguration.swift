@@ -97,22 +97,26 @@ public struct SeedLimitsConfiguration: Sendable, Equatable {
     public var keepaliveIntervalMilliseconds: Int
     /// A connection silent this long is closed and its node unregistered.
     public var keepaliveTimeoutMilliseconds: Int
-    /// Frames queued for one slow client before further ones are dropped.
-    public var outboundQueueFrames: Int
+    /// Bytes queued for one slow client before further frames to it are dropped.
+    public var outboundQueueBytes: Int
 
     /// Creates limits with defaults suitable for production.
     public init(
         maximumFrameBytes: Int = 64 * 1024, framesPerSecond: Int = 100,
         certificateLifetimeSeconds: Int = 24 * 3600, keepaliveIntervalMilliseconds: Int = 20_000,
-        keepaliveTimeoutMilliseconds: Int = 60_000, outboundQueueFrames: Int = 1024
+        keepaliveTimeoutMilliseconds: Int = 60_000, outboundQueueBytes: Int = 256 * 1024
     ) {
         self.maximumFrameBytes = maximumFrameBytes
         self.framesPerSecond = framesPerSecond
         self.certificateLifetimeSeconds = certificateLifetimeSeconds
         self.keepaliveIntervalMilliseconds = keepaliveIntervalMilliseconds
         self.keepaliveTimeoutMilliseconds = keepaliveTimeoutMilliseconds
-        self.outboundQueueFrames = outboundQueueFrames
+        self.outboundQueueBytes = outboundQueueBytes
     }
+
+    /// Largest single WebSocket message the transport accepts; between ``maximumFrameBytes`` and
+    /// this, frames get a `frameTooLarge` error frame, beyond it the socket is closed (1009).
+    var transportMessageBytes: Int { max(maximumFrameBytes * 4, 1 << 20) }
 
     func validate() throws(SeedConfigurationError) {
         guard maximumFrameBytes >= 1024, maximumFrameBytes <= SeedLimits.frameBytes else {
@@ -128,7 +132,9 @@ public struct SeedLimitsConfiguration: Sendable, Equatable {
         guard keepaliveTimeoutMilliseconds > keepaliveIntervalMilliseconds else {
             throw .invalid("limits.keepaliveTimeoutMilliseconds must exceed keepaliveIntervalMilliseconds")
         }
-        guard outboundQueueFrames >= 1 else { throw .invalid("limits.outboundQueueFrames must be at least 1") }
+        guard outboundQueueBytes >= maximumFrameBytes else {
+            throw .invalid("limits.outboundQueueBytes must be at least maxFrameBytes")
+        }
     }
 }
 

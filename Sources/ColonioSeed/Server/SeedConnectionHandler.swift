@@ -5,11 +5,16 @@ import WSCore
 
 /// The seed's side of one WebSocket: decodes frames, signs in, relays signals, answers keepalives.
 ///
-/// Runs inside the connection's task, so its state needs no locks. Every refused frame produces an
-/// error frame and a log line; nothing a client sends ends the seed or affects other connections.
-struct SeedConnectionHandler {
+/// Used only by the connection's reader task, so its state needs no locks. Every refused frame
+/// produces an error frame and a log line; nothing a client sends ends the seed or affects other
+/// connections.
+///
+/// Memory matters here (one per connected node): a task keeps the largest async stack it ever
+/// needed, so the async methods hold only small values across their single suspension point and do
+/// the work with large locals (configurations, certificates, responses) in synchronous helpers.
+final class SeedConnectionHandler {
     private struct Identity {
-        var network: NetworkDefinition
+        var network: String
         var nodeID: NodeID
         var publicKey: [UInt8]
     }
@@ -24,19 +29,56 @@ struct SeedConnectionHandler {
     /// Rate-limit refusals are logged at most once a second so a flood cannot flood the log.
     private var lastRateLimitLog: Int64?
 
-    init(context: SeedContext, pathNetwork: String, logger: Logger) {
+    init(context: SeedContext, pathNetwork: String, mailbox: SeedMailbox, logger: Logger) {
         self.context = context
         self.pathNetwork = pathNetwork
-        let now = context.now()
-        self.mailbox = SeedMailbox(queueLimit: context.configuration.limits.outboundQueueFrames, now: now)
-        self.limiter = FrameRateLimiter(framesPerSecond: context.configuration.limits.framesPerSecond, now: now)
+        self.mailbox = mailbox
+        self.limiter = FrameRateLimiter(framesPerSecond: context.configuration.limits.framesPerSecond, now: context.now())
         var logger = logger
         logger[metadataKey: "network"] = "\(pathNetwork)"
         self.logger = logger
     }
 
+    /// What a decoded frame still needs after the synchronous part of its handling.
+    private enum Pending {
+        case register(network: String, maximumNodes: Int, predecessors: Int, successors: Int, publicKey: [UInt8])
+        case relay(network: String, from: NodeID, to: NodeID, payload: SignalPayload)
+    }
+
     /// Handles one complete WebSocket message.
-    mutating func receive(_ message: WebSocketMessage) async {
+    func receive(_ message: WebSocketMessage) async {
+        guard let pending = process(message) else { return }
+        switch pending {
+        case .register(let network, let maximumNodes, let predecessors, let successors, let publicKey):
+            let result: Result<NodeRegistration, NetworkRegistryError>
+            do {
+                result = .success(
+                    try await context.registry.register(
+                        network: network, maximumNodes: maximumNodes, predecessors: predecessors,
+                        successors: successors, mailbox: mailbox))
+            } catch {
+                result = .failure(error)
+            }
+            completeSignIn(network: network, publicKey: publicKey, result: result)
+        case .relay(let network, let from, let to, let payload):
+            let target = await context.registry.mailbox(network: network, nodeID: to)
+            completeRelay(network: network, from: from, to: to, payload: payload, target: target)
+        }
+    }
+
+    /// Unregisters the node; called once when the connection ends.
+    func connectionClosed() async {
+        guard let identity else { return }
+        let network = identity.network
+        let nodeID = identity.nodeID
+        await context.registry.unregister(network: network, nodeID: nodeID)
+        context.metrics.nodeUnregistered(network: network)
+        logger.debug("node unregistered")
+    }
+
+    // MARK: - Synchronous parts
+
+    private func process(_ message: WebSocketMessage) -> Pending? {
         let now = context.now()
         mailbox.touch(now: now)
         guard limiter.admit(now: now) else {
@@ -44,81 +86,90 @@ struct SeedConnectionHandler {
             if log { lastRateLimitLog = now }
             reject(.rateLimited, "more than \(context.configuration.limits.framesPerSecond) frames per second; slow down",
                    log: log)
-            return
+            return nil
         }
         guard case .binary(let buffer) = message else {
             reject(.malformedFrame, "text frames are not accepted; send SeedFrame as binary frames")
-            return
+            return nil
         }
         let limit = context.configuration.limits.maximumFrameBytes
         guard buffer.readableBytes <= limit else {
             reject(.frameTooLarge, "frame of \(buffer.readableBytes) bytes exceeds the limit of \(limit) bytes")
-            return
+            return nil
         }
         let frame: SeedFrame
         do {
             frame = try SeedFrame(decoding: Array(buffer.readableBytesView))
         } catch {
             reject(.malformedFrame, "frame is not a valid SeedFrame (\(error))")
-            return
+            return nil
         }
-        await handle(frame)
-    }
-
-    private mutating func handle(_ frame: SeedFrame) async {
         switch frame {
-        case .signIn(let request): await signIn(request)
-        case .renewCertificate: renew()
-        case .signal(let to, let payload): await relay(payload, to: to)
-        case .keepalive(let nonce): mailbox.deliver(.keepaliveAck(nonce: nonce))
+        case .signIn(let request):
+            return prepareSignIn(request)
+        case .renewCertificate:
+            renew()
+        case .signal(let to, let payload):
+            guard let identity else {
+                reject(.notSignedIn, "sign in before sending signals", peer: to, sessionID: payload.sessionID)
+                return nil
+            }
+            return .relay(network: identity.network, from: identity.nodeID, to: to, payload: payload)
+        case .keepalive(let nonce):
+            mailbox.deliver(.keepaliveAck(nonce: nonce))
         case .signedIn, .certificateRenewed, .relayedSignal, .error, .keepaliveAck:
             reject(.unexpectedFrame, "clients may send only signIn, renewCertificate, signal and keepalive")
         }
+        return nil
     }
 
-    private mutating func signIn(_ request: SignInRequest) async {
+    private func prepareSignIn(_ request: SignInRequest) -> Pending? {
         guard identity == nil else {
             reject(.alreadySignedIn, "this connection is already signed in; open a new one for another node")
-            return
+            return nil
         }
         guard request.network == pathNetwork, let network = context.networks[request.network] else {
             reject(.unknownNetwork, "this seed serves no network \"\(request.network)\" at /v1/networks/\(pathNetwork)/ws")
-            return
+            return nil
         }
         guard network.tokens.contains(where: { constantTimeEqual($0, request.token) }) else {
             reject(.badToken, "the token is not valid for network \"\(network.name)\"")
-            return
+            return nil
         }
         guard request.publicKey.count == SeedLimits.publicKeyBytes,
             (try? Curve25519.Signing.PublicKey(rawRepresentation: request.publicKey)) != nil
         else {
             reject(.badPublicKey, "publicKey must be a 32-byte Ed25519 public key")
-            return
+            return nil
         }
+        return .register(
+            network: network.name, maximumNodes: network.maximumNodes,
+            predecessors: Int(network.routing.predecessorCount), successors: Int(network.routing.successorCount),
+            publicKey: request.publicKey)
+    }
+
+    private func completeSignIn(
+        network name: String, publicKey: [UInt8], result: Result<NodeRegistration, NetworkRegistryError>
+    ) {
         let registration: NodeRegistration
-        do {
-            registration = try await context.registry.register(
-                network: network.name, maximumNodes: network.maximumNodes,
-                predecessors: Int(network.routing.predecessorCount), successors: Int(network.routing.successorCount),
-                mailbox: mailbox)
-        } catch {
-            switch error {
-            case .networkFull(let limit):
-                reject(.networkFull, "network \"\(network.name)\" already has its maximum of \(limit) nodes; retry later")
-            }
+        switch result {
+        case .success(let value):
+            registration = value
+        case .failure(.networkFull(let limit)):
+            reject(.networkFull, "network \"\(name)\" already has its maximum of \(limit) nodes; retry later")
             return
         }
+        guard let network = context.networks[name] else { return }
         let nodeID = registration.nodeID
-        identity = Identity(network: network, nodeID: nodeID, publicKey: request.publicKey)
+        identity = Identity(network: name, nodeID: nodeID, publicKey: publicKey)
         logger[metadataKey: "node"] = "\(nodeID.hex)"
-        context.metrics.nodeRegistered(network: network.name)
+        context.metrics.nodeRegistered(network: name)
         let now = context.unixSeconds()
         let configuration = NetworkConfiguration(
-            name: network.name, iceServers: network.iceServers.map { $0.resolved(for: nodeID, nowUnixSeconds: now) },
+            name: name, iceServers: network.iceServers.map { $0.resolved(for: nodeID, nowUnixSeconds: now) },
             space: network.space, routing: network.routing, kvs: network.kvs, spread: network.spread)
         let response = SignInResponse(
-            nodeID: nodeID,
-            certificate: context.certificate(network: network.name, nodeID: nodeID, publicKey: request.publicKey),
+            nodeID: nodeID, certificate: context.certificate(network: name, nodeID: nodeID, publicKey: publicKey),
             seedPublicKey: context.signingKey.publicKeyBytes, configuration: configuration,
             bootstrapPeers: registration.bootstrapPeers,
             keepaliveIntervalMilliseconds: UInt32(context.configuration.limits.keepaliveIntervalMilliseconds))
@@ -133,37 +184,25 @@ struct SeedConnectionHandler {
         }
         mailbox.deliver(
             .certificateRenewed(
-                context.certificate(network: identity.network.name, nodeID: identity.nodeID, publicKey: identity.publicKey)))
+                context.certificate(network: identity.network, nodeID: identity.nodeID, publicKey: identity.publicKey)))
         logger.debug("certificate renewed")
     }
 
-    private func relay(_ payload: SignalPayload, to destination: NodeID) async {
-        guard let identity else {
-            reject(.notSignedIn, "sign in before sending signals", peer: destination, sessionID: payload.sessionID)
-            return
-        }
+    private func completeRelay(
+        network: String, from: NodeID, to destination: NodeID, payload: SignalPayload, target: SeedMailbox?
+    ) {
         // Lookups are per network, so a node of another network is simply unknown here.
-        guard destination != identity.nodeID,
-            let target = await context.registry.mailbox(network: identity.network.name, nodeID: destination)
-        else {
+        guard destination != from, let target else {
             reject(.unknownPeer, "no node \(destination.hex) is signed in to this network",
                    peer: destination, sessionID: payload.sessionID)
             return
         }
-        if target.deliver(.relayedSignal(from: identity.nodeID, payload: payload)) {
-            context.metrics.signalRelayed(network: identity.network.name)
+        if target.deliver(.relayedSignal(from: from, payload: payload)) {
+            context.metrics.signalRelayed(network: network)
         } else {
             reject(.unknownPeer, "node \(destination.hex) is not reading its connection; signal dropped",
                    peer: destination, sessionID: payload.sessionID)
         }
-    }
-
-    /// Unregisters the node; called once when the connection ends.
-    func connectionClosed() async {
-        guard let identity else { return }
-        await context.registry.unregister(network: identity.network.name, nodeID: identity.nodeID)
-        context.metrics.nodeUnregistered(network: identity.network.name)
-        logger.debug("node unregistered")
     }
 
     private func reject(

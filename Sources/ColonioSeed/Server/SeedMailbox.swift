@@ -1,47 +1,42 @@
 import ColonioCore
+import NIOCore
+import NIOWebSocket
 import Synchronization
 
-/// The outgoing side of one client connection: frames queued here are written to its socket in order.
+/// The outgoing side of one client connection: frames delivered here are written to its socket in
+/// the order they are delivered.
 ///
 /// Other connections deliver relayed signals through it, and the seed closes it when the keepalive
-/// lapses. The queue is bounded so a client that does not read cannot grow the seed's memory.
+/// lapses. Frames go straight into the connection's channel (no task per connection waits on a
+/// queue); when the client does not read and the channel's write buffer passes its high-water mark,
+/// further frames are dropped, so a stalled client cannot grow the seed's memory.
 public final class SeedMailbox: Sendable {
-    /// What the connection's writer does next.
-    enum Item: Sendable {
-        case frame([UInt8])
-        case close(reason: String)
-    }
-
-    let stream: AsyncStream<Item>
-    private let continuation: AsyncStream<Item>.Continuation
+    private let channel: any Channel
     private let lastActivity: Atomic<Int64>
 
-    init(queueLimit: Int, now: Int64) {
-        (stream, continuation) = AsyncStream.makeStream(of: Item.self, bufferingPolicy: .bufferingOldest(queueLimit))
+    init(channel: any Channel, now: Int64) {
+        self.channel = channel
         lastActivity = Atomic(now)
     }
 
-    /// Queues an encoded frame; returns `false` when the client's queue is full or closed.
+    /// Writes an encoded frame; returns `false` when the connection is closed or not draining.
     @discardableResult
     public func deliver(_ bytes: [UInt8]) -> Bool {
-        if case .enqueued = continuation.yield(.frame(bytes)) { return true }
-        return false
+        guard channel.isActive, channel.isWritable else { return false }
+        let frame = WebSocketFrame(fin: true, opcode: .binary, data: channel.allocator.buffer(bytes: bytes))
+        channel.writeAndFlush(frame, promise: nil)
+        return true
     }
 
-    /// Queues a frame.
+    /// Writes a frame.
     @discardableResult
     public func deliver(_ frame: SeedFrame) -> Bool {
         deliver(frame.encoded())
     }
 
-    /// Asks the writer to close the connection after the frames already queued.
+    /// Closes the connection; its reader then ends and the node is unregistered.
     public func close(reason: String) {
-        continuation.yield(.close(reason: reason))
-        continuation.finish()
-    }
-
-    func finish() {
-        continuation.finish()
+        channel.close(promise: nil)
     }
 
     func touch(now: Int64) {

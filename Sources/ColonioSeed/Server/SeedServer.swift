@@ -39,9 +39,9 @@ public final class SeedServer: Service {
     }
 
     /// The seed's routes: health, metrics and the WebSocket endpoints.
-    public func buildRouter() -> Router<BasicWebSocketRequestContext> {
+    public func buildRouter() -> Router<SeedRequestContext> {
         let context = self.context
-        let router = Router(context: BasicWebSocketRequestContext.self)
+        let router = Router(context: SeedRequestContext.self)
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/metrics") { _, _ -> Response in
             Response(
@@ -49,18 +49,13 @@ public final class SeedServer: Service {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: context.metrics.render())))
         }
         // Every path name upgrades; an unknown network is refused with a typed error frame at sign-in.
-        router.ws("/v1/networks/:network/ws") { inbound, outbound, wsContext in
+        router.ws("/v1/networks/:network/ws") { inbound, _, wsContext in
             let network = wsContext.requestContext.parameters.get("network") ?? ""
             await SeedServer.serve(
-                inbound: inbound, outbound: outbound, network: network, context: context, logger: wsContext.logger)
+                inbound: inbound, channel: wsContext.requestContext.channel, network: network, context: context,
+                logger: wsContext.logger)
         }
         return router
-    }
-
-    /// Largest single WebSocket message the transport accepts; between the configured frame limit
-    /// and this, frames get a `frameTooLarge` error frame, beyond it the socket is closed (1009).
-    var transportMessageLimit: Int {
-        max(context.configuration.limits.maximumFrameBytes * 4, 1 << 20)
     }
 
     public func run() async throws {
@@ -74,7 +69,7 @@ public final class SeedServer: Service {
             server: .http1WebSocketUpgrade(
                 webSocketRouter: router,
                 configuration: .init(
-                    ws: .init(maxFrameSize: transportMessageLimit, autoPing: .disabled, closeTimeout: .seconds(5)))),
+                    ws: .init(maxFrameSize: limits.transportMessageBytes, autoPing: .disabled, closeTimeout: .seconds(5)))),
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: nil, backlog: 4096),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
@@ -106,49 +101,30 @@ public final class SeedServer: Service {
         }
     }
 
-    /// One connection: a reader task handling frames and a writer task draining the mailbox; when
-    /// either ends (client gone, keepalive lapsed, shutdown) the other is cancelled and the node
-    /// unregistered.
+    /// One connection, in Hummingbird's task for it: read and handle frames until the client leaves
+    /// or the seed closes the channel (keepalive lapsed, shutdown), then unregister the node. Frames
+    /// to the client are written straight to the channel by ``SeedMailbox``, so a connection costs one
+    /// task (each task keeps its deepest async stack, which dominates memory per connected node).
     private static func serve(
-        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, network: String, context: SeedContext,
-        logger: Logger
+        inbound: WebSocketInboundStream, channel: any Channel, network: String, context: SeedContext, logger: Logger
     ) async {
-        let handler = SeedConnectionHandler(context: context, pathNetwork: network, logger: logger)
-        let mailbox = handler.mailbox
-        let messageLimit = max(context.configuration.limits.maximumFrameBytes * 4, 1 << 20)
+        let limits = context.configuration.limits
+        channel.setOption(
+            ChannelOptions.writeBufferWaterMark,
+            value: ChannelOptions.Types.WriteBufferWaterMark(low: limits.outboundQueueBytes / 2, high: limits.outboundQueueBytes)
+        ).whenFailure { _ in }
+        let mailbox = SeedMailbox(channel: channel, now: context.now())
         context.connections.insert(mailbox)
         context.metrics.connectionOpened()
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await item in mailbox.stream {
-                    switch item {
-                    case .frame(let bytes):
-                        do {
-                            try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
-                        } catch {
-                            return
-                        }
-                    case .close(let reason):
-                        logger.debug("closing connection", metadata: ["reason": "\(reason)"])
-                        return
-                    }
-                }
+        let handler = SeedConnectionHandler(context: context, pathNetwork: network, mailbox: mailbox, logger: logger)
+        do {
+            for try await message in inbound.messages(maxSize: limits.transportMessageBytes) {
+                await handler.receive(message)
             }
-            group.addTask {
-                var handler = handler
-                do {
-                    for try await message in inbound.messages(maxSize: messageLimit) {
-                        await handler.receive(message)
-                    }
-                } catch {
-                    logger.debug("connection ended", metadata: ["error": "\(error)"])
-                }
-                await handler.connectionClosed()
-            }
-            await group.next()
-            mailbox.finish()
-            group.cancelAll()
+        } catch {
+            logger.debug("connection ended", metadata: ["error": "\(error)"])
         }
+        await handler.connectionClosed()
         context.connections.remove(mailbox)
         context.metrics.connectionClosed()
     }

@@ -43,7 +43,7 @@ struct SeedBenchmark: AsyncParsableCommand {
         let config = """
             {"listen": {"host": "127.0.0.1", "port": 0}, "keyFile": "seed.key",
              "limits": {"framesPerSecond": 1000000, "keepaliveIntervalMilliseconds": 60000,
-                        "keepaliveTimeoutMilliseconds": 600000, "outboundQueueFrames": 65536},
+                        "keepaliveTimeoutMilliseconds": 600000, "outboundQueueBytes": 4194304},
              "networks": [{"name": "bench", "tokens": ["bench-token"], "maxNodes": \(clients + 16)}]}
             """
         try Data(config.utf8).write(to: URL(fileURLWithPath: configPath))
@@ -64,6 +64,7 @@ struct SeedBenchmark: AsyncParsableCommand {
 
         // Phase 1: every client signs in, `concurrency` at a time.
         let clock = ContinuousClock()
+        let signInCPUStart = seed.cpuSeconds()
         let signInStart = clock.now
         let connected = try await withThrowingTaskGroup(of: (Int, SeedClient).self) { group in
             var results = [SeedClient?](repeating: nil, count: clients)
@@ -88,12 +89,14 @@ struct SeedBenchmark: AsyncParsableCommand {
             return results.compactMap { $0 }
         }
         let signInDuration = clock.now - signInStart
+        let signInCPU = seed.cpuSeconds() - signInCPUStart
         try await Task.sleep(for: .seconds(1))
         let seedConnectedRSS = seed.residentBytes()
         let seedPeakRSS = seed.peakResidentBytes()
 
         // Phase 2: each client sends `signalsPerClient` signals to the next; wait for all to arrive.
         let total = connected.count * signalsPerClient
+        let relayCPUStart = seed.cpuSeconds()
         let relayStart = clock.now
         let received = await withTaskGroup(of: Int.self) { group in
             for client in connected {
@@ -124,6 +127,7 @@ struct SeedBenchmark: AsyncParsableCommand {
             return sum
         }
         let relayDuration = clock.now - relayStart
+        let relayCPU = seed.cpuSeconds() - relayCPUStart
         let benchRSS = SeedProcess.residentBytes(pid: getpid())
 
         await withTaskGroup(of: Void.self) { group in
@@ -140,6 +144,11 @@ struct SeedBenchmark: AsyncParsableCommand {
             "relayedSignalsExpected": total,
             "relaySeconds": relayDuration.seconds,
             "relayedSignalsPerSecond": Double(received) / relayDuration.seconds,
+            // What the seed process alone spent: an estimate of its capacity on dedicated cores.
+            "seedCPUSecondsSignIn": signInCPU,
+            "signInsPerSeedCPUSecond": Double(connected.count) / max(signInCPU, 0.001),
+            "seedCPUSecondsRelay": relayCPU,
+            "relayedSignalsPerSeedCPUSecond": Double(received) / max(relayCPU, 0.001),
             "seedIdleRSSMegabytes": Double(seedIdleRSS) / 1_048_576,
             "seedConnectedRSSMegabytes": Double(seedConnectedRSS) / 1_048_576,
             "seedPeakRSSMegabytes": Double(seedPeakRSS) / 1_048_576,
@@ -173,22 +182,29 @@ private final class SeedProcess {
         process.arguments = arguments
         process.standardOutput = output
         try process.run()
-        var line = Data()
-        let handle = output.fileHandleForReading
-        while true {
-            let byte = handle.readData(ofLength: 1)
-            if byte.isEmpty || byte == Data([0x0A]) { break }
-            line.append(byte)
-        }
         struct Listening: Decodable {
             struct Address: Decodable { var port: Int }
             var listening: Address
         }
-        guard let listening = try? JSONDecoder().decode(Listening.self, from: line) else {
-            process.terminate()
-            throw ValidationError("the seed process did not start: \(String(decoding: line, as: UTF8.self))")
+        // Skip lines a wrapper (a profiler, say) may print before the seed's own.
+        let handle = output.fileHandleForReading
+        var found: Int?
+        var line = Data()
+        while found == nil {
+            let byte = handle.readData(ofLength: 1)
+            if byte.isEmpty { break }
+            if byte == Data([0x0A]) {
+                found = (try? JSONDecoder().decode(Listening.self, from: line))?.listening.port
+                line = Data()
+            } else {
+                line.append(byte)
+            }
         }
-        port = listening.listening.port
+        guard let found else {
+            process.terminate()
+            throw ValidationError("the seed process did not start; run it alone with the same configuration to see why")
+        }
+        port = found
     }
 
     func residentBytes() -> Int { Self.residentBytes(pid: process.processIdentifier) }
@@ -202,6 +218,17 @@ private final class SeedProcess {
     }
 
     static func residentBytes(pid: Int32) -> Int { statusField("VmRSS:", pid: pid) }
+
+    /// User plus system CPU time of the seed so far, from `/proc/<pid>/stat` (clock ticks of 1/100 s).
+    func cpuSeconds() -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
+        // Fields after the command name: state is field 3, utime 14, stime 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
 
     /// A `kB` field of `/proc/<pid>/status`, in bytes.
     static func statusField(_ name: String, pid: Int32) -> Int {
