@@ -15,7 +15,7 @@ public struct KVSRegister: Hashable, Sendable {
     public var recentWrites: [KVSWriteTag]
 
     /// How many writers a register remembers.
-    public static let recentWriteLimit = 4
+    public static let recentWriteLimit = 8
 
     /// Creates a register state.
     public init(version: UInt64 = 0, bytes: [UInt8]? = nil, recentWrites: [KVSWriteTag] = []) {
