@@ -10,5 +10,5 @@ struct BenchCommand: AsyncParsableCommand {
     )
 
     /// Every benchmark subcommand; each lives in its own file in this folder.
-    static let benchmarks: [any ParsableCommand.Type] = []
+    static let benchmarks: [any ParsableCommand.Type] = [KVSSimulationBenchmark.self]
 }
