@@ -228,8 +228,10 @@ public struct KVSInstance: Sendable {
         _ proposal: inout Proposal, now: MonotonicTime, into directives: inout [KVSDirective]
     ) {
         proposal.attempts += 1
-        let counter = max(lastCounter, ballotFloors[proposal.key] ?? 0,
-                          acceptorStates[proposal.key]?.promised.counter ?? 0) + 1
+        let seen = max(lastCounter, ballotFloors[proposal.key] ?? 0,
+                       acceptorStates[proposal.key]?.promised.counter ?? 0)
+        // Saturates instead of trapping: a hostile counter of UInt64.max can stall a key, never crash.
+        let counter = seen == .max ? seen : seen + 1
         lastCounter = counter
         proposal.ballot = KVSBallot(counter: counter, node: nodeID)
         proposal.stage = .preparing

@@ -170,3 +170,29 @@ struct KVSInstanceTests {
         #expect(KVSReplicaSet([a, b], previous: [a, b]).previous == nil)
     }
 }
+
+@Suite("KVS instance under hostile input")
+struct KVSHostileInputTests {
+    @Test func maximalBallotCounterStallsTheKeyWithoutCrashing() {
+        let a = NodeID(1), b = NodeID(2), c = NodeID(3)
+        var network = KVSTestNetwork(nodes: [a, b, c])
+        let hostile = KVSBallot(counter: .max, node: .max)
+        var random = SplitMix64(seed: 3)
+        // A replica claims to have promised the largest possible ballot.
+        _ = network.instances[b]!.receive(.prepare(key: "k", request: 1, ballot: hostile), from: c, now: .zero,
+                                          using: &random)
+        _ = network.instances[c]!.receive(.prepare(key: "k", request: 1, ballot: hostile), from: b, now: .zero,
+                                          using: &random)
+        let put = network.start(.put([1], condition: .none), key: "k", at: a, replicas: KVSReplicaSet([a, b, c]))
+        network.run()
+        for _ in 0..<200 {
+            network.tick(advancingBy: 100)
+            network.run()
+        }
+        #expect(network.completions[put] == .failure(.unavailable))
+        // Other keys are unaffected.
+        let other = network.start(.put([2], condition: .none), key: "other", at: a, replicas: KVSReplicaSet([a, b, c]))
+        network.run()
+        #expect(network.completions[other] == .success(KVSValue(bytes: [2], version: 1)))
+    }
+}
