@@ -17,14 +17,14 @@ public struct KVSInstance: Sendable {
     /// Retransmission and back-off timers.
     public var timing: KVSTiming
     /// The acceptor state of every key this node has been asked about.
-    public private(set) var acceptorStates: [String: KVSAcceptorState] = [:]
+    public private(set) var acceptorStates: [KVSKey: KVSAcceptorState] = [:]
 
     private var proposals: [UInt64: Proposal] = [:]
     private var operationByRequest: [UInt64: UInt64] = [:]
     private var nextOperation: UInt64 = 1
     private var nextRequest: UInt64 = 1
     private var lastCounter: UInt64 = 0
-    private var ballotFloors: [String: UInt64] = [:]
+    private var ballotFloors: [KVSKey: UInt64] = [:]
     private var loopback: [KVSMessage] = []
 
     /// Creates the instance of node `nodeID`.
@@ -59,7 +59,7 @@ public struct KVSInstance: Sendable {
     /// Invalid input completes at once (in the returned directives) with `.keyTooLarge`, `.valueTooLarge`
     /// or, for an empty replica set, `.unavailable`.
     public mutating func start<Generator: RandomNumberGenerator>(
-        _ command: KVSCommand, key: String, replicas: KVSReplicaSet, now: MonotonicTime,
+        _ command: KVSCommand, key: KVSKey, replicas: KVSReplicaSet, now: MonotonicTime,
         using generator: inout Generator
     ) -> (operation: KVSOperationID, directives: [KVSDirective]) {
         let id = nextOperation
@@ -140,7 +140,7 @@ public struct KVSInstance: Sendable {
 
     /// Drops this node's acceptor state for `key`, once the node is no longer among its replicas and the
     /// membership change that moved the key has completed (see `docs/kvs.md`).
-    public mutating func forget(key: String) {
+    public mutating func forget(key: KVSKey) {
         acceptorStates[key] = nil
         ballotFloors[key] = nil
     }
@@ -302,7 +302,7 @@ public struct KVSInstance: Sendable {
         return proposal
     }
 
-    private mutating func raiseFloor(of key: String, to counter: UInt64) {
+    private mutating func raiseFloor(of key: KVSKey, to counter: UInt64) {
         if counter > (ballotFloors[key] ?? 0) { ballotFloors[key] = counter }
     }
 
@@ -344,7 +344,7 @@ private struct Proposal: Sendable {
     }
 
     let id: UInt64
-    let key: String
+    let key: KVSKey
     let command: KVSCommand
     let replicas: KVSReplicaSet
     let deadline: MonotonicTime
@@ -365,7 +365,7 @@ private struct Proposal: Sendable {
     /// The lowest version an accept of this operation ever carried as its own write; `nil` if none did.
     var lowestWrittenVersion: UInt64?
 
-    init(id: UInt64, key: String, command: KVSCommand, replicas: KVSReplicaSet, deadline: MonotonicTime) {
+    init(id: UInt64, key: KVSKey, command: KVSCommand, replicas: KVSReplicaSet, deadline: MonotonicTime) {
         self.id = id
         self.key = key
         self.command = command

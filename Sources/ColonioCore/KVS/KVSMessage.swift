@@ -5,15 +5,15 @@
 /// ``init(field:reader:)`` when decoding. `request` correlates replies with one phase of one attempt.
 public enum KVSMessage: Hashable, Sendable {
     /// Phase 1a: promise to ignore ballots below `ballot` and report what you accepted.
-    case prepare(key: String, request: UInt64, ballot: KVSBallot)
+    case prepare(key: KVSKey, request: UInt64, ballot: KVSBallot)
     /// Phase 1b: the promise, with the acceptor's highest accepted ballot and register.
-    case promise(key: String, request: UInt64, ballot: KVSBallot, accepted: KVSBallot, register: KVSRegister)
+    case promise(key: KVSKey, request: UInt64, ballot: KVSBallot, accepted: KVSBallot, register: KVSRegister)
     /// Phase 2a: accept `register` at `ballot`.
-    case accept(key: String, request: UInt64, ballot: KVSBallot, register: KVSRegister)
+    case accept(key: KVSKey, request: UInt64, ballot: KVSBallot, register: KVSRegister)
     /// Phase 2b: `register` was accepted at `ballot`.
-    case accepted(key: String, request: UInt64, ballot: KVSBallot)
+    case accepted(key: KVSKey, request: UInt64, ballot: KVSBallot)
     /// The acceptor already promised `promised`, which is above `ballot`: retry with a higher ballot.
-    case reject(key: String, request: UInt64, ballot: KVSBallot, promised: KVSBallot)
+    case reject(key: KVSKey, request: UInt64, ballot: KVSBallot, promised: KVSBallot)
 
     /// Longest key a decoder accepts; the network's own (smaller) limit is enforced by ``KVSInstance``.
     public static let maximumKeyBytes = 64 * 1024
@@ -23,7 +23,7 @@ public enum KVSMessage: Hashable, Sendable {
     public static let fieldNumbers: ClosedRange<UInt32> = 40...49
 
     /// The key the message is about.
-    public var key: String {
+    public var key: KVSKey {
         switch self {
         case .prepare(let key, _, _), .promise(let key, _, _, _, _), .accept(let key, _, _, _),
              .accepted(let key, _, _), .reject(let key, _, _, _):
@@ -71,14 +71,14 @@ public enum KVSMessage: Hashable, Sendable {
 
     /// The fields every KVS message body shares; which ones matter depends on the kind.
     struct Body: WireMessage {
-        var key = ""
+        var key = KVSKey("")
         var request: UInt64 = 0
         var ballot = KVSBallot.zero
         var otherBallot = KVSBallot.zero
         var register = KVSRegister.empty
 
         init(
-            key: String, request: UInt64, ballot: KVSBallot, otherBallot: KVSBallot = .zero,
+            key: KVSKey, request: UInt64, ballot: KVSBallot, otherBallot: KVSBallot = .zero,
             register: KVSRegister = .empty
         ) {
             (self.key, self.request, self.ballot, self.otherBallot, self.register) =
@@ -90,7 +90,7 @@ public enum KVSMessage: Hashable, Sendable {
             while let field = try reader.nextField() {
                 switch field.number {
                 case 1:
-                    key = try reader.readString(field, limit: KVSMessage.maximumKeyBytes)
+                    key = KVSKey(try reader.readString(field, limit: KVSMessage.maximumKeyBytes))
                     sawKey = true
                 case 2: request = try reader.readUInt64(field)
                 case 3: ballot = try reader.readMessage(field, limit: 64)
@@ -103,7 +103,7 @@ public enum KVSMessage: Hashable, Sendable {
         }
 
         func encode(to writer: inout WireWriter) {
-            writer.write(field: 1, string: key)
+            writer.write(field: 1, bytes: key.utf8)
             writer.write(field: 2, uint64: request)
             writer.write(field: 3, message: ballot)
             if otherBallot != .zero { writer.write(field: 4, message: otherBallot) }

@@ -10,7 +10,7 @@
 /// tests and simulators that hold the whole ring.
 public enum KVSPlacement {
     /// The ring position of `key`.
-    public static func position(ofKey key: String) -> NodeID {
+    public static func position(ofKey key: KVSKey) -> NodeID {
         let digest = SHA256.hash(key.utf8)
         var value: UInt128 = 0
         for index in 0..<16 {

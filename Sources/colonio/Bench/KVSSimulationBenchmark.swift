@@ -94,7 +94,7 @@ private struct Simulation {
         var client: Int
         var started: UInt64
         var isGet: Bool
-        var key: String
+        var key: KVSKey
     }
 
     let clientCount: Int
@@ -107,7 +107,7 @@ private struct Simulation {
     private var ids: [NodeID]
     private var index: [NodeID: Int] = [:]
     private var instances: [KVSInstance]
-    private var keys: [String]
+    private var keys: [KVSKey]
     private var replicas: [KVSReplicaSet]
     private var heap: [Scheduled] = []
     private var sequence: UInt64 = 0
@@ -133,7 +133,7 @@ private struct Simulation {
         timing.phaseTimeoutMilliseconds = 2 * self.maximumDelay + 20
         instances = ids.map { KVSInstance(nodeID: $0, timing: timing) }
         for (position, id) in ids.enumerated() { index[id] = position }
-        keys = (0..<keyCount).map { "bench-key-\($0)" }
+        keys = (0..<keyCount).map { KVSKey("bench-key-\($0)") }
         let sortedIDs = ids
         replicas = keys.map {
             KVSReplicaSet(KVSPlacement.replicas(

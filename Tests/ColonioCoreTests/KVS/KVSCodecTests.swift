@@ -96,6 +96,16 @@ struct KVSCodecTests {
         #expect(KVSPlacement.position(ofKey: "") == NodeID(hex: "e3b0c44298fc1c149afbf4c8996fb924"))
     }
 
+    @Test func canonicallyEquivalentStringsAreDifferentKeys() {
+        let precomposed = "\u{E9}"
+        let decomposed = "e\u{301}"
+        #expect(precomposed == decomposed)
+        #expect(KVSKey(precomposed) != KVSKey(decomposed))
+        #expect(KVSPlacement.position(ofKey: KVSKey(precomposed)) != KVSPlacement.position(ofKey: KVSKey(decomposed)))
+        let message = KVSMessage.prepare(key: KVSKey(decomposed), request: 1, ballot: .zero)
+        #expect(try! KVSMessage(decoding: message.encoded()).key.utf8 == [0x65, 0xCC, 0x81])
+    }
+
     @Test func replicasAreTheOwnerAndItsSuccessors() {
         let nodes = [NodeID(100), NodeID(200), NodeID(300), NodeID(400)]
         func replicas(_ position: UInt128, _ count: Int = 3) -> [NodeID] {

@@ -67,7 +67,7 @@ struct KVSSimulation {
     private struct PendingOperation {
         var client: Int?
         var historyIndex: Int?
-        var key: String
+        var key: KVSKey
         var command: KVSCommand
         /// Started before the current membership change: it still uses the old replica set.
         var epoch: Int
@@ -87,10 +87,10 @@ struct KVSSimulation {
     private var epoch = 0
     private var scheduledTick: [NodeID: UInt64] = [:]
     private var pending: [NodeID: [KVSOperationID: PendingOperation]] = [:]
-    private var keys: [String]
+    private var keys: [KVSKey]
     private var clientBusy: [Bool]
     private var issued = 0
-    private var pendingRepairs: Set<String> = []
+    private var pendingRepairs: Set<KVSKey> = []
     private var transitionReadyAt: UInt64?
     private var outcome = Outcome(history: [], results: [])
     private var finalReads: [String: Int] = [:]
@@ -98,7 +98,7 @@ struct KVSSimulation {
     init(_ configuration: Configuration) {
         self.configuration = configuration
         random = SplitMix64(seed: configuration.seed)
-        keys = (0..<configuration.keyCount).map { "key-\($0)" }
+        keys = (0..<configuration.keyCount).map { KVSKey("key-\($0)") }
         clientBusy = Array(repeating: false, count: configuration.clientCount)
         for _ in 0..<configuration.nodeCount { addNode() }
     }
@@ -237,12 +237,12 @@ struct KVSSimulation {
         }
     }
 
-    private mutating func start(_ command: KVSCommand, key: String, at node: NodeID, client: Int?) {
+    private mutating func start(_ command: KVSCommand, key: KVSKey, at node: NodeID, client: Int?) {
         var historyIndex: Int?
         if command != .repair {
             sequence += 1
             historyIndex = outcome.history.count
-            outcome.history.append(Operation(partition: key, input: command, output: nil, called: sequence, returned: nil))
+            outcome.history.append(Operation(partition: key.description, input: command, output: nil, called: sequence, returned: nil))
             outcome.results.append(nil)
         }
         let (id, directives) = instances[node]!.start(
@@ -285,7 +285,7 @@ struct KVSSimulation {
     private mutating func startFinalReads() {
         let node = ring[0]
         for key in keys {
-            finalReads[key] = outcome.history.count
+            finalReads[key.description] = outcome.history.count
             start(.get, key: key, at: node, client: nil)
         }
     }
@@ -327,17 +327,17 @@ struct KVSSimulation {
         ring.insert(node, at: index)
     }
 
-    private func replicas(of key: String, in nodes: [NodeID]) -> [NodeID] {
+    private func replicas(of key: KVSKey, in nodes: [NodeID]) -> [NodeID] {
         KVSPlacement.replicas(
             ofPosition: KVSPlacement.position(ofKey: key), sortedNodes: nodes,
             replicationFactor: Int(configuration.settings.replicationFactor))
     }
 
-    private func replicaSet(of key: String) -> KVSReplicaSet {
+    private func replicaSet(of key: KVSKey) -> KVSReplicaSet {
         KVSReplicaSet(replicas(of: key, in: ring), previous: previousRing.map { replicas(of: key, in: $0) })
     }
 
-    private mutating func repairNode(for key: String) -> NodeID {
+    private mutating func repairNode(for key: KVSKey) -> NodeID {
         let old = replicas(of: key, in: previousRing ?? ring).filter { !down.contains($0) }
         let pool = old.isEmpty ? ring.filter { !down.contains($0) } : old
         return pool[Int.random(in: 0..<pool.count, using: &random)]
@@ -364,7 +364,7 @@ struct KVSSimulation {
             outcome.leaves += 1
         }
         // Keys held by any old replica whose replica set changed.
-        var affected = Set<String>()
+        var affected = Set<KVSKey>()
         for (_, instance) in instances {
             for key in instance.acceptorStates.keys where replicas(of: key, in: ring) != replicas(of: key, in: previousRing!) {
                 affected.insert(key)

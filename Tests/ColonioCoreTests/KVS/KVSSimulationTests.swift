@@ -31,6 +31,21 @@ struct KVSSimulationTests {
         #expect(outcome.repairs > 0)
     }
 
+    @Test func sameSeedSameRun() {
+        var configuration = KVSSimulation.Configuration(seed: 5)
+        configuration.operationCount = 500
+        configuration.crashMilliseconds = 1_500
+        configuration.joins = 2
+        configuration.leaves = 2
+        var first = KVSSimulation(configuration)
+        var second = KVSSimulation(configuration)
+        let one = first.run()
+        let two = second.run()
+        #expect(one.results == two.results)
+        #expect(one.messagesSent == two.messagesSent)
+        #expect(one.virtualMilliseconds == two.virtualMilliseconds)
+    }
+
     private func verify(_ outcome: KVSSimulation.Outcome, _ configuration: KVSSimulation.Configuration) {
         // Client operations plus one final read per key.
         #expect(outcome.history.count == configuration.operationCount + configuration.keyCount)
