@@ -194,7 +194,9 @@ private struct Simulation {
                     if operation.isGet { figures.getMessages += 1 } else { figures.writeMessages += 1 }
                 }
                 guard lossPercent == 0 || Int.random(in: 0..<100, using: &random) >= lossPercent else { continue }
-                guard let decoded = try? KVSMessage(decoding: message.encoded()), let target = index[to] else { continue }
+                guard let decoded = try? KVSMessage(decoding: message.encoded()), let target = index[to] else {
+                    continue
+                }
                 let delay = UInt64.random(in: 1...maximumDelay, using: &random)
                 schedule(at: now + delay, .deliver(decoded, from: node, to: target))
             case .complete(let id, let result):

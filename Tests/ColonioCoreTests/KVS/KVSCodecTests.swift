@@ -49,7 +49,9 @@ struct KVSCodecTests {
         for round in 0..<2_000 {
             var bytes = KVSCodecTests.messages[round % KVSCodecTests.messages.count].encoded()
             switch round % 3 {
-            case 0: bytes = (0..<Int.random(in: 0..<64, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+            case 0:
+                let count = Int.random(in: 0..<64, using: &random)
+                bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) }
             case 1: bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &random)))
             default: bytes[Int.random(in: 0..<bytes.count, using: &random)] ^= UInt8.random(in: 1...255, using: &random)
             }
@@ -73,7 +75,9 @@ struct KVSCodecTests {
         #expect(throws: WireDecodingError.invalidValue(field: 3)) { try KVSRegister(decoding: register.bytes) }
         // Too many write tags.
         var tags = WireWriter()
-        for _ in 0...KVSRegister.recentWriteLimit { tags.write(field: 4, message: KVSWriteTag(node: .zero, operation: 1)) }
+        for _ in 0...KVSRegister.recentWriteLimit {
+            tags.write(field: 4, message: KVSWriteTag(node: .zero, operation: 1))
+        }
         #expect(throws: WireDecodingError.countLimitExceeded(field: 4, limit: KVSRegister.recentWriteLimit)) {
             try KVSRegister(decoding: tags.bytes)
         }
@@ -81,7 +85,7 @@ struct KVSCodecTests {
 
     @Test func sha256TestVectors() {
         func hex(_ bytes: [UInt8]) -> String {
-            bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+            bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
         }
         #expect(hex(SHA256.hash([UInt8]())) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(hex(SHA256.hash("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")

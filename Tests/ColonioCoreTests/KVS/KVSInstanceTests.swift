@@ -63,7 +63,8 @@ struct KVSInstanceTests {
         let (second, tooLarge) = instance.start(
             .put([1, 2, 3], condition: .none), key: "k", replicas: replicas, now: .zero, using: &random)
         #expect(tooLarge == [.complete(second, .failure(.valueTooLarge(limit: 2)))])
-        let (third, noReplicas) = instance.start(.get, key: "k", replicas: KVSReplicaSet([]), now: .zero, using: &random)
+        let (third, noReplicas) = instance.start(
+            .get, key: "k", replicas: KVSReplicaSet([]), now: .zero, using: &random)
         #expect(noReplicas == [.complete(third, .failure(.unavailable))])
         #expect(instance.pendingOperationCount == 0)
     }

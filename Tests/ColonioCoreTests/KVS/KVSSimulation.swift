@@ -16,7 +16,7 @@ struct KVSSimulation {
         var maximumDelayMilliseconds: UInt64 = 40
         /// Crash one node at a time (never two replicas of a key at once), each for this long; 0: none.
         var crashMilliseconds: UInt64 = 0
-        /// Cut every `spacing`-th node of the ring off from the rest once, for this long; 0: none.
+        /// Cut an arc of 10 consecutive nodes off from the rest once, for this long; 0: none.
         var partitionMilliseconds: UInt64 = 0
         var joins = 0
         var leaves = 0
@@ -110,8 +110,9 @@ struct KVSSimulation {
         }
         if configuration.crashMilliseconds > 0 { schedule(after: 500, .crash) }
         if configuration.partitionMilliseconds > 0 {
-            // Every 20th node: no two of them are among one key's replicas.
-            let cut = Set(stride(from: 0, to: ring.count, by: 20).map { ring[$0] })
+            // An arc of 10 consecutive nodes: keys whose replicas all lie inside stay writable only there,
+            // keys with a majority outside only outside; those in between lose a majority on one side.
+            let cut = Set(ring[40..<50])
             schedule(after: 3_000, .partition(cut))
         }
         if configuration.joins + configuration.leaves > 0 { schedule(after: 300, .membershipChange) }
@@ -242,7 +243,8 @@ struct KVSSimulation {
         if command != .repair {
             sequence += 1
             historyIndex = outcome.history.count
-            outcome.history.append(Operation(partition: key.description, input: command, output: nil, called: sequence, returned: nil))
+            outcome.history.append(Operation(
+                partition: key.description, input: command, output: nil, called: sequence, returned: nil))
             outcome.results.append(nil)
         }
         let (id, directives) = instances[node]!.start(
@@ -366,7 +368,8 @@ struct KVSSimulation {
         // Keys held by any old replica whose replica set changed.
         var affected = Set<KVSKey>()
         for (_, instance) in instances {
-            for key in instance.acceptorStates.keys where replicas(of: key, in: ring) != replicas(of: key, in: previousRing!) {
+            for key in instance.acceptorStates.keys
+            where replicas(of: key, in: ring) != replicas(of: key, in: previousRing!) {
                 affected.insert(key)
             }
         }

@@ -11,11 +11,14 @@ struct KVSSimulationTests {
     func faults(seed: UInt64) {
         var configuration = KVSSimulation.Configuration(seed: seed)
         configuration.crashMilliseconds = 1_500
-        configuration.partitionMilliseconds = 2_000
+        // Longer than the operation timeout, so operations on the wrong side fail (unavailable or timeout).
+        configuration.partitionMilliseconds = 12_000
         var simulation = KVSSimulation(configuration)
         let outcome = simulation.run()
         verify(outcome, configuration)
         #expect(outcome.crashes > 5)
+        // The partition made some operations fail: they enter the history as "may or may not have happened".
+        #expect(outcome.results.contains { $0 == .failure(.unavailable) })
     }
 
     @Test(arguments: [11, 12, 13] as [UInt64])
@@ -59,7 +62,8 @@ struct KVSSimulationTests {
         var highestAcknowledged: [String: UInt64] = [:]
         for (index, operation) in outcome.history.enumerated() {
             if case .put = operation.input, case .success(let value?)? = outcome.results[index] {
-                highestAcknowledged[operation.partition] = max(highestAcknowledged[operation.partition] ?? 0, value.version)
+                highestAcknowledged[operation.partition] = max(
+                    highestAcknowledged[operation.partition] ?? 0, value.version)
             }
         }
         for (key, version) in highestAcknowledged {
@@ -80,7 +84,8 @@ struct KVSSimulationTests {
             }
             counts[label, default: 0] += 1
         }
-        print("seed \(configuration.seed): \(tally) messages \(outcome.messagesSent) virtual \(outcome.virtualMilliseconds) ms crashes \(outcome.crashes) repairs \(outcome.repairs)")
+        print("seed \(configuration.seed): \(tally) messages \(outcome.messagesSent)",
+              "virtual \(outcome.virtualMilliseconds) ms crashes \(outcome.crashes) repairs \(outcome.repairs)")
         #expect(tally["other", default: 0] == 0)
     }
 }

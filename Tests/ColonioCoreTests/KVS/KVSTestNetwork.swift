@@ -20,7 +20,9 @@ struct KVSTestNetwork {
 
     static func node(_ value: UInt128) -> NodeID { NodeID(value) }
 
-    mutating func start(_ command: KVSCommand, key: KVSKey, at node: NodeID, replicas: KVSReplicaSet) -> KVSOperationID {
+    mutating func start(
+        _ command: KVSCommand, key: KVSKey, at node: NodeID, replicas: KVSReplicaSet
+    ) -> KVSOperationID {
         let (id, directives) = instances[node]!.start(command, key: key, replicas: replicas, now: now, using: &random)
         apply(directives, at: node)
         return id

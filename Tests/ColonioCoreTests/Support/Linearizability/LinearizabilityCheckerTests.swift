@@ -121,7 +121,8 @@ struct LinearizabilityCheckerTests {
         var history: [Operation] = []
         var states = [String: KVSModel.State]()
         // Each client's operations are sequential; the linearization point is the interval's midpoint.
-        var events: [(point: UInt64, client: Int, called: UInt64, returned: UInt64, key: String, input: KVSCommand)] = []
+        typealias Event = (point: UInt64, client: Int, called: UInt64, returned: UInt64, key: String, input: KVSCommand)
+        var events: [Event] = []
         for client in 0..<20 {
             var time = UInt64(client)
             for _ in 0..<500 {
