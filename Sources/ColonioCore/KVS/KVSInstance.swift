@@ -214,7 +214,9 @@ public struct KVSInstance: Sendable {
                 let ceiling = min(
                     timing.backoffLimitMilliseconds,
                     timing.backoffBaseMilliseconds << UInt64(min(proposal.attempts, 16)))
-                let delay = UInt64.random(in: 1...max(ceiling, 1), using: &generator)
+                // The first refusal usually means this node had not seen the key's recent ballots yet, not
+                // that another proposer is competing: retry at once, with the counter raised past them.
+                let delay = proposal.attempts == 1 ? 0 : UInt64.random(in: 1...max(ceiling, 1), using: &generator)
                 proposal.stage = .backingOff(until: now.adding(milliseconds: delay))
                 operationByRequest[proposal.request] = nil
             }
