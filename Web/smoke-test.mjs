@@ -19,12 +19,15 @@ const imports = new Proxy({}, {
 const { instance } = await WebAssembly.instantiate(await readFile(path), imports);
 memory = instance.exports.memory;
 const { colonio_node_id_compare: compare, colonio_varint_roundtrip: roundTrip } = instance.exports;
+const { colonio_kvs_position_abc_high: kvsPositionABC, colonio_kvs_selftest: kvsSelfTest } = instance.exports;
 const checks = [
   ['compare less', compare(0n, 1n, 0n, 2n), -1],
   ['compare high half', compare(1n, 0n, 0n, 0xffffffffffffffffn), 1],
   ['compare equal', compare(5n, 6n, 5n, 6n), 0],
   ['varint 300', BigInt.asUintN(64, roundTrip(300n)), 300n],
   ['varint max', BigInt.asUintN(64, roundTrip(0xfffffffffffffffen)), 0xfffffffffffffffen],
+  ['kvs key position', BigInt.asUintN(64, kvsPositionABC()), 0xba7816bf8f01cfean],
+  ['kvs put/get through three instances', BigInt.asUintN(64, kvsSelfTest()), 1n],
 ];
 let failed = 0;
 for (const [name, got, want] of checks) {

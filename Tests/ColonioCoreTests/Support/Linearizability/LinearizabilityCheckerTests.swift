@@ -1,0 +1,170 @@
+import Testing
+@testable import ColonioCore
+
+@Suite("Linearizability checker")
+struct LinearizabilityCheckerTests {
+    typealias Operation = HistoryOperation<KVSCommand, Result<KVSValue?, KVSError>>
+
+    private func op(
+        _ input: KVSCommand, _ output: Result<KVSValue?, KVSError>?, _ called: UInt64, _ returned: UInt64?
+    ) -> Operation {
+        op("k", input, output, called, returned)
+    }
+
+    private func op(
+        _ key: String, _ input: KVSCommand, _ output: Result<KVSValue?, KVSError>?, _ called: UInt64,
+        _ returned: UInt64?
+    ) -> Operation {
+        Operation(partition: key, input: input, output: output, called: called, returned: returned)
+    }
+
+    private func value(_ byte: UInt8, _ version: UInt64) -> Result<KVSValue?, KVSError> {
+        .success(KVSValue(bytes: [byte], version: version))
+    }
+
+    @Test func sequentialHistoryIsLinearizable() {
+        let history = [
+            op(.put([1], condition: .none), value(1, 1), 1, 2),
+            op(.get, value(1, 1), 3, 4),
+            op(.delete(condition: .ifVersion(1)), .success(nil), 5, 6),
+            op(.get, .success(nil), 7, 8),
+            op(.put([2], condition: .ifAbsent), value(2, 3), 9, 10),
+        ]
+        #expect(LinearizabilityChecker.check(KVSModel.self, history).isLinearizable)
+    }
+
+    @Test func concurrentReadMaySeeEitherValue() {
+        for seen in [Result<KVSValue?, KVSError>.success(nil), value(1, 1)] {
+            let history = [op(.put([1], condition: .none), value(1, 1), 1, 4), op(.get, seen, 2, 3)]
+            #expect(LinearizabilityChecker.check(KVSModel.self, history).isLinearizable)
+        }
+    }
+
+    @Test func readAfterAcknowledgedWriteMustSeeIt() {
+        let history = [op(.put([1], condition: .none), value(1, 1), 1, 2), op(.get, .success(nil), 3, 4)]
+        #expect(!LinearizabilityChecker.check(KVSModel.self, history).isLinearizable)
+    }
+
+    @Test func staleReadIsCaught() {
+        let history = [
+            op(.put([1], condition: .none), value(1, 1), 1, 2),
+            op(.put([2], condition: .none), value(2, 2), 3, 4),
+            op(.get, value(1, 1), 5, 6),
+        ]
+        #expect(!LinearizabilityChecker.check(KVSModel.self, history).isLinearizable)
+    }
+
+    @Test func readsMustNotGoBackInTime() {
+        // Both reads overlap the write, but once one saw the new value a later one cannot see the old.
+        let history = [
+            op(.put([1], condition: .none), value(1, 1), 1, 10),
+            op(.get, value(1, 1), 2, 3),
+            op(.get, .success(nil), 4, 5),
+        ]
+        #expect(!LinearizabilityChecker.check(KVSModel.self, history).isLinearizable)
+    }
+
+    @Test func pendingWriteMayTakeEffectOrNot() {
+        let seen = [
+            op(.put([1], condition: .none), nil, 1, nil),
+            op(.get, value(1, 1), 2, 3),
+            op(.get, value(1, 1), 4, 5),
+        ]
+        #expect(LinearizabilityChecker.check(KVSModel.self, seen).isLinearizable)
+        let unseen = [op(.put([1], condition: .none), nil, 1, nil), op(.get, .success(nil), 2, 3)]
+        #expect(LinearizabilityChecker.check(KVSModel.self, unseen).isLinearizable)
+        let flickers = [
+            op(.put([1], condition: .none), nil, 1, nil),
+            op(.get, value(1, 1), 2, 3),
+            op(.get, .success(nil), 4, 5),
+        ]
+        #expect(!LinearizabilityChecker.check(KVSModel.self, flickers).isLinearizable)
+    }
+
+    @Test func twoCompareAndSetsOnOneVersionCannotBothWin() {
+        let history = [
+            op(.put([1], condition: .none), value(1, 1), 1, 2),
+            op(.put([2], condition: .ifVersion(1)), value(2, 2), 3, 6),
+            op(.put([3], condition: .ifVersion(1)), value(3, 2), 4, 5),
+        ]
+        #expect(!LinearizabilityChecker.check(KVSModel.self, history).isLinearizable)
+        var fixed = history
+        fixed[2].output = .failure(.conditionFailed(currentVersion: 2))
+        #expect(LinearizabilityChecker.check(KVSModel.self, fixed).isLinearizable)
+    }
+
+    @Test func deletedKeyMustStayDeleted() {
+        let history = [
+            op(.put([1], condition: .none), value(1, 1), 1, 2),
+            op(.delete(condition: .none), .success(nil), 3, 4),
+            op(.get, value(1, 1), 5, 6),
+        ]
+        #expect(!LinearizabilityChecker.check(KVSModel.self, history).isLinearizable)
+    }
+
+    @Test func onlyTheBrokenPartitionIsReported() {
+        let history = [
+            op("a", .put([1], condition: .none), value(1, 1), 1, 2),
+            op("b", .put([1], condition: .none), value(1, 1), 1, 2),
+            op("a", .get, value(1, 1), 3, 4),
+            op("b", .get, .success(nil), 3, 4),
+        ]
+        let verdict = LinearizabilityChecker.check(KVSModel.self, history)
+        #expect(verdict == .init(failedPartitions: ["b"], partitionCount: 2))
+    }
+
+    /// 10,000 operations from 20 overlapping clients over 50 keys, generated by applying each operation
+    /// atomically at a random point inside its interval: linearizable by construction, and a single
+    /// corrupted read makes it fail.
+    @Test func largeGeneratedHistory() {
+        var random = SplitMix64(seed: 7)
+        var history: [Operation] = []
+        var states = [String: KVSModel.State]()
+        // Each client's operations are sequential; the linearization point is the interval's midpoint.
+        typealias Event = (point: UInt64, client: Int, called: UInt64, returned: UInt64, key: String, input: KVSCommand)
+        var events: [Event] = []
+        for client in 0..<20 {
+            var time = UInt64(client)
+            for _ in 0..<500 {
+                let called = time + UInt64.random(in: 1...50, using: &random) * 20
+                let returned = called + UInt64.random(in: 1...200, using: &random) * 20
+                time = returned
+                let key = "key\(Int.random(in: 0..<50, using: &random))"
+                let input: KVSCommand
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0: input = .get
+                case 1: input = .put([UInt8(client)], condition: Bool.random(using: &random) ? .none : .ifAbsent)
+                default: input = .delete(condition: .ifPresent)
+                }
+                events.append(((called + returned) / 2 * 20 + UInt64(client), client, called * 20 + UInt64(client),
+                               returned * 20 + UInt64(client), key, input))
+            }
+        }
+        events.sort { $0.point < $1.point }
+        for event in events {
+            let state = states[event.key] ?? KVSModel.initialState
+            var output: Result<KVSValue?, KVSError>?
+            for candidate in candidateOutputs(state) where KVSModel.step(state, event.input, candidate) != nil {
+                output = candidate
+                break
+            }
+            states[event.key] = KVSModel.step(state, event.input, output!)!
+            history.append(op(event.key, event.input, output, event.called, event.returned))
+        }
+        #expect(history.count == 10_000)
+        #expect(LinearizabilityChecker.check(KVSModel.self, history) == .init(failedPartitions: [], partitionCount: 50))
+
+        // Corrupt the last read of key0 that saw a value: it now claims the key was absent.
+        let index = history.lastIndex { $0.partition == "key0" && $0.input == .get && (try? $0.output?.get()) != nil }!
+        history[index].output = .success(KVSValue(bytes: [99], version: 12345))
+        #expect(LinearizabilityChecker.check(KVSModel.self, history).failedPartitions == ["key0"])
+    }
+
+    private func candidateOutputs(_ state: KVSModel.State) -> [Result<KVSValue?, KVSError>] {
+        let current = state.bytes.map { KVSValue(bytes: $0, version: state.version) }
+        var result: [Result<KVSValue?, KVSError>] = [.success(current), .success(nil),
+                                                     .failure(.conditionFailed(currentVersion: current?.version))]
+        for byte in 0..<20 { result.append(.success(KVSValue(bytes: [UInt8(byte)], version: state.version + 1))) }
+        return result
+    }
+}
