@@ -110,6 +110,7 @@ class Check:
         t0 = time.monotonic()
         wasm = a.call("(url) => check.wasm(url)", "colonio.wasm", timeout=20)
         wasm["driverMs"] = ms_since(t0)
+        wasm["loadMs"] = round(wasm["loadMs"], 2)
         self.report["wasm"] = wasm
         self.expect(wasm["passed"] == 5 and not wasm["failed"], f"wasm exports wrong: {wasm['failed']}")
 
@@ -150,7 +151,7 @@ class Check:
             rtt = a.call("(n) => check.rtt(n)", self.args.rtt_count, timeout=30)
             run["rtt"] = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in rtt.items()}
             if measure_bulk:
-                bulk = a.call("(n, c) => check.throughput(n, c)", self.args.bytes, 64 * 1024, timeout=40)
+                bulk = a.call("(n, c) => check.throughput(n, c)", self.args.bytes, self.args.chunk, timeout=40)
                 run["throughput"] = {"bytes": bulk["bytes"], "seconds": round(bulk["seconds"], 3),
                                      "MBps": round(bulk["megabytesPerSecond"], 1)}
             log(f"connected in {run['connectMs']:.1f} ms (signalling included {run['signalToOpenMs']} ms), "
@@ -210,6 +211,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3, help="data channel connections to time (default 3)")
     parser.add_argument("--rtt-count", type=int, default=200, help="echoes per connection (default 200)")
     parser.add_argument("--bytes", type=int, default=16 << 20, help="bulk transfer size (default 16 MiB)")
+    parser.add_argument("--chunk", type=int, default=64 * 1024, help="bulk transfer message size (default 64 KiB)")
     parser.add_argument("--crash-timeout", type=float, default=20.0, help="bound on noticing the crash (s)")
     parser.add_argument("--out", default=str(ROOT / "out" / "browser-check"), help="screenshot directory")
     parser.add_argument("--wasm", help="use this colonio.wasm instead of building one")

@@ -573,6 +573,29 @@ class Chromium(_Resource):
                 self._browser_events.append(message)
                 del self._browser_events[:-200]
 
+    def post(self, method, params=None, session_id=None):
+        """Sends one DevTools command without waiting for (or ever reading) its answer."""
+        with self._cond:
+            if self._dead:
+                raise HarnessError(self._dead)
+            self._next_id += 1
+            call_id = self._next_id
+        try:
+            self._write(call_id, method, params, session_id)
+        except OSError as error:
+            raise HarnessError(f"cannot write to chromium ({error}); see {self.log_path}") from error
+
+    def _write(self, call_id, method, params, session_id):
+        message = {"id": call_id, "method": method, "params": params or {}}
+        if session_id:
+            message["sessionId"] = session_id
+        data = json.dumps(message).encode() + b"\0"
+        with self._write_lock:
+            view = memoryview(data)
+            while view:
+                written = os.write(self._to_chrome, view)
+                view = view[written:]
+
     def send(self, method, params=None, session_id=None, timeout=None):
         """Sends one DevTools command and returns its result; raises HarnessError on a protocol error."""
         timeout = self.timeout if timeout is None else timeout
@@ -582,16 +605,8 @@ class Chromium(_Resource):
             self._next_id += 1
             call_id = self._next_id
             self._pending[call_id] = None
-        message = {"id": call_id, "method": method, "params": params or {}}
-        if session_id:
-            message["sessionId"] = session_id
-        data = json.dumps(message).encode() + b"\0"
         try:
-            with self._write_lock:
-                view = memoryview(data)
-                while view:
-                    written = os.write(self._to_chrome, view)
-                    view = view[written:]
+            self._write(call_id, method, params, session_id)
         except OSError as error:
             with self._cond:
                 self._pending.pop(call_id, None)
@@ -829,13 +844,8 @@ class Page:
     def crash(self, timeout=None):
         """Crashes the page's renderer: its peer connections stop without sending anything."""
         timeout = self.browser.timeout if timeout is None else timeout
-        try:
-            # No answer comes back: the renderer dies while handling it.
-            self.browser.send("Page.crash", session_id=self.session_id, timeout=0.5)
-        except BrowserTimeout:
-            pass
-        except HarnessError:
-            pass
+        # No answer comes back: the renderer dies while handling it. The crash event is the answer.
+        self.browser.post("Page.crash", session_id=self.session_id)
         deadline = time.monotonic() + timeout
         with self._cond:
             while not (self.crashed or self.closed):
@@ -875,6 +885,9 @@ class Harness(_Resource):
         super().__init__()
         if not 0 <= browsers <= 2:
             raise HarnessError("at most 2 chromium instances (about 1 GB each)")
+        if serve_dir is not None and peer_netns is not None:
+            # The outer address lives in peer_netns; a server in this process cannot bind it.
+            raise HarnessError("serve_dir needs the root namespace; with peer_netns, serve from inside it")
         self.timeout = timeout
         self.keep_logs = keep_logs
         self.browsers = []
