@@ -6,7 +6,8 @@ Chromium instances: page A offers, page B answers (the driver carries the descri
 opens, messages round-trip (RTT) and a bulk transfer runs (throughput); page A loads the Embedded Swift
 build of ColonioCore (scripts/build-wasm.sh) and calls its exports; a page of an origin without the
 camera/microphone grant shows which candidates Chromium offers then; page A is screenshotted; page B is
-crashed and page A times how long it takes to notice. Prints a JSON summary on stdout, progress on
+crashed, then a page C is connected twice and closes its connection, then its tab; page A times how long
+it takes to notice each loss. Prints a JSON summary on stdout, progress on
 stderr; exits 1 if any step failed. Always tears everything down and checks that nothing is left.
 
 Usage: scripts/browser-check.py [--browsers 1|2] [--repeat N] [--out DIR] [--keep-logs]
@@ -83,7 +84,7 @@ class Check:
                 self.steps(h, a, b)
             finally:
                 self.report["memoryMB"] = [round(x.memory_bytes() / 1e6) for x in h.browsers]
-                self.report["pageExceptions"] = [m for p in (a, b) for m in p.exceptions]
+                self.report["pageExceptions"] = [m for x in h.browsers for p in x.pages for m in p.exceptions]
                 self.report["requests"] = len(h.server.requests)
                 if args.keep_logs:
                     self.report["chromiumLogs"] = [x.log_path for x in h.browsers]
@@ -123,9 +124,13 @@ class Check:
         self.report["screenshot"] = a.screenshot(str(out / f"browser-check-{args.browsers}.png"))
         log(f"screenshot {self.report['screenshot']}")
 
-        self.crash(a, b)
+        self.report["peerLoss"] = {"crash": self.lose_peer(a, b, "crash")}
+        c = h.open_page(h.url("index.html"), browser=self.args.browsers - 1)
+        for how in ("pc-close", "tab-close"):
+            if "error" not in self.connect_once(h, a, c, measure_bulk=False, label="page C"):
+                self.report["peerLoss"][how] = self.lose_peer(a, c, how)
 
-    def connect_once(self, h, a, b, measure_bulk):
+    def connect_once(self, h, a, b, measure_bulk, label="page B"):
         run = {}
         t0 = time.monotonic()
         try:
@@ -154,7 +159,7 @@ class Check:
                 bulk = a.call("(n, c) => check.throughput(n, c)", self.args.bytes, self.args.chunk, timeout=40)
                 run["throughput"] = {"bytes": bulk["bytes"], "seconds": round(bulk["seconds"], 3),
                                      "MBps": round(bulk["megabytesPerSecond"], 1)}
-            log(f"connected in {run['connectMs']:.1f} ms (signalling included {run['signalToOpenMs']} ms), "
+            log(f"{label}: connected in {run['connectMs']:.1f} ms (signalling included {run['signalToOpenMs']} ms), "
                 f"RTT p50 {run['rtt']['p50Ms'] * 1000:.0f} us"
                 + (f", {run['throughput']['MBps']} MB/s" if "throughput" in run else ""))
         except bh.HarnessError as error:
@@ -174,25 +179,33 @@ class Check:
         self.expect(h.inner_address not in host_addresses(found),
                     f"without the media grant Chromium still offered {h.inner_address}: control is wrong")
 
-    def crash(self, a, b):
+    def lose_peer(self, a, b, how):
+        """Ends page b's side ("crash": renderer crash, "tab-close": tab closed, "pc-close": the page calls
+        RTCPeerConnection.close()) and times how long page a needs to notice."""
+        what = {"crash": "crashed page", "tab-close": "closed tab", "pc-close": "closed connection"}[how]
         t0 = time.monotonic()
-        b.close(abrupt=True)
-        result = {"crashMs": ms_since(t0), "crashed": b.crashed}
-        try:
-            b.evaluate("1")
-            self.expect(False, "a crashed page still evaluates")
-        except bh.PageCrashed:
-            pass
+        if how == "pc-close":
+            b.call("() => check.close()")
+        else:
+            b.close(abrupt=(how == "crash"))
+        result = {"closeMs": ms_since(t0)}
+        if how != "pc-close":
+            try:
+                b.evaluate("1")
+                self.expect(False, f"the {what} still evaluates")
+            except bh.PageCrashed:
+                pass
         try:
             gone = a.call("(ms) => check.peerGone(ms)", self.args.crash_timeout * 1000,
                           timeout=self.args.crash_timeout + 5)
             result.update({"peerGoneMs": round(gone["detectMs"], 1), "iceState": gone["iceState"],
                            "channelState": gone["channelState"]})
-            log(f"page A noticed the crashed page after {result['peerGoneMs']} ms ({gone['iceState']})")
+            log(f"page A noticed the {what} after {result['peerGoneMs']} ms "
+                f"(ICE {gone['iceState']}, channel {gone['channelState']})")
         except bh.HarnessError as error:
-            self.expect(False, f"page A did not notice the crash: {error}")
-        self.expect(a.evaluate("1 + 1") == 2, "page A died with page B")
-        self.report["crash"] = result
+            self.expect(False, f"page A did not notice the {what}: {error}")
+        self.expect(a.evaluate("1 + 1") == 2, f"page A died with the {what}")
+        return result
 
     def check_teardown(self, h):
         names = bh._netns_list()
