@@ -632,7 +632,13 @@ class Chromium(_Resource):
 
     def grant_permissions(self, origin, permissions=MEDIA_PERMISSIONS):
         """Grants permissions (DevTools names) to an origin; camera+microphone make Chromium offer host candidates."""
-        self.send("Browser.grantPermissions", {"origin": origin, "permissions": list(permissions)})
+        try:
+            self.send("Browser.grantPermissions", {"origin": origin, "permissions": list(permissions)})
+        except HarnessError as error:
+            if origin.startswith("http://"):
+                raise HarnessError(f"{error}: an http origin needs to be a secure context; start the browser "
+                                   f"with origins=[{origin!r}] (--unsafely-treat-insecure-origin-as-secure)") from error
+            raise
 
     def new_page(self, url=None, grant_media=True, timeout=None):
         """Opens a tab, attaches to it and navigates to `url` (waits for the load event). Returns a Page."""
