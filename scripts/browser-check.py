@@ -7,7 +7,8 @@ opens, messages round-trip (RTT) and a bulk transfer runs (throughput); page A l
 build of ColonioCore (scripts/build-wasm.sh) and calls its exports; a page of an origin without the
 camera/microphone grant shows which candidates Chromium offers then; page A is screenshotted; page B is
 crashed, then a page C is connected twice and closes its connection, then its tab; page A times how long
-it takes to notice each loss. Prints a JSON summary on stdout, progress on
+it takes to notice each loss. Last, the JSON-lines driver (`browser_harness.py driver`) is run as a child
+process through one page's life. Prints a JSON summary on stdout, progress on
 stderr; exits 1 if any step failed. Always tears everything down and checks that nothing is left.
 
 Usage: scripts/browser-check.py [--browsers 1|2] [--repeat N] [--out DIR] [--keep-logs]
@@ -88,8 +89,9 @@ class Check:
                 self.report["requests"] = len(h.server.requests)
                 if args.keep_logs:
                     self.report["chromiumLogs"] = [x.log_path for x in h.browsers]
-        self.report["totalMs"] = ms_since(t0)
         self.check_teardown(h)
+        self.driver_smoke()
+        self.report["totalMs"] = ms_since(t0)
 
     def steps(self, h, a, b):
         args = self.args
@@ -206,6 +208,61 @@ class Check:
             self.expect(False, f"page A did not notice the {what}: {error}")
         self.expect(a.evaluate("1 + 1") == 2, f"page A died with the {what}")
         return result
+
+    def driver_smoke(self):
+        """The JSON-lines driver as a Swift test would use it: a child process, one request per line."""
+        t0 = time.monotonic()
+        driver = subprocess.Popen([sys.executable, str(HERE / "browser_harness.py"), "driver", "--serve", self.site],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        result = {}
+        try:
+            ready = json.loads(driver.stdout.readline() or "{}")
+            self.expect(ready.get("event") == "ready", f"driver did not start: {ready}")
+            if ready.get("event") != "ready":
+                return
+            next_id = iter(range(1, 100))
+
+            def call(**request):
+                request["id"] = next(next_id)
+                driver.stdin.write(json.dumps(request) + "\n")
+                driver.stdin.flush()
+                return json.loads(driver.stdout.readline() or "{}")
+
+            opened = call(op="open", url=ready["origin"] + "/index.html")
+            page = opened.get("result", {}).get("page")
+            answers = {
+                "open": opened,
+                "eval": call(op="eval", page=page, expression="new Promise(r => setTimeout(() => r(crossOriginIsolated), 10))"),
+                "throw": call(op="eval", page=page, expression="console.log('driver says hi'); missing()"),
+                "timeout": call(op="eval", page=page, expression="new Promise(() => {})", timeout=0.3),
+                "messages": call(op="messages", page=page),
+                "screenshot": call(op="screenshot", page=page, path=str(Path(self.args.out) / "driver.png")),
+                "crash": call(op="close", page=page, abrupt=True),
+                "after": call(op="eval", page=page, expression="1"),
+                "shutdown": call(op="shutdown"),
+            }
+            kinds = {k: (v.get("result") if v.get("ok") else v.get("kind")) for k, v in answers.items()}
+            self.expect(kinds["eval"] is True and kinds["throw"] == "javascript" and kinds["timeout"] == "timeout"
+                        and any(m.get("text") == "driver says hi" for m in kinds["messages"] or [])
+                        and answers["screenshot"].get("ok") and answers["crash"].get("ok")
+                        and kinds["after"] == "crashed" and answers["shutdown"].get("ok"),
+                        f"driver answers wrong: {answers}")
+            driver.stdin.close()
+            result["exitCode"] = driver.wait(timeout=15)
+            self.expect(result["exitCode"] == 0, f"driver exited with {result['exitCode']}")
+            self.expect(ready["netns"] not in bh._netns_list(), f"driver left namespace {ready['netns']}")
+        except (ValueError, OSError, subprocess.TimeoutExpired) as error:
+            self.expect(False, f"driver: {error}")
+        finally:
+            if driver.poll() is None:
+                driver.terminate()
+                try:
+                    driver.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    driver.kill()
+            result["ms"] = ms_since(t0)
+            self.report["driver"] = result
+            log(f"driver protocol checked in {result['ms']} ms")
 
     def check_teardown(self, h):
         names = bh._netns_list()

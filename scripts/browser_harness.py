@@ -119,7 +119,7 @@ def _run(*command, check=True, timeout=DEFAULT_TIMEOUT):
 # Teardown registry: everything with a close() that must go even when the test fails or is interrupted.
 
 _live = weakref.WeakSet()
-_live_lock = threading.Lock()
+_live_lock = threading.RLock()  # re-entered by the signal handler
 _signals_installed = False
 
 
@@ -186,10 +186,19 @@ class _Resource:
 # Network namespace with a veth pair.
 
 
-def _lock():
+def _lock(timeout=DEFAULT_TIMEOUT):
+    """Serialises address allocation between harness processes (released when the handle closes)."""
     handle = open(LOCK_PATH, "w")
-    fcntl.flock(handle, fcntl.LOCK_EX)
-    return handle
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                handle.close()
+                raise BrowserTimeout(f"{LOCK_PATH} stayed locked for {timeout:g} s")
+            time.sleep(0.05)
 
 
 def _netns_list():
@@ -467,7 +476,7 @@ class Chromium(_Resource):
         self._next_id = 0
         self._pending = {}
         self._cond = threading.Condition()
-        self._write_lock = threading.Lock()
+        self._write_lock = threading.RLock()  # re-entered by the signal handler's close()
         self._sessions = {}
         self._closed = False
         self._dead = None
