@@ -659,6 +659,8 @@ class Chromium(_Resource):
         self.pages.append(page)
         for domain in ("Runtime.enable", "Page.enable", "Log.enable", "Inspector.enable"):
             self.send(domain, session_id=session_id)
+        # Lifecycle events carry the loader id, so navigate() waits for its own document's load.
+        self.send("Page.setLifecycleEventsEnabled", {"enabled": True}, session_id=session_id)
         if url:
             origin = _origin_of(url)
             if grant_media and origin:
@@ -751,7 +753,7 @@ class Page:
         self.closed = False
         self.url = None
         self._cond = threading.Condition()
-        self._loads = 0
+        self._loaded = set()  # loader ids whose document fired "load"
 
     def __repr__(self):
         return f"Page({self.name}, {self.url})"
@@ -772,8 +774,8 @@ class Page:
                 entry = params.get("entry", {})
                 self.console.append({"type": entry.get("level"), "text": entry.get("text"), "source": entry.get("source"),
                                      "url": entry.get("url"), "time": entry.get("timestamp"), "page": self.name})
-            elif method == "Page.loadEventFired":
-                self._loads += 1
+            elif method == "Page.lifecycleEvent" and params.get("name") == "load":
+                self._loaded.add(params.get("loaderId"))
             elif method == "Inspector.targetCrashed":
                 self.crashed = True
             elif method == "Inspector.detached":
@@ -788,21 +790,22 @@ class Page:
         return self.browser.send(method, params, session_id=self.session_id, timeout=timeout)
 
     def navigate(self, url, timeout=None):
-        """Loads `url` and waits for its load event."""
+        """Loads `url` and waits for that document's load event (a same-document navigation returns at once)."""
         timeout = self.browser.timeout if timeout is None else timeout
-        with self._cond:
-            loads = self._loads
+        deadline = time.monotonic() + timeout
         result = self.send("Page.navigate", {"url": url}, timeout=timeout)
         if result.get("errorText"):
             raise HarnessError(f"{self.name}: loading {url} failed: {result['errorText']}")
         self.url = url
-        deadline = time.monotonic() + timeout
+        loader = result.get("loaderId")
+        if not loader:
+            return
         with self._cond:
-            while self._loads == loads:
+            while loader not in self._loaded:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise BrowserTimeout(f"{self.name}: {url} did not fire its load event within {timeout:g} s")
-                if self.crashed:
+                if self.crashed or self.closed:
                     raise PageCrashed(f"{self.name} crashed while loading {url}")
                 self._cond.wait(min(remaining, 0.5))
 
