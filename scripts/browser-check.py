@@ -45,7 +45,8 @@ def ms_since(t0):
 
 def spread(values):
     values = sorted(values)
-    return {"min": round(values[0], 3), "median": round(statistics.median(values), 3), "max": round(values[-1], 3)}
+    return {"min": round(values[0], 3), "median": round(statistics.median(values), 3),
+            "max": round(values[-1], 3)}
 
 
 def host_addresses(candidates):
@@ -158,10 +159,12 @@ class Check:
             rtt = a.call("(n) => check.rtt(n)", self.args.rtt_count, timeout=30)
             run["rtt"] = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in rtt.items()}
             if measure_bulk:
-                bulk = a.call("(n, c) => check.throughput(n, c)", self.args.bytes, self.args.chunk, timeout=40)
+                bulk = a.call("(n, c) => check.throughput(n, c)", self.args.bytes, self.args.chunk,
+                              timeout=40)
                 run["throughput"] = {"bytes": bulk["bytes"], "seconds": round(bulk["seconds"], 3),
                                      "MBps": round(bulk["megabytesPerSecond"], 1)}
-            log(f"{label}: connected in {run['connectMs']:.1f} ms (signalling included {run['signalToOpenMs']} ms), "
+            log(f"{label}: connected in {run['connectMs']:.1f} ms "
+                f"(signalling included {run['signalToOpenMs']} ms), "
                 f"RTT p50 {run['rtt']['p50Ms'] * 1000:.0f} us"
                 + (f", {run['throughput']['MBps']} MB/s" if "throughput" in run else ""))
         except bh.HarnessError as error:
@@ -212,8 +215,8 @@ class Check:
     def driver_smoke(self):
         """The JSON-lines driver as a Swift test would use it: a child process, one request per line."""
         t0 = time.monotonic()
-        driver = subprocess.Popen([sys.executable, str(HERE / "browser_harness.py"), "driver", "--serve", self.site],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        command = [sys.executable, str(HERE / "browser_harness.py"), "driver", "--serve", self.site]
+        driver = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         result = {}
         try:
             ready = json.loads(driver.stdout.readline() or "{}")
@@ -232,7 +235,8 @@ class Check:
             page = opened.get("result", {}).get("page")
             answers = {
                 "open": opened,
-                "eval": call(op="eval", page=page, expression="new Promise(r => setTimeout(() => r(crossOriginIsolated), 10))"),
+                "eval": call(op="eval", page=page,
+                             expression="new Promise(r => setTimeout(() => r(crossOriginIsolated), 10))"),
                 "throw": call(op="eval", page=page, expression="console.log('driver says hi'); missing()"),
                 "timeout": call(op="eval", page=page, expression="new Promise(() => {})", timeout=0.3),
                 "messages": call(op="messages", page=page),
@@ -242,7 +246,8 @@ class Check:
                 "shutdown": call(op="shutdown"),
             }
             kinds = {k: (v.get("result") if v.get("ok") else v.get("kind")) for k, v in answers.items()}
-            self.expect(kinds["eval"] is True and kinds["throw"] == "javascript" and kinds["timeout"] == "timeout"
+            self.expect(kinds["eval"] is True and kinds["throw"] == "javascript"
+                        and kinds["timeout"] == "timeout"
                         and any(m.get("text") == "driver says hi" for m in kinds["messages"] or [])
                         and answers["screenshot"].get("ok") and answers["crash"].get("ok")
                         and kinds["after"] == "crashed" and answers["shutdown"].get("ok"),
@@ -269,7 +274,8 @@ class Check:
         links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
         left = {"namespace": h.netns.name in names, "veth": h.netns.outer_ifname in links,
                 "chromium": [x.process.pid for x in h.browsers if x.process.poll() is None],
-                "profiles": [x.tempdir for x in h.browsers if os.path.exists(os.path.join(x.tempdir, "profile"))]}
+                "profiles": [x.tempdir for x in h.browsers
+                             if os.path.exists(os.path.join(x.tempdir, "profile"))]}
         self.report["leftAfterTeardown"] = left
         self.expect(not any(left.values()), f"teardown left {left}")
 
@@ -281,7 +287,8 @@ def main():
     parser.add_argument("--repeat", type=int, default=3, help="data channel connections to time (default 3)")
     parser.add_argument("--rtt-count", type=int, default=200, help="echoes per connection (default 200)")
     parser.add_argument("--bytes", type=int, default=16 << 20, help="bulk transfer size (default 16 MiB)")
-    parser.add_argument("--chunk", type=int, default=64 * 1024, help="bulk transfer message size (default 64 KiB)")
+    parser.add_argument("--chunk", type=int, default=64 * 1024,
+                        help="bulk transfer message size (default 64 KiB)")
     parser.add_argument("--crash-timeout", type=float, default=20.0, help="bound on noticing the crash (s)")
     parser.add_argument("--out", default=str(ROOT / "out" / "browser-check"), help="screenshot directory")
     parser.add_argument("--wasm", help="use this colonio.wasm instead of building one")

@@ -210,8 +210,8 @@ def _used_slots(netns_names):
     """/30 slots of ADDRESS_BLOCK already configured in the root namespace or the given namespaces."""
     used = set()
     for ns in [None, *netns_names]:
-        command = ["ip", "-4", "-o", "addr", "show"] if ns is None else ["ip", "-n", ns, "-4", "-o", "addr", "show"]
-        out = _run(*command, check=False).stdout
+        netns_option = [] if ns is None else ["-n", ns]
+        out = _run("ip", *netns_option, "-4", "-o", "addr", "show", check=False).stdout
         for line in out.split("\n"):
             fields = line.split()
             if "inet" not in fields:
@@ -253,7 +253,7 @@ def _kill_netns_processes(ns, grace=3.0):
 
 
 def cleanup_stale():
-    """Deletes namespaces and veths this module made for processes that no longer exist. Returns their names."""
+    """Deletes namespaces and veths made by harness processes that no longer exist; returns their names."""
     removed = []
     for ns in _netns_list():
         if not ns.startswith(NAME_PREFIX):
@@ -467,7 +467,8 @@ class Chromium(_Resource):
     permissions, hence host ICE candidates, and cross-origin isolation work over plain http).
     """
 
-    def __init__(self, netns=None, secure_origins=(), extra_args=(), timeout=DEFAULT_TIMEOUT, name="chromium"):
+    def __init__(self, netns=None, secure_origins=(), extra_args=(), timeout=DEFAULT_TIMEOUT,
+                 name="chromium"):
         super().__init__()
         self.name = name
         self.netns = netns
@@ -500,7 +501,8 @@ class Chromium(_Resource):
         self._from_chrome, from_chrome_w = os.pipe()
         to_chrome_r, from_chrome_w = _above_nine(to_chrome_r), _above_nine(from_chrome_w)
         # The child gets them as fds 3 (commands in) and 4 (responses out), where --remote-debugging-pipe
-        # expects them; bash (dash cannot name fds above 9) moves them there so no preexec_fn (unsafe with threads) is needed.
+        # expects them; bash (dash cannot name fds above 9) moves them there, so no preexec_fn (unsafe
+        # with threads) is needed.
         argv = [binary, *CHROMIUM_FLAGS, f"--user-data-dir={os.path.join(self.tempdir, 'profile')}"]
         origins = [o for o in secure_origins if o]
         if origins:
@@ -640,13 +642,14 @@ class Chromium(_Resource):
     # -- pages ----------------------------------------------------------------------------------------
 
     def grant_permissions(self, origin, permissions=MEDIA_PERMISSIONS):
-        """Grants permissions (DevTools names) to an origin; camera+microphone make Chromium offer host candidates."""
+        """Grants permissions (DevTools names) to an origin; camera+microphone make host candidates appear."""
         try:
             self.send("Browser.grantPermissions", {"origin": origin, "permissions": list(permissions)})
         except HarnessError as error:
             if origin.startswith("http://"):
-                raise HarnessError(f"{error}: an http origin needs to be a secure context; start the browser "
-                                   f"with origins=[{origin!r}] (--unsafely-treat-insecure-origin-as-secure)") from error
+                raise HarnessError(
+                    f"{error}: an http origin needs to be a secure context; start the browser with "
+                    f"origins=[{origin!r}] (--unsafely-treat-insecure-origin-as-secure)") from error
             raise
 
     def new_page(self, url=None, grant_media=True, timeout=None):
@@ -772,8 +775,9 @@ class Page:
                                         "page": self.name, "url": details.get("url")})
             elif method == "Log.entryAdded":
                 entry = params.get("entry", {})
-                self.console.append({"type": entry.get("level"), "text": entry.get("text"), "source": entry.get("source"),
-                                     "url": entry.get("url"), "time": entry.get("timestamp"), "page": self.name})
+                self.console.append({"type": entry.get("level"), "text": entry.get("text"),
+                                     "source": entry.get("source"), "url": entry.get("url"),
+                                     "time": entry.get("timestamp"), "page": self.name})
             elif method == "Page.lifecycleEvent" and params.get("name") == "load":
                 self._loaded.add(params.get("loaderId"))
             elif method == "Inspector.targetCrashed":
@@ -790,7 +794,7 @@ class Page:
         return self.browser.send(method, params, session_id=self.session_id, timeout=timeout)
 
     def navigate(self, url, timeout=None):
-        """Loads `url` and waits for that document's load event (a same-document navigation returns at once)."""
+        """Loads `url` and waits for that document's load event (same-document navigations return at once)."""
         timeout = self.browser.timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         result = self.send("Page.navigate", {"url": url}, timeout=timeout)
@@ -804,7 +808,7 @@ class Page:
             while loader not in self._loaded:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise BrowserTimeout(f"{self.name}: {url} did not fire its load event within {timeout:g} s")
+                    raise BrowserTimeout(f"{self.name}: {url} fired no load event within {timeout:g} s")
                 if self.crashed or self.closed:
                     raise PageCrashed(f"{self.name} crashed while loading {url}")
                 self._cond.wait(min(remaining, 0.5))
@@ -828,7 +832,7 @@ class Page:
         return _remote_value(result.get("result", {}))
 
     def call(self, function, *args, timeout=None):
-        """Calls a JS function (source text, may be async) with JSON-serialisable arguments; returns its value."""
+        """Calls a JS function (source text, may be async) with JSON arguments; returns its value."""
         arguments = ", ".join(json.dumps(a) for a in args)
         return self.evaluate(f"({function})({arguments})", timeout=timeout)
 
@@ -960,7 +964,7 @@ class Harness(_Resource):
         return self.browsers[browser].new_page(url, grant_media=grant_media, timeout=timeout)
 
     def close(self):
-        """Closes the browsers, the server and the namespace (killing whatever still runs inside). Idempotent."""
+        """Closes browsers, server and namespace (killing whatever still runs inside). Idempotent."""
         if self._closed:
             return
         self._closed = True
@@ -1088,7 +1092,8 @@ class _Driver:
             except PageCrashed as error:
                 emit({"id": request.get("id"), "ok": False, "kind": "crashed", "error": str(error)})
             except (HarnessError, KeyError, IndexError, TypeError) as error:
-                emit({"id": request.get("id"), "ok": False, "kind": "harness", "error": f"{type(error).__name__}: {error}"})
+                emit({"id": request.get("id"), "ok": False, "kind": "harness",
+                      "error": f"{type(error).__name__}: {error}"})
 
 
 def main(argv=None):
@@ -1121,7 +1126,8 @@ def main(argv=None):
         for name in cleanup_stale():
             print(f"removed {name}")
         return 0
-    with Harness(serve_dir=args.serve, browsers=args.browsers, origins=args.origin, peer_netns=args.peer_netns,
+    with Harness(serve_dir=args.serve, browsers=args.browsers, origins=args.origin,
+                 peer_netns=args.peer_netns,
                  timeout=args.timeout, keep_logs=args.keep_logs) as harness:
         _Driver(harness).run(sys.stdin, sys.stdout)
     return 0

@@ -134,7 +134,9 @@ window.check = {
   async selectedPair() {
     const stats = await state.pc.getStats();
     let pairId = null;
-    stats.forEach((s) => { if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId; });
+    stats.forEach((s) => {
+      if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId;
+    });
     const pair = pairId && stats.get(pairId);
     if (!pair) return null;
     const side = (id) => {
@@ -154,7 +156,8 @@ window.check = {
       samples.push(performance.now() - t0);
     }
     samples.sort((a, b) => a - b);
-    return { count, p50Ms: percentile(samples, 0.5), p90Ms: percentile(samples, 0.9), maxMs: samples[samples.length - 1] };
+    const maxMs = samples[samples.length - 1];
+    return { count, p50Ms: percentile(samples, 0.5), p90Ms: percentile(samples, 0.9), maxMs };
   },
 
   async throughput(total, chunkSize) {
@@ -165,7 +168,8 @@ window.check = {
     dc.send(`t${total}`);
     for (let sent = 0; sent < total; sent += chunkSize) {
       if (dc.bufferedAmount > (4 << 20)) {
-        await bounded(new Promise((resolve) => { dc.onbufferedamountlow = resolve; }), 10000, 'send buffer drain');
+        const drained = new Promise((resolve) => { dc.onbufferedamountlow = resolve; });
+        await bounded(drained, 10000, 'send buffer drain');
       }
       dc.send(sent + chunkSize <= total ? chunk : chunk.subarray(0, total - sent));
     }
@@ -179,12 +183,15 @@ window.check = {
   async peerGone(ms) {
     const pc = state.pc;
     const t0 = performance.now();
-    const down = () => ['disconnected', 'failed', 'closed'].includes(pc.iceConnectionState) || state.dc.readyState !== 'open';
+    const down = () => ['disconnected', 'failed', 'closed'].includes(pc.iceConnectionState)
+      || state.dc.readyState !== 'open';
     await bounded(new Promise((resolve) => {
       const poll = () => (down() ? resolve() : setTimeout(poll, 20));
       poll();
     }), ms, 'peer loss detection');
-    return { detectMs: performance.now() - t0, iceState: pc.iceConnectionState, channelState: state.dc.readyState };
+    return {
+      detectMs: performance.now() - t0, iceState: pc.iceConnectionState, channelState: state.dc.readyState,
+    };
   },
 
   // Loads the Embedded Swift build of ColonioCore the way Web/smoke-test.mjs does in Node.
@@ -193,13 +200,17 @@ window.check = {
     const wasi = {
       random_get(ptr, len) {
         const view = new Uint8Array(memory.buffer, ptr, len);
-        for (let o = 0; o < len; o += 65536) crypto.getRandomValues(view.subarray(o, Math.min(len, o + 65536)));
+        // getRandomValues fills at most 65536 bytes per call.
+        for (let o = 0; o < len; o += 65536) {
+          crypto.getRandomValues(view.subarray(o, Math.min(len, o + 65536)));
+        }
         return 0;
       },
     };
     const imports = new Proxy({}, {
       get: (_, module) => (module === 'wasi_snapshot_preview1' ? new Proxy(wasi, {
-        get: (target, name) => target[name] ?? (() => { throw new Error(`unexpected WASI call ${String(name)}`); }),
+        get: (target, name) => target[name]
+          ?? (() => { throw new Error(`unexpected WASI call ${String(name)}`); }),
       }) : {}),
     });
     const t0 = performance.now();
@@ -217,7 +228,8 @@ window.check = {
       ['varint 300', BigInt.asUintN(64, roundTrip(300n)), 300n],
       ['varint max', BigInt.asUintN(64, roundTrip(0xfffffffffffffffen)), 0xfffffffffffffffen],
     ];
-    const failed = checks.filter(([, got, want]) => got !== want).map(([name, got, want]) => `${name}: got ${got}, want ${want}`);
+    const failed = checks.filter(([, got, want]) => got !== want)
+      .map(([name, got, want]) => `${name}: got ${got}, want ${want}`);
     return { bytes, loadMs, passed: checks.length - failed.length, failed };
   },
 
