@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: setup build test wasm wasm-test demo bench nat-lab-check clean
+.PHONY: setup build test wasm wasm-test demo bench nat-lab-check browser-check clean
 
 setup:
 	@scripts/setup.sh
@@ -30,6 +30,14 @@ bench: setup
 nat-lab-check:
 	@COLONIO_SETUP_EXTRAS=nat scripts/setup.sh
 	scripts/nat-lab-check.py
+
+# Two headless Chromium pages in a network namespace: data channel, wasm core, crash (root; not part of test).
+# Both layouts: both pages in one chromium, then one chromium per page.
+browser-check:
+	@COLONIO_SETUP_EXTRAS=browser scripts/setup.sh
+	scripts/build-wasm.sh .build-wasm/browser-check.wasm
+	scripts/browser-check.py --browsers 1 --wasm .build-wasm/browser-check.wasm
+	scripts/browser-check.py --browsers 2 --wasm .build-wasm/browser-check.wasm
 
 clean:
 	rm -rf .build .build-wasm Web/colonio.wasm

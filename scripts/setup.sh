@@ -14,7 +14,8 @@ for extra in ${COLONIO_SETUP_EXTRAS:-}; do
   case "$extra" in
     # scripts/nat-lab and scripts/nat-lab-check.py (standard WebRTC peers for the lab check).
     nat) packages+=(coturn nftables iproute2 conntrack openssl python3-aiortc) ;;
-    browser) packages+=(chromium iproute2) ;;
+    # scripts/browser_harness.py and scripts/browser-check.py (headless Chromium in a namespace).
+    browser) packages+=(chromium iproute2 procps util-linux) ;;
     *) echo "setup: unknown extra '$extra'" >&2; exit 2 ;;
   esac
 done
