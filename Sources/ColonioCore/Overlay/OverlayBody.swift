@@ -22,7 +22,7 @@ public enum OverlayBody: Equatable, Sendable {
     /// A KVS message, opaque to the ring (40).
     case kvs([UInt8])
     /// WebRTC signaling relayed over the overlay (50).
-    case signal(SignalMessage)
+    case signal(SignalPayload)
 }
 
 extension OverlayBody: WireMessage {
@@ -45,7 +45,7 @@ extension OverlayBody: WireMessage {
             case 22: body = .failure(try reader.readMessage(field, limit: 4096))
             case 30: body = .spread(try reader.readBytes(field, limit: limit))
             case 40: body = .kvs(try reader.readBytes(field, limit: limit))
-            case 50: body = .signal(try reader.readMessage(field, limit: SignalMessage.maximumTextBytes + 64))
+            case 50: body = .signal(try reader.readMessage(field, limit: SeedLimits.sdpBytes + 64))
             default: try reader.skip(field)
             }
         }

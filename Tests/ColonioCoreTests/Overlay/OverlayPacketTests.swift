@@ -19,8 +19,8 @@ import Testing
         .failure(DeliveryFailure(code: .hopLimitExceeded)),
         .spread([0xAA, 0xBB]),
         .kvs([0xCC]),
-        .signal(SignalMessage(session: 99, kind: .offer, text: "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n")),
-        .signal(SignalMessage(session: 1, kind: .candidate, text: "candidate:1 1 udp 2122260223 127.0.0.1 5000 typ host")),
+        .signal(SignalPayload(sessionID: 99, kind: .offer(sdp: "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"))),
+        .signal(SignalPayload(sessionID: 1, kind: .candidate(candidate: "candidate:1 1 udp 2122260223 127.0.0.1 5000 typ host", sdpMid: "0", sdpMLineIndex: 0))),
     ]
 
     @Test(arguments: bodies)

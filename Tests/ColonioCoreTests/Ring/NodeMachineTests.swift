@@ -278,7 +278,7 @@ private func ring(settings: RoutingSettings = RoutingSettings()) -> Wiring {
 
     @Test func signalsAndOpaqueBodiesAreRoutedToTheirDirectives() throws {
         var wiring = ring()
-        let signal = SignalMessage(session: 3, kind: .answer, text: "v=0")
+        let signal = SignalPayload(sessionID: 3, kind: .answer(sdp: "v=0"))
         wiring.perform(wiring.machines[a]!.sendSignal(signal, to: c, now: wiring.now), at: a)
         wiring.perform(try wiring.machines[a]!.sendOpaque([1, 2], channel: .kvs, to: .ownerOf(c.advanced(by: 9)), now: wiring.now), at: a)
         let (id, directives) = try wiring.machines[a]!.requestOpaque([5], channel: .spread, to: .node(d), now: wiring.now)
