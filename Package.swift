@@ -72,6 +72,8 @@ let package = Package(
             name: "Colonio",
             dependencies: [
                 "ColonioCore",
+                "ColonioWebRTC",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "WSClient", package: "swift-websocket"),
@@ -107,6 +109,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "ColonioTests",
+            dependencies: ["Colonio", "ColonioCore", "ColonioSeed", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
         .testTarget(name: "ColonioCoreTests", dependencies: ["ColonioCore"], swiftSettings: strictSwift),

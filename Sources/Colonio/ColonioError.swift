@@ -1,0 +1,56 @@
+import ColonioCore
+
+/// Why a ``ColonioNode`` operation failed. Each case says what to do about it.
+public enum ColonioError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The node is not connected; call ``ColonioNode/connect(seed:network:token:)`` first.
+    case notConnected
+    /// The node is already connected; call ``ColonioNode/disconnect()`` before connecting again.
+    case alreadyConnected
+    /// Signing in to the seed failed (unreachable seed, unknown network, wrong token, ...).
+    case seedFailed(String)
+    /// No node with that ID is on the network.
+    case unreachable
+    /// No answer in time, after every retry; the peer may be overloaded or the ring repairing.
+    case timeout
+    /// The destination has no handler registered under that name.
+    case noHandler(String)
+    /// The destination's handler threw; its explanation is attached.
+    case handlerFailed(String)
+    /// The message exceeded the network's size limit.
+    case messageTooLarge(size: Int, limit: Int)
+    /// A handler name was empty or too long.
+    case invalidName(String)
+    /// The node disconnected before the operation finished.
+    case networkClosed
+    /// The peer does not understand the message (different protocol version) or the ring is repairing.
+    case deliveryFailed(String)
+
+    public var description: String {
+        switch self {
+        case .notConnected: "the node is not connected: call connect(seed:network:token:) first"
+        case .alreadyConnected: "the node is already connected: call disconnect() first"
+        case .seedFailed(let why): "signing in to the seed failed: \(why)"
+        case .unreachable: "no node with that ID is on the network"
+        case .timeout: "no answer in time after every retry: try again later"
+        case .noHandler(let name): "the destination has no handler named '\(name)': register it there with handle(_:)"
+        case .handlerFailed(let why): "the destination's handler failed: \(why)"
+        case .messageTooLarge(let size, let limit): "message of \(size) bytes exceeds the network limit of \(limit)"
+        case .invalidName(let name): "invalid handler name '\(name)': use 1 to 255 bytes of UTF-8"
+        case .networkClosed: "the node disconnected before the operation finished"
+        case .deliveryFailed(let why): "delivery failed: \(why)"
+        }
+    }
+
+    init(_ failure: RequestFailure, name: String) {
+        switch failure {
+        case .timeout: self = .timeout
+        case .unreachable: self = .unreachable
+        case .noHandler: self = .noHandler(name)
+        case .hopLimitExceeded: self = .deliveryFailed("hop limit exceeded while the ring repairs; retry")
+        case .messageTooLarge: self = .messageTooLarge(size: 0, limit: 0)
+        case .unsupported: self = .deliveryFailed("the destination does not support this message")
+        case .handlerFailed(let why): self = .handlerFailed(why)
+        case .networkClosed: self = .networkClosed
+        }
+    }
+}

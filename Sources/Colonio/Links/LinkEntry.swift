@@ -1,0 +1,56 @@
+import ColonioCore
+import ColonioWebRTC
+
+/// One WebRTC link to a peer, from the first signal until it closes. Only touched on the node's actor.
+final class LinkEntry {
+    let peer: NodeID
+    let link: PeerLink
+    /// The signaling session this link belongs to; signals of other sessions are ignored.
+    let sessionID: UInt64
+    /// Whether this side made the offer.
+    let isOfferer: Bool
+    var localSDP: String?
+    var remoteSDP: String?
+    var helloSent = false
+    /// Set once the peer's hello verified; only then does the node machine know the link.
+    var isAuthenticated = false
+    private let outbox: AsyncStream<[UInt8]>.Continuation
+    private var tasks: [Task<Void, Never>] = []
+
+    init(peer: NodeID, link: PeerLink, sessionID: UInt64, isOfferer: Bool) {
+        self.peer = peer
+        self.link = link
+        self.sessionID = sessionID
+        self.isOfferer = isOfferer
+        let (frames, outbox) = AsyncStream<[UInt8]>.makeStream()
+        self.outbox = outbox
+        // One sender per link keeps frames in order while `send` waits for backpressure.
+        tasks.append(Task { [link] in
+            for await frame in frames {
+                let sent = await ColonioNode.outcome { try await link.send(frame) }
+                if case .failure = sent { break }
+            }
+            link.close()
+        })
+    }
+
+    /// Queues a frame of `type` for sending, after every frame queued before it.
+    func enqueue(_ type: LinkFrameType, _ body: [UInt8]) {
+        var frame = [UInt8]()
+        frame.reserveCapacity(body.count + 1)
+        frame.append(type.rawValue)
+        frame.append(contentsOf: body)
+        outbox.yield(frame)
+    }
+
+    /// Keeps `task` (the event reader) alive with the link and cancels it on close.
+    func attach(_ task: Task<Void, Never>) {
+        tasks.append(task)
+    }
+
+    /// Sends what is queued, then closes the link.
+    func close() {
+        outbox.finish()
+        tasks.dropFirst().forEach { $0.cancel() }
+    }
+}

@@ -1,0 +1,115 @@
+import ColonioCore
+import Logging
+
+/// The shell half of the node: runs timers and turns the node machine's directives into I/O.
+extension ColonioNode {
+    func startBackgroundTasks(_ session: NodeSession) {
+        let interval = options.tickInterval
+        let generation = session.generation
+        let seed = session.seed
+        let logger = session.logger
+        session.tasks.append(Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                
+                await self.tick(generation)
+            }
+        })
+        session.tasks.append(Task {
+            for await (from, payload) in seed.signals {
+                await self.receiveSeedSignal(payload, from: from, generation: generation)
+            }
+            logger.notice("seed connection ended; signaling continues over the overlay")
+        })
+        session.tasks.append(Task {
+            for await failure in seed.failures {
+                await self.seedRefused(failure, generation: generation)
+            }
+        })
+    }
+
+    private func tick(_ generation: UInt64) {
+        guard let session = session(generation) else { return }
+        interpret(session.machine.tick(now: session.now()), in: session)
+    }
+
+    private func receiveSeedSignal(_ payload: SignalPayload, from peer: NodeID, generation: UInt64) {
+        guard let session = session(generation) else { return }
+        session.logger.debug("DBG seed signal")
+        receiveSignal(payload, from: peer, in: session)
+    }
+
+    private func seedRefused(_ failure: SeedErrorMessage, generation: UInt64) {
+        guard let session = session(generation) else { return }
+        session.logger.warning("seed refused a frame", metadata: ["code": "\(failure.code)", "message": "\(failure.message)"])
+        // A signal to a peer the seed does not know: that connection attempt cannot succeed.
+        if let peer = failure.peer, let entry = session.links[peer], !entry.isAuthenticated,
+           failure.sessionID == nil || failure.sessionID == entry.sessionID {
+            dropLink(entry, in: session, report: true)
+        }
+    }
+
+    /// Carries out the node machine's directives in order.
+    func interpret(_ directives: [NodeDirective], in session: NodeSession) {
+        for directive in directives {
+            switch directive {
+            case .connect(let peer):
+                openLink(to: peer, in: session)
+            case .disconnect(let peer):
+                if let entry = session.links.removeValue(forKey: peer) { entry.close() }
+            case .transmit(let bytes, let peer):
+                session.links[peer]?.enqueue(.overlay, bytes)
+            case .deliverMessage(let message):
+                deliver(message, in: session)
+            case .deliverRequest(let message):
+                deliver(message, in: session)
+            case .requestCompleted(let requestID, let outcome):
+                session.pendingRequests.removeValue(forKey: requestID)?.resume(returning: outcome)
+            case .deliverSignal(let payload, let from):
+                receiveSignal(payload, from: from, in: session)
+            case .deliverSpread, .deliverKVS:
+                session.logger.debug("dropped a pub/sub or KVS message: not supported by this node yet")
+            case .neighboursChanged(let successors, let predecessors):
+                session.logger.debug("ring neighbours changed", metadata: [
+                    "successors": "\(successors)", "predecessors": "\(predecessors)",
+                ])
+            }
+        }
+    }
+
+    private func deliver(_ incoming: IncomingMessage, in session: NodeSession) {
+        let message = ColonioMessage(
+            source: incoming.source, name: incoming.name, payload: incoming.payload,
+            hopCount: Int(incoming.hopCount), isRequest: incoming.reply != nil)
+        guard let handler = handlers[incoming.name] else {
+            if let token = incoming.reply {
+                interpret(session.machine.respond(to: token, failure: DeliveryFailure(code: .noHandler), now: session.now()), in: session)
+            }
+            return
+        }
+        let reply = incoming.reply
+        let generation = session.generation
+        Task {
+            let result: Result<[UInt8], any Error>
+            do {
+                result = .success(try await handler(message))
+            } catch {
+                result = .failure(error)
+            }
+            guard let reply else { return }
+            await self.respond(to: reply, with: result, generation: generation)
+        }
+    }
+
+    private func respond(to token: ReplyToken, with result: Result<[UInt8], any Error>, generation: UInt64) {
+        guard let session = session(generation) else { return }
+        let now = session.now()
+        switch result {
+        case .success(let bytes):
+            interpret(session.machine.respond(to: token, payload: bytes, now: now), in: session)
+        case .failure(let error):
+            let failure = DeliveryFailure(code: .handlerFailed, detail: String(describing: error))
+            interpret(session.machine.respond(to: token, failure: failure, now: now), in: session)
+        }
+    }
+}

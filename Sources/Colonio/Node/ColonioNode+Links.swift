@@ -1,0 +1,270 @@
+import ColonioCore
+import ColonioWebRTC
+import Crypto
+import Foundation
+import Logging
+
+/// Link management: WebRTC signaling (through the seed until the node has overlay links, then through
+/// the overlay), the certificate handshake, and reporting links to the node machine.
+extension ColonioNode {
+    func openLink(to peer: NodeID, in session: NodeSession) {
+        guard session.links[peer] == nil, peer != session.nodeID else { return }
+        session.logger.debug("DBG openLink")
+        guard let entry = makeEntry(peer: peer, sessionID: UInt64.random(in: 1...UInt64.max), isOfferer: true, in: session)
+        else { return }
+        let (link, key) = (entry.link, LinkKey(entry, session))
+        session.logger.debug("DBG making offer", metadata: ["peer": "\(peer)"])
+        Task {
+            switch await Self.outcome({ try await link.makeOffer() }) {
+            case .success(let offer): await self.offerMade(offer, key)
+            case .failure(let error): await self.linkSetupFailed(key, error: error)
+            }
+        }
+    }
+
+    /// Runs a WebRTC operation and captures its outcome. Every WebRTC call made from a `Task` goes
+    /// through here: a `do`/`catch` of a typed-throws call directly inside an actor-isolated `Task`
+    /// closure crashed at run time with this toolchain (Swift 6.3.1: a job with a null resume function).
+    nonisolated static func outcome<Value: Sendable>(
+        _ operation: @Sendable () async throws -> Value
+    ) async -> Result<Value, any Error> {
+        do {
+            return .success(try await operation())
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Finds the link a background task's callback is about, if it is still current.
+    private func resolve(_ key: LinkKey) -> (NodeSession, LinkEntry)? {
+        guard let session = session(key.generation), let entry = session.links[key.peer],
+              entry.sessionID == key.sessionID else { return nil }
+        return (session, entry)
+    }
+
+    private func makeEntry(peer: NodeID, sessionID: UInt64, isOfferer: Bool, in session: NodeSession) -> LinkEntry? {
+        let link: PeerLink
+        do {
+            link = try session.engine.makeLink(logger: session.logger)
+        } catch {
+            session.logger.error("cannot create a WebRTC link", metadata: ["peer": "\(peer)", "error": "\(error)"])
+            interpret(session.machine.linkFailed(peer, now: session.now()), in: session)
+            return nil
+        }
+        session.logger.debug("DBG link made")
+        let entry = LinkEntry(peer: peer, link: link, sessionID: sessionID, isOfferer: isOfferer)
+        session.logger.debug("DBG entry made")
+        session.links[peer] = entry
+        let key = LinkKey(entry, session)
+        entry.attach(Task {
+            for await event in link.events {
+                await self.handle(event, key)
+            }
+        })
+        return entry
+    }
+
+    private func offerMade(_ offer: String, _ key: LinkKey) {
+        guard let (session, entry) = resolve(key) else { return }
+        session.logger.debug("DBG offer made")
+        entry.localSDP = offer
+        sendSignal(SignalPayload(sessionID: entry.sessionID, kind: .offer(sdp: offer)), to: entry.peer, in: session)
+    }
+
+    private func answerMade(_ answer: String, _ key: LinkKey) {
+        guard let (session, entry) = resolve(key) else { return }
+        entry.localSDP = answer
+        sendSignal(SignalPayload(sessionID: entry.sessionID, kind: .answer(sdp: answer)), to: entry.peer, in: session)
+    }
+
+    private func linkSetupFailed(_ key: LinkKey, error: any Error) {
+        guard let (session, entry) = resolve(key) else { return }
+        session.logger.warning("link setup failed", metadata: ["peer": "\(entry.peer)", "error": "\(error)"])
+        dropLink(entry, in: session, report: true)
+    }
+
+    private func isCurrent(_ entry: LinkEntry, in session: NodeSession) -> Bool {
+        self.session === session && session.links[entry.peer] === entry
+    }
+
+    /// Closes `entry` and, if `report`, tells the node machine the link failed or closed.
+    func dropLink(_ entry: LinkEntry, in session: NodeSession, report: Bool) {
+        guard isCurrent(entry, in: session) else { return }
+        session.links[entry.peer] = nil
+        entry.close()
+        guard report else { return }
+        let now = session.now()
+        if entry.isAuthenticated {
+            interpret(session.machine.linkClosed(entry.peer, now: now), in: session)
+        } else {
+            interpret(session.machine.linkFailed(entry.peer, now: now), in: session)
+        }
+    }
+
+    /// Signals go through the overlay once this node has links, through the seed before that.
+    private func sendSignal(_ payload: SignalPayload, to peer: NodeID, in session: NodeSession) {
+        if (session.machine.ring?.linkCount ?? 0) > 0 {
+            session.logger.debug("DBG via overlay")
+            interpret(session.machine.sendSignal(payload, to: peer, now: session.now()), in: session)
+        } else {
+            session.logger.debug("DBG via seed")
+            do {
+                try session.seed.send(signal: payload, to: peer)
+            } catch {
+                session.logger.warning("cannot signal through the seed", metadata: ["peer": "\(peer)", "error": "\(error)"])
+            }
+        }
+    }
+
+    func receiveSignal(_ payload: SignalPayload, from peer: NodeID, in session: NodeSession) {
+        guard self.session === session, peer != session.nodeID else { return }
+        switch payload.kind {
+        case .offer(let sdp):
+            if let existing = session.links[peer] {
+                if existing.sessionID == payload.sessionID { return }
+                // Both sides offered at once: the offer of the lower ID wins, on both sides alike.
+                if existing.isOfferer && !existing.isAuthenticated && session.nodeID < peer { return }
+                dropLink(existing, in: session, report: existing.isAuthenticated)
+            }
+            guard let entry = makeEntry(peer: peer, sessionID: payload.sessionID, isOfferer: false, in: session) else { return }
+            entry.remoteSDP = sdp
+            let (link, key) = (entry.link, LinkKey(entry, session))
+            Task {
+                switch await Self.outcome({ try await link.accept(offer: sdp) }) {
+                case .success(let answer): await self.answerMade(answer, key)
+                case .failure(let error): await self.linkSetupFailed(key, error: error)
+                }
+            }
+        case .answer(let sdp):
+            guard let entry = session.links[peer], entry.sessionID == payload.sessionID, entry.isOfferer,
+                  entry.remoteSDP == nil else { return }
+            entry.remoteSDP = sdp
+            let (link, key) = (entry.link, LinkKey(entry, session))
+            Task {
+                if case .failure(let error) = await Self.outcome({ try await link.setAnswer(sdp) }) {
+                    await self.linkSetupFailed(key, error: error)
+                }
+            }
+        case .candidate(let candidate, let sdpMid, let sdpMLineIndex):
+            guard let entry = session.links[peer], entry.sessionID == payload.sessionID else { return }
+            let ice = ICECandidate(candidate: candidate, sdpMid: sdpMid, sdpMLineIndex: Int32(clamping: sdpMLineIndex ?? 0))
+            let (link, logger) = (entry.link, session.logger)
+            Task {
+                if case .failure(let error) = await Self.outcome({ try await link.add(candidate: ice) }) {
+                    logger.debug("ignored a bad ICE candidate", metadata: ["peer": "\(peer)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    private func handle(_ event: PeerLinkEvent, _ key: LinkKey) {
+        guard let (session, entry) = resolve(key) else { return }
+        switch event {
+        case .localCandidate(let candidate):
+            let kind = SignalPayload.Kind.candidate(
+                candidate: candidate.candidate, sdpMid: candidate.sdpMid,
+                sdpMLineIndex: UInt32(clamping: max(0, candidate.sdpMLineIndex)))
+            sendSignal(SignalPayload(sessionID: entry.sessionID, kind: kind), to: entry.peer, in: session)
+        case .opened:
+            sendHello(on: entry, in: session)
+        case .message(let bytes):
+            receiveFrame(bytes, on: entry, in: session)
+        case .closed:
+            dropLink(entry, in: session, report: true)
+        case .stateChanged:
+            break
+        }
+    }
+
+    private func sendHello(on entry: LinkEntry, in session: NodeSession) {
+        guard !entry.helloSent else { return }
+        guard let local = entry.localSDP.flatMap(SDPFingerprint.extract), let remote = entry.remoteSDP.flatMap(SDPFingerprint.extract)
+        else {
+            session.logger.warning("link opened without DTLS fingerprints; closing", metadata: ["peer": "\(entry.peer)"])
+            dropLink(entry, in: session, report: true)
+            return
+        }
+        let signed = LinkHello.signedBytes(network: session.network, senderFingerprint: local, receiverFingerprint: remote)
+        guard let signature = try? session.keypair.signature(for: signed) else { return }
+        let hello = LinkHello(certificate: session.seed.certificate, signature: Array(signature))
+        entry.helloSent = true
+        entry.enqueue(.hello, hello.encoded())
+    }
+
+    private func receiveFrame(_ bytes: [UInt8], on entry: LinkEntry, in session: NodeSession) {
+        guard let type = bytes.first.flatMap(LinkFrameType.init(rawValue:)) else {
+            session.logger.debug("dropped a frame of unknown type", metadata: ["peer": "\(entry.peer)"])
+            return
+        }
+        switch type {
+        case .overlay:
+            guard entry.isAuthenticated else { return }
+            interpret(session.machine.received(Array(bytes.dropFirst()), from: entry.peer, now: session.now()), in: session)
+        case .hello:
+            guard !entry.isAuthenticated else { return }
+            do throws(LinkAuthenticationError) {
+                try verifyHello(Array(bytes.dropFirst()), on: entry, in: session)
+            } catch {
+                session.logger.warning("rejected a link", metadata: ["peer": "\(entry.peer)", "reason": "\(error)"])
+                dropLink(entry, in: session, report: true)
+                return
+            }
+            sendHello(on: entry, in: session)
+            entry.isAuthenticated = true
+            interpret(session.machine.linkOpened(entry.peer, now: session.now()), in: session)
+        }
+    }
+
+    private func verifyHello(_ bytes: [UInt8], on entry: LinkEntry, in session: NodeSession) throws(LinkAuthenticationError) {
+        let hello: LinkHello
+        do {
+            hello = try LinkHello(decoding: bytes)
+        } catch {
+            throw .malformed("\(error)")
+        }
+        do {
+            try hello.certificate.verify(seedPublicKey: session.seed.session.seedPublicKey, network: session.network)
+        } catch {
+            throw .badCertificate(error.description)
+        }
+        guard hello.certificate.nodeID == entry.peer else {
+            throw .wrongNode(expected: entry.peer, found: hello.certificate.nodeID)
+        }
+        guard let local = entry.localSDP.flatMap(SDPFingerprint.extract),
+              let remote = entry.remoteSDP.flatMap(SDPFingerprint.extract),
+              let key = try? Curve25519.Signing.PublicKey(rawRepresentation: hello.certificate.publicKey)
+        else { throw .badSignature }
+        let signed = LinkHello.signedBytes(network: session.network, senderFingerprint: remote, receiverFingerprint: local)
+        guard key.isValidSignature(hello.signature, for: signed) else { throw .badSignature }
+    }
+}
+
+/// Names one link across tasks: the node session, the peer and the signaling session.
+struct LinkKey: Sendable {
+    let generation: UInt64
+    let peer: NodeID
+    let sessionID: UInt64
+
+    init(_ entry: LinkEntry, _ session: NodeSession) {
+        generation = session.generation
+        peer = entry.peer
+        sessionID = entry.sessionID
+    }
+}
+
+/// Why a peer's link hello was rejected (logged; the link is closed).
+enum LinkAuthenticationError: Error, CustomStringConvertible {
+    case malformed(String)
+    case badCertificate(String)
+    case wrongNode(expected: NodeID, found: NodeID)
+    case badSignature
+
+    var description: String {
+        switch self {
+        case .malformed(let why): "malformed hello: \(why)"
+        case .badCertificate(let why): "certificate rejected: \(why)"
+        case .wrongNode(let expected, let found): "certificate is for \(found), expected \(expected)"
+        case .badSignature: "the hello's signature does not match this connection"
+        }
+    }
+}

@@ -1,0 +1,194 @@
+import ColonioCore
+import ColonioWebRTC
+import Crypto
+import Logging
+import ServiceLifecycle
+
+/// A node of a Colonio network: signs in through a seed, joins the ring overlay over WebRTC and
+/// sends messages to other nodes.
+///
+/// ```swift
+/// let node = ColonioNode()
+/// try await node.connect(seed: "ws://127.0.0.1:8080", network: "game", token: "secret")
+/// await node.handle("echo") { message in message.payload }
+/// let reply = try await node.request(Array("hi".utf8), to: peerID, name: "echo")
+/// ```
+public actor ColonioNode: Service {
+    let logger: Logger
+    let options: ColonioNodeOptions
+    /// The state of one connected session; `nil` while disconnected.
+    var session: NodeSession?
+    var handlers: [String: ColonioHandler] = [:]
+    /// Continuations of `run()` waiting for disconnection.
+    private var runWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Counts sessions so callbacks from an old session's tasks can be told apart.
+    private var generations: UInt64 = 0
+
+    /// Creates a disconnected node.
+    public init(options: ColonioNodeOptions = ColonioNodeOptions(), logger: Logger = Logger(label: "colonio.node")) {
+        self.options = options
+        self.logger = logger
+    }
+
+    /// This node's ID on the ring; `nil` until connected.
+    public var nodeID: NodeID? { session?.nodeID }
+
+    /// The network configuration the seed handed out; `nil` until connected.
+    public var configuration: NetworkConfiguration? { session?.seed.session.configuration }
+
+    /// The nodes this node has authenticated links to.
+    public var linkedPeers: [NodeID] { session.map { $0.links.filter { $0.value.isAuthenticated }.map(\.key).sorted() } ?? [] }
+
+    /// Signs in to `network` through the seed at `seed` (`ws://host:port` or `wss://...`) with `token`
+    /// and joins the overlay. Returns once signed in; links to other nodes form in the background.
+    public func connect(seed: String, network: String, token: String) async throws(ColonioError) {
+        guard session == nil else { throw .alreadyConnected }
+        let keypair = Curve25519.Signing.PrivateKey()
+        let client: SeedClient
+        do {
+            client = try await SeedClient.connect(
+                url: seed, network: network, token: token, keypair: keypair, logger: logger)
+        } catch {
+            throw .seedFailed(error.description)
+        }
+        guard session == nil else {
+            await client.close()
+            throw .alreadyConnected
+        }
+        let config = client.session.configuration
+        let engine: WebRTCEngine
+        do {
+            var webRTC = WebRTCConfiguration(iceServers: config.iceServers.map {
+                ICEServer(urls: $0.urls, username: $0.username.isEmpty ? nil : $0.username,
+                          credential: $0.credential.isEmpty ? nil : $0.credential)
+            })
+            if options.loopbackOnly {
+                webRTC.allowLoopback = true
+                webRTC.allowedInterfaces = []
+            } else {
+                webRTC.allowedInterfaces = options.allowedInterfaces
+            }
+            engine = try WebRTCEngine(configuration: webRTC, logger: logger)
+        } catch {
+            await client.close()
+            throw .seedFailed("could not start WebRTC: \(error)")
+        }
+        var nodeLogger = logger
+        nodeLogger[metadataKey: "node"] = "\(client.session.nodeID)"
+        generations += 1
+        let newSession = NodeSession(
+            seed: client, keypair: keypair, engine: engine, logger: nodeLogger, generation: generations)
+        session = newSession
+        for name in handlers.keys { newSession.machine.registerHandler(name) }
+        let directives = newSession.machine.start(
+            localID: newSession.nodeID, bootstrapPeers: client.session.bootstrapPeers, now: newSession.now())
+        nodeLogger.info("signed in", metadata: ["bootstrapPeers": "\(client.session.bootstrapPeers.count)"])
+        startBackgroundTasks(newSession)
+        interpret(directives, in: newSession)
+    }
+
+    /// Leaves the network: closes every link and the seed connection, fails pending requests with
+    /// ``ColonioError/networkClosed``. Safe to call when not connected.
+    public func disconnect() async {
+        guard let current = session else { return }
+        session = nil
+        let directives = current.machine.stop(now: current.now())
+        interpret(directives, in: current)
+        current.shutDown()
+        await current.seed.close()
+        for waiter in runWaiters { waiter.resume() }
+        runWaiters.removeAll()
+        logger.info("disconnected")
+    }
+
+    /// Registers (or replaces) the handler for messages and requests sent to `name`.
+    public func handle(_ name: String, handler: @escaping ColonioHandler) {
+        handlers[name] = handler
+        session?.machine.registerHandler(name)
+    }
+
+    /// Removes the handler for `name`; later requests to it fail with ``ColonioError/noHandler(_:)``.
+    public func removeHandler(_ name: String) {
+        handlers[name] = nil
+        session?.machine.unregisterHandler(name)
+    }
+
+    /// Sends one-way `payload` to the handler `name` on node `destination`. Returns once handed to the
+    /// overlay; delivery is not confirmed (use ``request(_:to:name:)`` for that).
+    public func send(_ payload: [UInt8], to destination: NodeID, name: String) throws(ColonioError) {
+        try send(payload, destination: .node(destination), name: name)
+    }
+
+    /// Sends one-way `payload` to the handler `name` on the node responsible for `key`
+    /// (the same node the KVS places `key` on).
+    public func send(_ payload: [UInt8], toOwnerOf key: String, name: String) throws(ColonioError) {
+        try send(payload, destination: .ownerOf(KVSPlacement.position(ofKey: KVSKey(key))), name: name)
+    }
+
+    /// Sends `payload` to the handler `name` on node `destination` and returns the handler's response.
+    /// Retries and times out as the network's routing settings say.
+    public func request(_ payload: [UInt8], to destination: NodeID, name: String) async throws(ColonioError) -> [UInt8] {
+        try await request(payload, destination: .node(destination), name: name)
+    }
+
+    /// Sends `payload` to the handler `name` on the node responsible for `key` and returns its response.
+    public func request(_ payload: [UInt8], toOwnerOf key: String, name: String) async throws(ColonioError) -> [UInt8] {
+        try await request(payload, destination: .ownerOf(KVSPlacement.position(ofKey: KVSKey(key))), name: name)
+    }
+
+    /// Runs until ``disconnect()`` or cancellation (then disconnects): lets a `ServiceGroup` own the node.
+    public func run() async throws {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if session == nil { continuation.resume() } else { runWaiters.append(continuation) }
+            }
+        } onCancel: {
+            Task { await self.disconnect() }
+        }
+    }
+
+    /// The current session if it is the one numbered `generation`.
+    func session(_ generation: UInt64) -> NodeSession? {
+        guard let session, session.generation == generation else { return nil }
+        return session
+    }
+
+    private func send(_ payload: [UInt8], destination: Destination, name: String) throws(ColonioError) {
+        guard let session else { throw .notConnected }
+        let directives: [NodeDirective]
+        do {
+            directives = try session.machine.send(name: name, payload: payload, to: destination, now: session.now())
+        } catch {
+            throw ColonioError(error, name: name, payloadSize: payload.count)
+        }
+        interpret(directives, in: session)
+    }
+
+    private func request(_ payload: [UInt8], destination: Destination, name: String) async throws(ColonioError) -> [UInt8] {
+        guard let session else { throw .notConnected }
+        let started: (requestID: UInt64, directives: [NodeDirective])
+        do {
+            started = try session.machine.request(name: name, payload: payload, to: destination, now: session.now())
+        } catch {
+            throw ColonioError(error, name: name, payloadSize: payload.count)
+        }
+        let outcome = await withCheckedContinuation { continuation in
+            session.pendingRequests[started.requestID] = continuation
+            interpret(started.directives, in: session)
+        }
+        switch outcome {
+        case .response(let bytes): return bytes
+        case .failure(let failure): throw ColonioError(failure, name: name)
+        }
+    }
+}
+
+extension ColonioError {
+    init(_ error: NodeError, name: String, payloadSize: Int) {
+        switch error {
+        case .notStarted: self = .notConnected
+        case .messageTooLarge(let size, let limit): self = .messageTooLarge(size: size, limit: limit)
+        case .invalidName: self = .invalidName(name)
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import ColonioWebRTC
+
+/// How a ``ColonioNode`` connects; the defaults suit production use.
+public struct ColonioNodeOptions: Sendable {
+    /// Restrict WebRTC to loopback addresses (tests and single-machine demos).
+    public var loopbackOnly: Bool
+    /// Interfaces WebRTC may use (`nil`: all). Ignored when ``loopbackOnly`` is set.
+    public var allowedInterfaces: [String]?
+    /// How often the node's protocol timers run. Shorter reacts faster to failures, costs more CPU.
+    public var tickInterval: Duration
+
+    /// Creates options.
+    public init(loopbackOnly: Bool = false, allowedInterfaces: [String]? = nil, tickInterval: Duration = .milliseconds(100)) {
+        self.loopbackOnly = loopbackOnly
+        self.allowedInterfaces = allowedInterfaces
+        self.tickInterval = tickInterval
+    }
+}

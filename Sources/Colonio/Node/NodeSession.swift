@@ -1,0 +1,50 @@
+import ColonioCore
+import ColonioWebRTC
+import Crypto
+import Logging
+
+/// Everything a connected ``ColonioNode`` holds; replaced wholesale on reconnect so that late events of
+/// an old session are recognised (by identity) and ignored. Only ever touched on the node's actor.
+final class NodeSession {
+    let seed: SeedClient
+    let keypair: Curve25519.Signing.PrivateKey
+    let engine: WebRTCEngine
+    let logger: Logger
+    let nodeID: NodeID
+    let network: String
+    /// Distinguishes this session from earlier and later ones in callbacks from background tasks.
+    let generation: UInt64
+    var machine: NodeMachine
+    var links: [NodeID: LinkEntry] = [:]
+    var pendingRequests: [UInt64: CheckedContinuation<RequestOutcome, Never>] = [:]
+    var tasks: [Task<Void, Never>] = []
+    private let clockOrigin = ContinuousClock.now
+
+    init(seed: SeedClient, keypair: Curve25519.Signing.PrivateKey, engine: WebRTCEngine, logger: Logger, generation: UInt64) {
+        self.generation = generation
+        self.seed = seed
+        self.keypair = keypair
+        self.engine = engine
+        self.logger = logger
+        self.nodeID = seed.session.nodeID
+        self.network = seed.session.configuration.name
+        self.machine = NodeMachine(settings: seed.session.configuration.routing)
+    }
+
+    /// Milliseconds since this session started, as the node machine's clock.
+    func now() -> MonotonicTime {
+        let elapsed = ContinuousClock.now - clockOrigin
+        let (seconds, attoseconds) = elapsed.components
+        return MonotonicTime(milliseconds: UInt64(max(0, seconds)) * 1000 + UInt64(max(0, attoseconds)) / 1_000_000_000_000_000)
+    }
+
+    /// Stops background work, closes every link and fails what is still waiting.
+    func shutDown() {
+        for task in tasks { task.cancel() }
+        tasks.removeAll()
+        for entry in links.values { entry.close() }
+        links.removeAll()
+        for continuation in pendingRequests.values { continuation.resume(returning: .failure(.networkClosed)) }
+        pendingRequests.removeAll()
+    }
+}

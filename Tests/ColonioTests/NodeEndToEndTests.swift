@@ -1,0 +1,120 @@
+import Colonio
+import ColonioCore
+import ColonioSeed
+import Logging
+import Testing
+
+/// Real nodes over real WebRTC (loopback) with an embedded seed.
+@Suite(.serialized) struct NodeEndToEndTests {
+    static let logger: Logger = {
+        var logger = Logger(label: "colonio.test")
+        logger.logLevel = .debug
+        return logger
+    }()
+
+    static func seedConfiguration() -> SeedConfiguration {
+        var routing = RoutingSettings()
+        routing.stabilizeIntervalMilliseconds = 500
+        return SeedConfiguration(
+            listen: ListenAddress(host: "127.0.0.1", port: 0), keyFile: "",
+            networks: [
+                NetworkDefinition(name: "alpha", tokens: ["alpha-token"], routing: routing),
+                NetworkDefinition(name: "beta", tokens: ["beta-token"], routing: routing),
+            ])
+    }
+
+    /// Starts `count` nodes one after another in `network`, each with an "echo" handler that answers
+    /// with its own ID followed by the payload.
+    static func startNodes(_ count: Int, seed: EmbeddedSeed, network: String = "alpha") async throws -> [ColonioNode] {
+        var nodes: [ColonioNode] = []
+        for _ in 0..<count {
+            let node = ColonioNode(options: ColonioNodeOptions(loopbackOnly: true), logger: logger)
+            try await node.connect(seed: seed.url, network: network, token: "\(network)-token")
+            let id = try #require(await node.nodeID)
+            await node.handle("echo") { message in Array(id.hex.utf8) + message.payload }
+            nodes.append(node)
+        }
+        return nodes
+    }
+
+    /// Retries `body` until it succeeds, at most `attempts` times 200 ms apart: the ring needs a moment
+    /// to form. Bounded; not a speed assertion.
+    static func eventually<T: Sendable>(attempts: Int = 100, _ body: () async throws -> T) async throws -> T {
+        var lastError: (any Error)?
+        for _ in 0..<attempts {
+            do { return try await body() } catch { lastError = error }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw lastError!
+    }
+
+    @Test func allPairsMessagingOnAnEightNodeRing() async throws {
+        let seed = try await EmbeddedSeed.start(configuration: Self.seedConfiguration(), logger: Self.logger)
+        let nodes = try await Self.startNodes(8, seed: seed)
+        var ids: [NodeID] = []
+        for node in nodes { ids.append(try #require(await node.nodeID)) }
+        for (index, node) in nodes.enumerated() {
+            for (otherIndex, target) in ids.enumerated() where otherIndex != index {
+                let payload: [UInt8] = [UInt8(index), UInt8(otherIndex)]
+                let reply = try await Self.eventually { try await node.request(payload, to: target, name: "echo") }
+                #expect(reply == Array(target.hex.utf8) + payload)
+            }
+        }
+        // The owner of a key answers; every node agrees on who that is.
+        var owners = Set<[UInt8]>()
+        for node in nodes {
+            owners.insert(try await Self.eventually { try await node.request([], toOwnerOf: "some-key", name: "echo") })
+        }
+        #expect(owners.count == 1)
+        // Errors are typed.
+        await #expect(throws: ColonioError.noHandler("missing")) {
+            try await nodes[0].request([1], to: ids[1], name: "missing")
+        }
+        for node in nodes { await node.disconnect() }
+        await seed.stop()
+    }
+
+    @Test func abruptlyDisconnectedNodeIsRoutedAround() async throws {
+        let seed = try await EmbeddedSeed.start(configuration: Self.seedConfiguration(), logger: Self.logger)
+        let nodes = try await Self.startNodes(6, seed: seed)
+        var ids: [NodeID] = []
+        for node in nodes { ids.append(try #require(await node.nodeID)) }
+        for target in ids.dropFirst() {
+            _ = try await Self.eventually { try await nodes[0].request([], to: target, name: "echo") }
+        }
+        await nodes[3].disconnect()
+        let survivors = nodes.enumerated().filter { $0.offset != 3 }
+        for (_, node) in survivors {
+            for (index, target) in ids.enumerated() where index != 3 {
+                guard target != (await node.nodeID) else { continue }
+                let reply = try await Self.eventually { try await node.request([7], to: target, name: "echo") }
+                #expect(reply == Array(target.hex.utf8) + [7])
+            }
+        }
+        await #expect(throws: ColonioError.self) {
+            try await survivors[0].element.request([1], to: ids[3], name: "echo")
+        }
+        for (_, node) in survivors { await node.disconnect() }
+        await seed.stop()
+    }
+
+    @Test func nodesOfAnotherNetworkCannotReachEachOther() async throws {
+        let seed = try await EmbeddedSeed.start(configuration: Self.seedConfiguration(), logger: Self.logger)
+        let alpha = try await Self.startNodes(3, seed: seed, network: "alpha")
+        let beta = try await Self.startNodes(2, seed: seed, network: "beta")
+        let betaID = try #require(await beta[0].nodeID)
+        let alphaPeer = try #require(await alpha[1].nodeID)
+        _ = try await Self.eventually { try await alpha[0].request([], to: alphaPeer, name: "echo") }
+        await #expect(throws: ColonioError.self) {
+            try await alpha[0].request([], to: betaID, name: "echo")
+        }
+        for peer in await alpha[0].linkedPeers { #expect(peer != betaID) }
+        // A wrong token is refused with a clear error.
+        let intruder = ColonioNode(options: ColonioNodeOptions(loopbackOnly: true), logger: Self.logger)
+        await #expect(throws: ColonioError.self) {
+            try await intruder.connect(seed: seed.url, network: "alpha", token: "beta-token")
+        }
+        for node in alpha + beta { await node.disconnect() }
+        await seed.stop()
+    }
+}
