@@ -10,7 +10,8 @@ enum LinkFrameType: UInt8 {
 enum SDPFingerprint {
     /// The value of the first `a=fingerprint:` line (e.g. `sha-256 AB:CD:...`), or `nil` if absent.
     static func extract(from sdp: String) -> String? {
-        for line in sdp.split(whereSeparator: { $0 == "\r" || $0 == "\n" }) where line.hasPrefix("a=fingerprint:") {
+        // `isNewline`: SDP lines end in "\r\n", which is one `Character`, equal to neither "\r" nor "\n".
+        for line in sdp.split(whereSeparator: \.isNewline) where line.hasPrefix("a=fingerprint:") {
             return String(line.dropFirst("a=fingerprint:".count)).trimmingSpaces()
         }
         return nil

@@ -35,7 +35,6 @@ extension ColonioNode {
 
     private func receiveSeedSignal(_ payload: SignalPayload, from peer: NodeID, generation: UInt64) {
         guard let session = session(generation) else { return }
-        session.logger.debug("DBG seed signal")
         receiveSignal(payload, from: peer, in: session)
     }
 
@@ -87,17 +86,18 @@ extension ColonioNode {
             }
             return
         }
-        let reply = incoming.reply
-        let generation = session.generation
+        // Boxed: the message and the reply token hold `NodeID`s, which a task closure must not capture
+        // directly (see `LinkKey`).
+        let delivery = Delivery(message: message, reply: incoming.reply, generation: session.generation)
         Task {
             let result: Result<[UInt8], any Error>
             do {
-                result = .success(try await handler(message))
+                result = .success(try await handler(delivery.message))
             } catch {
                 result = .failure(error)
             }
-            guard let reply else { return }
-            await self.respond(to: reply, with: result, generation: generation)
+            guard let reply = delivery.reply else { return }
+            await self.respond(to: reply, with: result, generation: delivery.generation)
         }
     }
 
@@ -111,5 +111,18 @@ extension ColonioNode {
             let failure = DeliveryFailure(code: .handlerFailed, detail: String(describing: error))
             interpret(session.machine.respond(to: token, failure: failure, now: now), in: session)
         }
+    }
+}
+
+/// A message on its way to a handler, with what answering it needs.
+private final class Delivery: Sendable {
+    let message: ColonioMessage
+    let reply: ReplyToken?
+    let generation: UInt64
+
+    init(message: ColonioMessage, reply: ReplyToken?, generation: UInt64) {
+        self.message = message
+        self.reply = reply
+        self.generation = generation
     }
 }

@@ -9,22 +9,18 @@ import Logging
 extension ColonioNode {
     func openLink(to peer: NodeID, in session: NodeSession) {
         guard session.links[peer] == nil, peer != session.nodeID else { return }
-        session.logger.debug("DBG openLink")
         guard let entry = makeEntry(peer: peer, sessionID: UInt64.random(in: 1...UInt64.max), isOfferer: true, in: session)
         else { return }
         let (link, key) = (entry.link, LinkKey(entry, session))
-        session.logger.debug("DBG making offer", metadata: ["peer": "\(peer)"])
         Task {
             switch await Self.outcome({ try await link.makeOffer() }) {
-            case .success(let offer): await self.offerMade(offer, key)
-            case .failure(let error): await self.linkSetupFailed(key, error: error)
+            case .success(let offer): self.offerMade(offer, key)
+            case .failure(let error): self.linkSetupFailed(key, error: error)
             }
         }
     }
 
-    /// Runs a WebRTC operation and captures its outcome. Every WebRTC call made from a `Task` goes
-    /// through here: a `do`/`catch` of a typed-throws call directly inside an actor-isolated `Task`
-    /// closure crashed at run time with this toolchain (Swift 6.3.1: a job with a null resume function).
+    /// Runs a WebRTC operation and captures its outcome, so that tasks can switch over it.
     nonisolated static func outcome<Value: Sendable>(
         _ operation: @Sendable () async throws -> Value
     ) async -> Result<Value, any Error> {
@@ -51,14 +47,12 @@ extension ColonioNode {
             interpret(session.machine.linkFailed(peer, now: session.now()), in: session)
             return nil
         }
-        session.logger.debug("DBG link made")
         let entry = LinkEntry(peer: peer, link: link, sessionID: sessionID, isOfferer: isOfferer)
-        session.logger.debug("DBG entry made")
         session.links[peer] = entry
         let key = LinkKey(entry, session)
         entry.attach(Task {
             for await event in link.events {
-                await self.handle(event, key)
+                self.handle(event, key)
             }
         })
         return entry
@@ -66,7 +60,6 @@ extension ColonioNode {
 
     private func offerMade(_ offer: String, _ key: LinkKey) {
         guard let (session, entry) = resolve(key) else { return }
-        session.logger.debug("DBG offer made")
         entry.localSDP = offer
         sendSignal(SignalPayload(sessionID: entry.sessionID, kind: .offer(sdp: offer)), to: entry.peer, in: session)
     }
@@ -104,10 +97,8 @@ extension ColonioNode {
     /// Signals go through the overlay once this node has links, through the seed before that.
     private func sendSignal(_ payload: SignalPayload, to peer: NodeID, in session: NodeSession) {
         if (session.machine.ring?.linkCount ?? 0) > 0 {
-            session.logger.debug("DBG via overlay")
             interpret(session.machine.sendSignal(payload, to: peer, now: session.now()), in: session)
         } else {
-            session.logger.debug("DBG via seed")
             do {
                 try session.seed.send(signal: payload, to: peer)
             } catch {
@@ -131,8 +122,8 @@ extension ColonioNode {
             let (link, key) = (entry.link, LinkKey(entry, session))
             Task {
                 switch await Self.outcome({ try await link.accept(offer: sdp) }) {
-                case .success(let answer): await self.answerMade(answer, key)
-                case .failure(let error): await self.linkSetupFailed(key, error: error)
+                case .success(let answer): self.answerMade(answer, key)
+                case .failure(let error): self.linkSetupFailed(key, error: error)
                 }
             }
         case .answer(let sdp):
@@ -142,16 +133,17 @@ extension ColonioNode {
             let (link, key) = (entry.link, LinkKey(entry, session))
             Task {
                 if case .failure(let error) = await Self.outcome({ try await link.setAnswer(sdp) }) {
-                    await self.linkSetupFailed(key, error: error)
+                    self.linkSetupFailed(key, error: error)
                 }
             }
         case .candidate(let candidate, let sdpMid, let sdpMLineIndex):
             guard let entry = session.links[peer], entry.sessionID == payload.sessionID else { return }
             let ice = ICECandidate(candidate: candidate, sdpMid: sdpMid, sdpMLineIndex: Int32(clamping: sdpMLineIndex ?? 0))
-            let (link, logger) = (entry.link, session.logger)
+            // The peer as text: a captured `NodeID` would hit the miscompile described at `LinkKey`.
+            let (link, logger, peerText) = (entry.link, session.logger, "\(peer)")
             Task {
                 if case .failure(let error) = await Self.outcome({ try await link.add(candidate: ice) }) {
-                    logger.debug("ignored a bad ICE candidate", metadata: ["peer": "\(peer)", "error": "\(error)"])
+                    logger.debug("ignored a bad ICE candidate", metadata: ["peer": "\(peerText)", "error": "\(error)"])
                 }
             }
         }
@@ -240,7 +232,13 @@ extension ColonioNode {
 }
 
 /// Names one link across tasks: the node session, the peer and the signaling session.
-struct LinkKey: Sendable {
+///
+/// A class, not a struct, on purpose: an async closure that captures a 16-byte-aligned value
+/// (`NodeID` is a `UInt128`) next to a few other captures miscompiles with Swift 6.3 on x86-64 (the
+/// partial-apply forwarder stores the value into a tail-call stack-argument area the caller never
+/// reserved, overwriting the executor's stack frame; swiftlang/swift#90813 is the same bug on Windows).
+/// Task closures therefore capture `NodeID`s only inside a reference like this one.
+final class LinkKey: Sendable {
     let generation: UInt64
     let peer: NodeID
     let sessionID: UInt64
