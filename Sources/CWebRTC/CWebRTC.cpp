@@ -504,19 +504,22 @@ class Peer final : public webrtc::PeerConnectionObserver,
   void flushOutbox() {
     if (flushing_ || channel_ == nullptr || channel_->state() != webrtc::DataChannelInterface::kOpen) return;
     flushing_ = true;
-    while (!outbox_.empty()) {
-      size_t size = outbox_.front().size();
-      if (!channel_->Send(webrtc::DataBuffer(outbox_.front(), true))) {
+    // The fragment leaves the outbox before `Send`: `Send` may call back into this peer (a closing
+    // channel ends in `markClosed`, which empties the outbox), so nothing may refer to the outbox across it.
+    while (!outbox_.empty() && !closed_.load(std::memory_order_acquire)) {
+      rtc::CopyOnWriteBuffer fragment = std::move(outbox_.front());
+      outbox_.pop_front();
+      queued_.fetch_sub(fragment.size(), std::memory_order_relaxed);
+      if (!channel_->Send(webrtc::DataBuffer(fragment, true))) {
         // Only when the channel's own queue (16 MB) overflows; a reliable link that lost data is broken.
         RTC_LOG(LS_ERROR) << "CWebRTC: the data channel refused a message; closing the link";
         flushing_ = false;
         closeLater();
         return;
       }
-      outbox_.pop_front();
-      queued_.fetch_sub(size, std::memory_order_relaxed);
     }
     flushing_ = false;
+    if (channel_ == nullptr) return;
     channelBuffered_.store(channel_->buffered_amount(), std::memory_order_relaxed);
     checkLow();
   }

@@ -8,7 +8,7 @@ import Testing
 @Suite(.serialized) struct NodeEndToEndTests {
     static let logger: Logger = {
         var logger = Logger(label: "colonio.test")
-        logger.logLevel = .debug
+        logger.logLevel = .warning
         return logger
     }()
 

@@ -9,6 +9,8 @@ final class LinkEntry {
     let sessionID: UInt64
     /// Whether this side made the offer.
     let isOfferer: Bool
+    /// Whether this link's signals go through the seed (else through the overlay).
+    let signalsViaSeed: Bool
     var localSDP: String?
     var remoteSDP: String?
     var helloSent = false
@@ -17,11 +19,12 @@ final class LinkEntry {
     private let outbox: AsyncStream<[UInt8]>.Continuation
     private var tasks: [Task<Void, Never>] = []
 
-    init(peer: NodeID, link: PeerLink, sessionID: UInt64, isOfferer: Bool) {
+    init(peer: NodeID, link: PeerLink, sessionID: UInt64, isOfferer: Bool, signalsViaSeed: Bool) {
         self.peer = peer
         self.link = link
         self.sessionID = sessionID
         self.isOfferer = isOfferer
+        self.signalsViaSeed = signalsViaSeed
         let (frames, outbox) = AsyncStream<[UInt8]>.makeStream()
         self.outbox = outbox
         // One sender per link keeps frames in order while `send` waits for backpressure.

@@ -12,18 +12,18 @@ extension ColonioNode {
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 
-                await self.tick(generation)
+                self.tick(generation)
             }
         })
         session.tasks.append(Task {
             for await (from, payload) in seed.signals {
-                await self.receiveSeedSignal(payload, from: from, generation: generation)
+                self.receiveSeedSignal(payload, from: from, generation: generation)
             }
             logger.notice("seed connection ended; signaling continues over the overlay")
         })
         session.tasks.append(Task {
             for await failure in seed.failures {
-                await self.seedRefused(failure, generation: generation)
+                self.seedRefused(failure, generation: generation)
             }
         })
     }
@@ -35,7 +35,7 @@ extension ColonioNode {
 
     private func receiveSeedSignal(_ payload: SignalPayload, from peer: NodeID, generation: UInt64) {
         guard let session = session(generation) else { return }
-        receiveSignal(payload, from: peer, in: session)
+        receiveSignal(payload, from: peer, viaSeed: true, in: session)
     }
 
     private func seedRefused(_ failure: SeedErrorMessage, generation: UInt64) {
@@ -65,7 +65,7 @@ extension ColonioNode {
             case .requestCompleted(let requestID, let outcome):
                 session.pendingRequests.removeValue(forKey: requestID)?.resume(returning: outcome)
             case .deliverSignal(let payload, let from):
-                receiveSignal(payload, from: from, in: session)
+                receiveSignal(payload, from: from, viaSeed: false, in: session)
             case .deliverSpread, .deliverKVS:
                 session.logger.debug("dropped a pub/sub or KVS message: not supported by this node yet")
             case .neighboursChanged(let successors, let predecessors):
@@ -97,7 +97,7 @@ extension ColonioNode {
                 result = .failure(error)
             }
             guard let reply = delivery.reply else { return }
-            await self.respond(to: reply, with: result, generation: delivery.generation)
+            self.respond(to: reply, with: result, generation: delivery.generation)
         }
     }
 

@@ -9,7 +9,8 @@ import Logging
 extension ColonioNode {
     func openLink(to peer: NodeID, in session: NodeSession) {
         guard session.links[peer] == nil, peer != session.nodeID else { return }
-        guard let entry = makeEntry(peer: peer, sessionID: UInt64.random(in: 1...UInt64.max), isOfferer: true, in: session)
+        guard let entry = makeEntry(peer: peer, sessionID: UInt64.random(in: 1...UInt64.max), isOfferer: true,
+                                    viaSeed: (session.machine.ring?.linkCount ?? 0) == 0, in: session)
         else { return }
         let (link, key) = (entry.link, LinkKey(entry, session))
         Task {
@@ -38,7 +39,9 @@ extension ColonioNode {
         return (session, entry)
     }
 
-    private func makeEntry(peer: NodeID, sessionID: UInt64, isOfferer: Bool, in session: NodeSession) -> LinkEntry? {
+    private func makeEntry(
+        peer: NodeID, sessionID: UInt64, isOfferer: Bool, viaSeed: Bool, in session: NodeSession
+    ) -> LinkEntry? {
         let link: PeerLink
         do {
             link = try session.engine.makeLink(logger: session.logger)
@@ -47,7 +50,7 @@ extension ColonioNode {
             interpret(session.machine.linkFailed(peer, now: session.now()), in: session)
             return nil
         }
-        let entry = LinkEntry(peer: peer, link: link, sessionID: sessionID, isOfferer: isOfferer)
+        let entry = LinkEntry(peer: peer, link: link, sessionID: sessionID, isOfferer: isOfferer, signalsViaSeed: viaSeed)
         session.links[peer] = entry
         let key = LinkKey(entry, session)
         entry.attach(Task {
@@ -61,13 +64,13 @@ extension ColonioNode {
     private func offerMade(_ offer: String, _ key: LinkKey) {
         guard let (session, entry) = resolve(key) else { return }
         entry.localSDP = offer
-        sendSignal(SignalPayload(sessionID: entry.sessionID, kind: .offer(sdp: offer)), to: entry.peer, in: session)
+        sendSignal(SignalPayload(sessionID: entry.sessionID, kind: .offer(sdp: offer)), on: entry, in: session)
     }
 
     private func answerMade(_ answer: String, _ key: LinkKey) {
         guard let (session, entry) = resolve(key) else { return }
         entry.localSDP = answer
-        sendSignal(SignalPayload(sessionID: entry.sessionID, kind: .answer(sdp: answer)), to: entry.peer, in: session)
+        sendSignal(SignalPayload(sessionID: entry.sessionID, kind: .answer(sdp: answer)), on: entry, in: session)
     }
 
     private func linkSetupFailed(_ key: LinkKey, error: any Error) {
@@ -94,20 +97,24 @@ extension ColonioNode {
         }
     }
 
-    /// Signals go through the overlay once this node has links, through the seed before that.
-    private func sendSignal(_ payload: SignalPayload, to peer: NodeID, in session: NodeSession) {
-        if (session.machine.ring?.linkCount ?? 0) > 0 {
-            interpret(session.machine.sendSignal(payload, to: peer, now: session.now()), in: session)
-        } else {
+    /// Sends a signal of `entry`'s link the way the link's signaling started: through the seed if this
+    /// node had no overlay links when it offered, or if the peer's offer came through the seed (the peer
+    /// may have no overlay path yet); through the overlay otherwise, or once the seed connection is gone.
+    private func sendSignal(_ payload: SignalPayload, on entry: LinkEntry, in session: NodeSession) {
+        if entry.signalsViaSeed && session.seed.isConnected {
             do {
-                try session.seed.send(signal: payload, to: peer)
+                try session.seed.send(signal: payload, to: entry.peer)
+                return
             } catch {
-                session.logger.warning("cannot signal through the seed", metadata: ["peer": "\(peer)", "error": "\(error)"])
+                session.logger.warning(
+                    "cannot signal through the seed", metadata: ["peer": "\(entry.peer)", "error": "\(error)"])
             }
         }
+        interpret(session.machine.sendSignal(payload, to: entry.peer, now: session.now()), in: session)
     }
 
-    func receiveSignal(_ payload: SignalPayload, from peer: NodeID, in session: NodeSession) {
+    /// Handles a signal from `peer` that came through the seed (`viaSeed`) or the overlay.
+    func receiveSignal(_ payload: SignalPayload, from peer: NodeID, viaSeed: Bool, in session: NodeSession) {
         guard self.session === session, peer != session.nodeID else { return }
         switch payload.kind {
         case .offer(let sdp):
@@ -117,7 +124,7 @@ extension ColonioNode {
                 if existing.isOfferer && !existing.isAuthenticated && session.nodeID < peer { return }
                 dropLink(existing, in: session, report: existing.isAuthenticated)
             }
-            guard let entry = makeEntry(peer: peer, sessionID: payload.sessionID, isOfferer: false, in: session) else { return }
+            guard let entry = makeEntry(peer: peer, sessionID: payload.sessionID, isOfferer: false, viaSeed: viaSeed, in: session) else { return }
             entry.remoteSDP = sdp
             let (link, key) = (entry.link, LinkKey(entry, session))
             Task {
@@ -156,7 +163,7 @@ extension ColonioNode {
             let kind = SignalPayload.Kind.candidate(
                 candidate: candidate.candidate, sdpMid: candidate.sdpMid,
                 sdpMLineIndex: UInt32(clamping: max(0, candidate.sdpMLineIndex)))
-            sendSignal(SignalPayload(sessionID: entry.sessionID, kind: kind), to: entry.peer, in: session)
+            sendSignal(SignalPayload(sessionID: entry.sessionID, kind: kind), on: entry, in: session)
         case .opened:
             sendHello(on: entry, in: session)
         case .message(let bytes):
