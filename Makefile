@@ -23,8 +23,11 @@ test: setup wasm-test
 demo: setup
 	$(SWIFT) run $(SWIFT_BUILD_FLAGS) colonio demo
 
+BENCHMARKS ?= link seed overlay-simulation kvs
+
 bench: setup
-	$(SWIFT) run -c release colonio bench all --json
+	$(SWIFT) build -c release --product colonio
+	@for name in $(BENCHMARKS); do .build/release/colonio bench $$name || exit 1; done
 
 # Brings the NAT lab up, connects standard WebRTC peers across it, tears it down (root; not part of test).
 nat-lab-check:
