@@ -24,7 +24,7 @@ struct ConvexHull3D {
     /// Computes the hull; `seed` fixes the randomised insertion order so results are reproducible.
     init(points: [Point], seed: UInt64) {
         isVertex = Array(repeating: false, count: points.count)
-        var builder = Builder(points: points)
+        let builder = Builder(points: points)
         guard builder.build(seed: seed) else {
             isDegenerate = true
             return
@@ -50,8 +50,9 @@ struct ConvexHull3D {
         let fdx = Double(dx), fdy = Double(dy), fdz = Double(dz)
         let nx = fby * fcz - fbz * fcy, ny = fbz * fcx - fbx * fcz, nz = fbx * fcy - fby * fcx
         let approximate = fdx * nx + fdy * ny + fdz * nz
-        let magnitude = abs(fdx) * (abs(fby * fcz) + abs(fbz * fcy)) + abs(fdy) * (abs(fbz * fcx) + abs(fbx * fcz))
-            + abs(fdz) * (abs(fbx * fcy) + abs(fby * fcx))
+        let magnitude = fdx.magnitude * ((fby * fcz).magnitude + (fbz * fcy).magnitude)
+            + fdy.magnitude * ((fbz * fcx).magnitude + (fbx * fcz).magnitude)
+            + fdz.magnitude * ((fbx * fcy).magnitude + (fby * fcx).magnitude)
         if approximate > magnitude * 1e-14 { return 1 }
         if approximate < -magnitude * 1e-14 { return -1 }
         let ex = Int128(by) * Int128(cz) - Int128(bz) * Int128(cy)
@@ -68,8 +69,8 @@ struct ConvexHull3D {
         return by * cz == bz * cy && bz * cx == bx * cz && bx * cy == by * cx
     }
 
-    /// The mutable state of one construction.
-    private struct Builder {
+    /// The mutable state of one construction (a class: debug builds copy a struct's fields on every call).
+    private final class Builder {
         let points: [Point]
         var faceA: [Int] = [], faceB: [Int] = [], faceC: [Int] = []
         /// Three entries per face: the face across edge a->b, b->c and c->a.
@@ -90,7 +91,7 @@ struct ConvexHull3D {
             newFaceStarting = Array(repeating: -1, count: points.count)
         }
 
-        mutating func build(seed: UInt64) -> Bool {
+        func build(seed: UInt64) -> Bool {
             let count = points.count
             guard count >= 4 else { return false }
             var order = Array(0..<count)
@@ -134,7 +135,7 @@ struct ConvexHull3D {
             ConvexHull3D.orient(points[faceA[face]], points[faceB[face]], points[faceC[face]], points[point]) > 0
         }
 
-        private mutating func addFace(_ a: Int, _ b: Int, _ c: Int) -> Int {
+        private func addFace(_ a: Int, _ b: Int, _ c: Int) -> Int {
             faceA.append(a)
             faceB.append(b)
             faceC.append(c)
@@ -153,7 +154,7 @@ struct ConvexHull3D {
             }
         }
 
-        private mutating func linkInitial(_ faces: [Int]) {
+        private func linkInitial(_ faces: [Int]) {
             for face in faces {
                 for index in 0..<3 {
                     let (u, v) = edge(face, index)
@@ -166,7 +167,7 @@ struct ConvexHull3D {
             }
         }
 
-        private mutating func insert(_ point: Int) {
+        private func insert(_ point: Int) {
             inserted[point] = true
             let visible = pointConflicts[point].filter { alive[$0] }
             pointConflicts[point] = []
@@ -201,7 +202,7 @@ struct ConvexHull3D {
             }
         }
 
-        private mutating func collectConflicts(_ newFace: Int, from first: [Int], _ second: [Int], inserting point: Int) {
+        private func collectConflicts(_ newFace: Int, from first: [Int], _ second: [Int], inserting point: Int) {
             for list in [first, second] {
                 for candidate in list where candidate != point && candidateStamp[candidate] != newFace {
                     candidateStamp[candidate] = newFace

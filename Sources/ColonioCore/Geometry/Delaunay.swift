@@ -41,39 +41,116 @@ public struct DelaunayGraph: Sendable {
 
     /// The Delaunay neighbours of `positions[0]` among `positions` (a node's view of its known nodes).
     ///
-    /// On a torus this unwraps every point to its copy nearest the first one and triangulates once; only
-    /// when that local triangulation cannot be proven periodic-exact (its circles around the first point
-    /// leave the unwrapped window) does it fall back to the copies construction.
+    /// Tests each candidate directly for an empty circle through it and the first point (O(k^2) for k
+    /// points, cheaper than a whole triangulation for the few dozen points a node knows). Candidates on an
+    /// exactly cocircular configuration may all be reported (both diagonals of a square), a superset that
+    /// is harmless for routing. On a torus every point is unwrapped to its copy nearest the first one; only
+    /// when the result cannot be proven periodic-exact (few points, or circles leaving the unwrapped
+    /// window) does it fall back to the copies construction.
     public static func neighboursOfFirst(_ positions: [Position], in space: CoordinateSpace) -> [Int] {
         guard positions.count > 1 else { return [] }
-        guard case .torus(let width, let height) = space else {
-            return DelaunayGraph(positions, in: space).neighbours[0]
-        }
-        let origin = positions[0]
-        let unwrapped = positions.map {
-            (origin.x + CoordinateSpace.wrappedDelta($0.x - origin.x, width),
-             origin.y + CoordinateSpace.wrappedDelta($0.y - origin.y, height))
-        }
-        let local = plane(unwrapped)
-        var incident = 0
-        var exact = true
-        for (a, b, c) in local.triangles where a == 0 || b == 0 || c == 0 {
-            incident += 1
-            guard let circle = circumcircle(unwrapped[a], unwrapped[b], unwrapped[c]) else {
-                exact = false
-                break
+        switch space {
+        case .plane:
+            let points = positions.map { ($0.x, $0.y) }
+            return (1..<points.count).filter { planeEdgeCircle(points, 0, $0) != nil }
+        case .sphere:
+            let vectors = positions.map { CoordinateSpace.unitVector($0) }
+            return (1..<vectors.count).filter { sphereEdge(vectors, 0, $0) }
+        case .torus(let width, let height):
+            let origin = positions[0]
+            let points = positions.map {
+                (origin.x + CoordinateSpace.wrappedDelta($0.x - origin.x, width),
+                 origin.y + CoordinateSpace.wrappedDelta($0.y - origin.y, height))
             }
-            if abs(circle.x - origin.x) + circle.radius >= width / 2
-                || abs(circle.y - origin.y) + circle.radius >= height / 2 {
-                exact = false
-                break
+            var result: [Int] = []
+            var angles: [Double] = []
+            var exact = positions.count >= 12
+            for candidate in 1..<points.count {
+                guard let circle = planeEdgeCircle(points, 0, candidate) else { continue }
+                result.append(candidate)
+                angles.append(cAtan2(points[candidate].1 - origin.y, points[candidate].0 - origin.x))
+                if (circle.x - origin.x).magnitude + circle.radius >= width / 2
+                    || (circle.y - origin.y).magnitude + circle.radius >= height / 2 {
+                    exact = false
+                }
             }
+            // Surrounded (no angular gap of half a turn) and every witness circle inside the window.
+            if exact && !hasHalfTurnGap(angles) { return result }
+            return torus(positions, width: width, height: height).neighbours[0]
         }
-        // A closed fan of triangles around the first point means it is not on the local hull.
-        if exact && incident == local.neighbours[0].count && incident >= 3 {
-            return local.neighbours[0]
+    }
+
+    /// The smallest empty circle through points `i` and `j`, or `nil` when none exists (so `i`-`j` is not
+    /// a Delaunay edge). Circles through both are parameterised by their centre on the bisector.
+    static func planeEdgeCircle(_ points: [(Double, Double)], _ i: Int, _ j: Int) -> (x: Double, y: Double, radius: Double)? {
+        let (ax, ay) = points[i], (bx, by) = points[j]
+        guard ax != bx || ay != by else { return (ax, ay, 0) }
+        let mx = (ax + bx) / 2, my = (ay + by) / 2
+        let dx = -(by - ay), dy = bx - ax
+        let half = (ax - mx) * (ax - mx) + (ay - my) * (ay - my)
+        var lowest = -Double.infinity, highest = Double.infinity
+        for k in points.indices where k != i && k != j {
+            let (px, py) = points[k]
+            let side = (bx - ax) * (py - ay) - (by - ay) * (px - ax)
+            if side == 0 {
+                let along = (px - ax) * (bx - ax) + (py - ay) * (by - ay)
+                if along >= 0 && along <= (bx - ax) * (bx - ax) + (by - ay) * (by - ay) { return nil }
+                continue
+            }
+            let t = ((px - mx) * (px - mx) + (py - my) * (py - my) - half) / (2 * ((px - mx) * dx + (py - my) * dy))
+            if side > 0 { highest = min(highest, t) } else { lowest = max(lowest, t) }
+            if lowest > highest { return nil }
         }
-        return torus(positions, width: width, height: height).neighbours[0]
+        let t = min(max(0, lowest), highest)
+        let cx = mx + t * dx, cy = my + t * dy
+        return (cx, cy, cSqrt((cx - ax) * (cx - ax) + (cy - ay) * (cy - ay)))
+    }
+
+    /// Whether some spherical cap through unit vectors `i` and `j` contains no other point: every plane
+    /// through both has its normal in the plane spanned by `e1`, `e2`; a cap side is empty iff the other
+    /// points, seen in that basis, fit in a half-turn.
+    private static func sphereEdge(_ vectors: [(x: Double, y: Double, z: Double)], _ i: Int, _ j: Int) -> Bool {
+        let u = vectors[i], v = vectors[j]
+        var g = (v.x - u.x, v.y - u.y, v.z - u.z)
+        let gLength = cSqrt(g.0 * g.0 + g.1 * g.1 + g.2 * g.2)
+        guard gLength > 0 else { return true }
+        g = (g.0 / gLength, g.1 / gLength, g.2 / gLength)
+        var e1 = (u.x + v.x, u.y + v.y, u.z + v.z)
+        let e1Length = cSqrt(e1.0 * e1.0 + e1.1 * e1.1 + e1.2 * e1.2)
+        guard e1Length > 0 else { return true }  // antipodes: every great circle through both
+        e1 = (e1.0 / e1Length, e1.1 / e1Length, e1.2 / e1Length)
+        let e2 = (g.1 * e1.2 - g.2 * e1.1, g.2 * e1.0 - g.0 * e1.2, g.0 * e1.1 - g.1 * e1.0)
+        // The feasible normals form a cone from `right` counter-clockwise to `left`, clipped by each point.
+        var right = (0.0, 0.0), left = (0.0, 0.0)
+        var started = false
+        func cross(_ p: (Double, Double), _ q: (Double, Double)) -> Double { p.0 * q.1 - p.1 * q.0 }
+        for k in vectors.indices where k != i && k != j {
+            let w = (vectors[k].x - u.x, vectors[k].y - u.y, vectors[k].z - u.z)
+            let a = w.0 * e1.0 + w.1 * e1.1 + w.2 * e1.2, b = w.0 * e2.0 + w.1 * e2.1 + w.2 * e2.2
+            if a == 0 && b == 0 { continue }
+            let boundary = (-b, a)
+            guard started else {
+                right = boundary
+                left = (b, -a)
+                started = true
+                continue
+            }
+            let r = right.0 * a + right.1 * b, l = left.0 * a + left.1 * b
+            if r <= 0 && l <= 0 { continue }
+            if r > 0 && l > 0 { return false }
+            let inside = cross(right, boundary) >= 0 && cross(boundary, left) >= 0 ? boundary : (b, -a)
+            if r > 0 { right = inside } else { left = inside }
+        }
+        return true
+    }
+
+    /// Whether the angles leave an empty arc of at least half a turn.
+    private static func hasHalfTurnGap(_ values: [Double]) -> Bool {
+        guard values.count >= 2 else { return true }
+        let sorted = values.sorted()
+        var gap = sorted[0] + 2 * Double.pi - sorted[sorted.count - 1]
+        for index in 1..<sorted.count { gap = max(gap, sorted[index] - sorted[index - 1]) }
+        return gap >= Double.pi
     }
 
     // MARK: - Plane
