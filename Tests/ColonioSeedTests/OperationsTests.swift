@@ -29,6 +29,12 @@ import Testing
             let b = try await seed.connect()
             try a.send(signal: .init(sessionID: 1, kind: .offer(sdp: "x")), to: b.session.nodeID)
             _ = await next(b.signals)
+            // The relay counts a signal right after handing it to the receiver's socket, so the receiver
+            // can see it a moment before the counter moves.
+            let counted = await seed.eventually {
+                seed.server.metrics.render().contains(#"colonio_seed_relayed_signals_total{network="alpha"} 1"#)
+            }
+            #expect(counted)
             let text = seed.server.metrics.render()
             #expect(text.contains(#"colonio_seed_nodes{network="alpha"} 2"#))
             #expect(text.contains(#"colonio_seed_sign_ins_total{network="alpha"} 2"#))

@@ -71,10 +71,8 @@ private struct Simulation {
         var virtualMilliseconds: UInt64 = 0
         var latencies: [UInt64] = []
 
-        func percentile(_ percent: Int) -> UInt64 {
-            guard !latencies.isEmpty else { return 0 }
-            let sorted = latencies.sorted()
-            return sorted[min(sorted.count - 1, sorted.count * percent / 100)]
+        func percentile(_ percent: Double) -> UInt64 {
+            latencies.sorted().nearestRankPercentile(percent) ?? 0
         }
     }
 

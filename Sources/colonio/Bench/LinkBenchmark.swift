@@ -86,11 +86,11 @@ struct LinkBenchmark: AsyncParsableCommand {
             cores: ProcessStatus.allowedCores(),
             engines: separateEngines ? 2 : 1,
             connect_ms: .init(
-                samples: connectTimes.count, p50: connectTimes.percentile(50).rounded(to: 2),
+                samples: connectTimes.count, p50: (connectTimes.nearestRankPercentile(50) ?? 0).rounded(to: 2),
                 min: connectTimes.first!.rounded(to: 2), max: connectTimes.last!.rounded(to: 2)),
             rtt_us: .init(
-                samples: roundTripTimes.count, p50: roundTripTimes.percentile(50).rounded(to: 1),
-                p99: roundTripTimes.percentile(99).rounded(to: 1)),
+                samples: roundTripTimes.count, p50: (roundTripTimes.nearestRankPercentile(50) ?? 0).rounded(to: 1),
+                p99: (roundTripTimes.nearestRankPercentile(99) ?? 0).rounded(to: 1)),
             throughput_mb_s: throughput.rounded(to: 1),
             rss_before_engine_mb: before.residentMB.rounded(to: 1),
             rss_mb: memory.residentMB.rounded(to: 1),
@@ -152,42 +152,6 @@ private struct BenchPair {
 
     func finish() async {
         await echo.value
-    }
-}
-
-/// Figures from /proc/self/status.
-enum ProcessStatus {
-    static func read() -> (residentMB: Double, peakResidentMB: Double) {
-        (Double(field("VmRSS")) / 1024, Double(field("VmHWM")) / 1024)
-    }
-
-    /// CPUs this process may run on (1 under `taskset -c 0`).
-    static func allowedCores() -> Int {
-        let list = text(of: "Cpus_allowed_list")
-        let count = list.split(separator: ",").reduce(0) { total, range in
-            let bounds = range.split(separator: "-").compactMap { Int($0) }
-            return total + (bounds.count == 2 ? bounds[1] - bounds[0] + 1 : 1)
-        }
-        return count > 0 ? count : ProcessInfo.processInfo.activeProcessorCount
-    }
-
-    private static func text(of name: String) -> String {
-        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix(name + ":") } ?? ""
-        return line.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces)
-    }
-
-    private static func field(_ name: String) -> Int {
-        Int(text(of: name).split(separator: " ").first ?? "") ?? 0
-    }
-}
-
-extension Array where Element == Double {
-    /// Nearest-rank percentile of a sorted array.
-    fileprivate func percentile(_ p: Double) -> Double {
-        guard !isEmpty else { return 0 }
-        let rank = Int((p / 100 * Double(count)).rounded(.up)) - 1
-        return self[Swift.min(Swift.max(rank, 0), count - 1)]
     }
 }
 

@@ -54,7 +54,7 @@ struct OverlaySimulationBenchmark: ParsableCommand {
             let sortedHops = hops.sorted()
             let sortedLinks = links.sorted()
             func percentile(_ values: [Int], _ fraction: Double) -> Int {
-                values.isEmpty ? 0 : values[Swift.min(values.count - 1, Int(Double(values.count) * fraction))]
+                values.nearestRankPercentile(fraction * 100) ?? 0
             }
             let meanHops = hops.isEmpty ? 0 : Double(hops.reduce(0, +)) / Double(hops.count)
             let sortedLongLinks = longLinks.sorted()

@@ -128,7 +128,7 @@ struct SeedBenchmark: AsyncParsableCommand {
         }
         let relayDuration = clock.now - relayStart
         let relayCPU = seed.cpuSeconds() - relayCPUStart
-        let benchRSS = SeedProcess.residentBytes(pid: getpid())
+        let benchRSS = ProcessStatus.bytes("VmRSS")
 
         await withTaskGroup(of: Void.self) { group in
             for client in connected { group.addTask { await client.close() } }
@@ -207,9 +207,9 @@ private final class SeedProcess {
         port = found
     }
 
-    func residentBytes() -> Int { Self.residentBytes(pid: process.processIdentifier) }
+    func residentBytes() -> Int { ProcessStatus.bytes("VmRSS", pid: "\(process.processIdentifier)") }
 
-    func peakResidentBytes() -> Int { Self.statusField("VmHWM:", pid: process.processIdentifier) }
+    func peakResidentBytes() -> Int { ProcessStatus.bytes("VmHWM", pid: "\(process.processIdentifier)") }
 
     func stop() {
         guard process.isRunning else { return }
@@ -217,7 +217,6 @@ private final class SeedProcess {
         process.waitUntilExit()
     }
 
-    static func residentBytes(pid: Int32) -> Int { statusField("VmRSS:", pid: pid) }
 
     /// User plus system CPU time of the seed so far, from `/proc/<pid>/stat` (clock ticks of 1/100 s).
     func cpuSeconds() -> Double {
@@ -228,15 +227,5 @@ private final class SeedProcess {
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
-
-    /// A `kB` field of `/proc/<pid>/status`, in bytes.
-    static func statusField(_ name: String, pid: Int32) -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix(name) {
-            let digits = line.dropFirst(name.count).filter(\.isNumber)
-            return (Int(String(digits)) ?? 0) * 1024
-        }
-        return 0
     }
 }

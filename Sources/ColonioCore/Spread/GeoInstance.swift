@@ -1,0 +1,378 @@
+/// The location-based pub/sub ("spread") state machine of one node: geo neighbour discovery and message
+/// forwarding. Pure: inputs are method calls, outputs are ``GeoDirective`` values.
+///
+/// **Neighbours.** Every node knows the positions of the nodes that announced themselves to it and of
+/// *their* neighbours, and takes as its geo neighbours its Delaunay neighbours among those
+/// (``DelaunayGraph/neighboursOfFirst(_:in:)``): the local-Delaunay construction, which converges to the
+/// global Delaunay graph because every wrong edge has a witness among the two endpoints' neighbours.
+/// A node announces its position and neighbour list (``GeoAnnounce``) to its neighbours whenever either
+/// changes; a newcomer asks contacts the overlay gives it (``discovered(_:now:)``) to reply, then walks
+/// towards its place through neighbours of neighbours. Positions carry versions so stale second-hand
+/// reports never override fresher ones.
+///
+/// **Messages.** A publication travels greedily (each hop to the neighbour nearest the centre) until it
+/// reaches a node inside the circle, then floods along Delaunay edges between nodes inside it. The nodes
+/// of a Delaunay triangulation inside any circle are connected, so every node inside receives it; IDs
+/// are remembered for ``SpreadSettings/deduplicationMilliseconds`` so each node handles a message once.
+public struct GeoInstance: Sendable {
+    /// This node.
+    public let id: NodeID
+    /// The network's coordinate space.
+    public let space: CoordinateSpace
+    /// The network's spread parameters.
+    public var settings: SpreadSettings
+    /// How long a publisher that asked for receipts waits before reporting ``SpreadError/noReceiver``.
+    public var receiptTimeoutMilliseconds: UInt64
+    /// How often the announcement is re-sent to every neighbour, repairing losses.
+    public var refreshMilliseconds: UInt64
+
+    /// This node's position, once set.
+    public private(set) var position: Position?
+    private var positionVersion: UInt64 = 0
+    /// Nodes that announced themselves to this node and are still of interest, with what they said.
+    private var peers: [NodeID: GeoAnnounce] = [:]
+    /// The freshest position heard for each node (first- or second-hand), bounded by ``rememberedPositions``.
+    private var firstHand: [NodeID: VersionedPosition] = [:]
+    /// How many positions are remembered before those no longer mentioned are forgotten.
+    static let rememberedPositions = 4096
+    /// This node's Delaunay neighbours among the nodes it knows, with their best-known positions.
+    public private(set) var neighbours: [NodeID: VersionedPosition] = [:]
+    /// ``neighbours`` plus the peers that list this node as their neighbour: the links spread uses.
+    public private(set) var linked: Set<NodeID> = []
+    private var announcementVersion: UInt64 = 0
+    private var announcedVersion: [NodeID: UInt64] = [:]
+    private var contacts: Set<NodeID> = []
+    private var nextRefresh = MonotonicTime.zero
+
+    /// Topics this node subscribes to.
+    public private(set) var subscriptions: Set<String> = []
+    private var nextSequence: UInt64 = 1
+    private var seen = ExpiringSet<SpreadMessageID>()
+    private var storedPayloads: [SpreadMessageID: (payload: [UInt8], expiry: MonotonicTime)] = [:]
+    private var pendingFetches: [SpreadMessageID: (forward: SpreadForward, expiry: MonotonicTime)] = [:]
+    private var awaitingReceipts: [SpreadMessageID: MonotonicTime] = [:]
+
+    /// Creates the state machine of node `id` in `space`; it takes part once its position is set.
+    public init(
+        id: NodeID, space: CoordinateSpace, settings: SpreadSettings = SpreadSettings(),
+        receiptTimeoutMilliseconds: UInt64 = 10_000, refreshMilliseconds: UInt64 = 30_000
+    ) {
+        self.id = id
+        self.space = space
+        self.settings = settings
+        self.receiptTimeoutMilliseconds = receiptTimeoutMilliseconds
+        self.refreshMilliseconds = refreshMilliseconds
+    }
+
+    // MARK: - Inputs: membership
+
+    /// Sets or changes this node's position (validated; torus positions wrap).
+    public mutating func setPosition(_ newPosition: Position, now: MonotonicTime) throws(GeometryError) -> [GeoDirective] {
+        let valid = try space.validated(newPosition)
+        guard valid != position else { return [] }
+        let hadPosition = position != nil
+        position = valid
+        positionVersion += 1
+        var directives: [GeoDirective] = []
+        if !hadPosition {
+            for contact in contacts.sorted() { sendAnnouncement(to: contact, wantReply: true, &directives) }
+            contacts = []
+        }
+        update(forceAnnouncement: true, &directives)
+        return directives
+    }
+
+    /// Tells the machine about nodes the overlay can reach (e.g. ring neighbours) so that a newcomer finds
+    /// the geo overlay: each is asked for its announcement.
+    public mutating func discovered(_ nodes: [NodeID], now: MonotonicTime) -> [GeoDirective] {
+        var directives: [GeoDirective] = []
+        for node in nodes where node != id && peers[node] == nil {
+            if position == nil {
+                contacts.insert(node)
+            } else {
+                sendAnnouncement(to: node, wantReply: true, &directives)
+            }
+        }
+        return directives
+    }
+
+    /// Tells the machine that a node left the network (its links are gone for good).
+    public mutating func nodeLeft(_ node: NodeID, now: MonotonicTime) -> [GeoDirective] {
+        peers[node] = nil
+        firstHand[node] = nil
+        for peer in peers.keys { peers[peer]?.neighbours[node] = nil }
+        contacts.remove(node)
+        var directives: [GeoDirective] = []
+        update(forceAnnouncement: false, &directives)
+        return directives
+    }
+
+    // MARK: - Inputs: subscriptions
+
+    /// Starts delivering messages of `topic` that reach this node.
+    public mutating func subscribe(_ topic: String) { subscriptions.insert(topic) }
+
+    /// Stops delivering messages of `topic`.
+    public mutating func unsubscribe(_ topic: String) { subscriptions.remove(topic) }
+
+    // MARK: - Inputs: packets and time
+
+    /// Handles bytes a node sent; undecodable bytes are dropped.
+    public mutating func receive(_ bytes: [UInt8], from sender: NodeID, now: MonotonicTime) -> [GeoDirective] {
+        guard let packet = try? SpreadPacket(decoding: bytes) else { return [] }
+        return receive(packet, from: sender, now: now)
+    }
+
+    /// Handles a decoded packet from `sender`.
+    public mutating func receive(_ packet: SpreadPacket, from sender: NodeID, now: MonotonicTime) -> [GeoDirective] {
+        guard sender != id else { return [] }
+        var directives: [GeoDirective] = []
+        switch packet {
+        case .announce(let announce):
+            onAnnounce(announce, from: sender, &directives)
+        case .forward(let forward):
+            guard seen.insert(forward.id, expiry: expiry(now)) else { break }
+            route(forward, previous: sender, now: now, &directives)
+        case .receipt(let receipt):
+            guard receipt.id.origin == id, awaitingReceipts.removeValue(forKey: receipt.id) != nil else { break }
+            directives.append(receipt.outcome == .received ? .publishSucceeded(receipt.id)
+                                  : .publishFailed(receipt.id, .noReceiver))
+        case .fetch(let messageID):
+            let stored = storedPayloads[messageID]
+            let answer = SpreadPayload(id: messageID, found: stored != nil, payload: stored?.payload ?? [])
+            directives.append(.send(SpreadPacket.payload(answer).encoded(), to: sender))
+        case .payload(let answer):
+            guard let pending = pendingFetches.removeValue(forKey: answer.id), answer.found,
+                  answer.payload.count == Int(clamping: pending.forward.announcedSize) else { break }
+            var forward = pending.forward
+            forward.payload = answer.payload
+            directives.append(.deliver(delivery(forward)))
+        }
+        return directives
+    }
+
+    /// Advances time: forgets expired message IDs and payloads, fails publications whose receipts did not
+    /// come, and periodically re-announces to neighbours.
+    public mutating func tick(now: MonotonicTime) -> [GeoDirective] {
+        var directives: [GeoDirective] = []
+        seen.removeExpired(now: now)
+        storedPayloads = storedPayloads.filter { $0.value.expiry > now }
+        pendingFetches = pendingFetches.filter { $0.value.expiry > now }
+        for (messageID, deadline) in awaitingReceipts.sorted(by: { $0.key.sequence < $1.key.sequence })
+        where deadline <= now {
+            awaitingReceipts[messageID] = nil
+            directives.append(.publishFailed(messageID, .noReceiver))
+        }
+        if now >= nextRefresh {
+            nextRefresh = now.adding(milliseconds: refreshMilliseconds)
+            if position != nil {
+                for node in linked.sorted() { sendAnnouncement(to: node, wantReply: peers[node] == nil, &directives) }
+            }
+        }
+        return directives
+    }
+
+    // MARK: - Inputs: publishing
+
+    /// Publishes `payload` to the subscribers of `topic` inside the circle of `radius` around `center`.
+    ///
+    /// Returns the message ID (to match later ``GeoDirective/publishSucceeded(_:)`` or
+    /// ``GeoDirective/publishFailed(_:_:)``) and the directives to carry out now.
+    public mutating func publish(
+        topic: String, payload: [UInt8], center: Position, radius: Double, options: SpreadOptions = SpreadOptions(),
+        now: MonotonicTime
+    ) throws(SpreadError) -> (id: SpreadMessageID, directives: [GeoDirective]) {
+        let validCenter: Position
+        let validRadius: Double
+        do {
+            validCenter = try space.validated(center)
+            validRadius = try space.validatedRadius(radius)
+        } catch {
+            throw .invalidGeometry(error)
+        }
+        guard topic.utf8.count <= SpreadPacket.maximumTopicBytes else {
+            throw .topicTooLong(size: topic.utf8.count, limit: SpreadPacket.maximumTopicBytes)
+        }
+        guard payload.count <= Int(settings.maximumPayloadBytes) else {
+            throw .payloadTooLarge(size: payload.count, limit: Int(settings.maximumPayloadBytes))
+        }
+        guard let position else { throw .positionNotSet }
+        let messageID = SpreadMessageID(origin: id, sequence: nextSequence)
+        nextSequence += 1
+        _ = seen.insert(messageID, expiry: expiry(now))
+        let inline = payload.count <= Int(settings.inlinePayloadBytes)
+        if !inline { storedPayloads[messageID] = (payload, expiry(now)) }
+        if options.requireReceiver {
+            awaitingReceipts[messageID] = now.adding(milliseconds: receiptTimeoutMilliseconds)
+        }
+        var directives: [GeoDirective] = []
+        let forward = SpreadForward(
+            id: messageID, topic: topic, center: validCenter, radius: validRadius, senderPosition: position,
+            payload: inline ? payload : [], announcedSize: inline ? 0 : UInt64(payload.count),
+            wantReceipt: options.requireReceiver, hops: 0, covered: []
+        )
+        if options.deliverToSelf && subscriptions.contains(topic)
+            && space.contains(center: validCenter, radius: validRadius, position) {
+            var own = forward
+            own.payload = payload
+            directives.append(.deliver(delivery(own)))
+        }
+        route(forward, previous: nil, now: now, &directives)
+        return (messageID, directives)
+    }
+
+    // MARK: - Forwarding
+
+    private mutating func route(
+        _ forward: SpreadForward, previous: NodeID?, now: MonotonicTime, _ directives: inout [GeoDirective]
+    ) {
+        guard let position else { return }
+        let inside = space.contains(center: forward.center, radius: forward.radius, position)
+        var next = forward
+        next.hops = forward.hops &+ 1
+        if inside {
+            if forward.id.origin != id { accept(forward, now: now, &directives) }
+            let covered = Set(forward.covered)
+            var targets: [NodeID] = []
+            for (node, known) in neighbours.sorted(by: { $0.key < $1.key })
+            where node != previous && node != forward.id.origin && !covered.contains(node)
+                && space.contains(center: forward.center, radius: forward.radius, known.position) {
+                targets.append(node)
+            }
+            for node in linked.sorted() where neighbours[node] == nil && node != previous && !covered.contains(node) {
+                if let known = peers[node]?.position,
+                   space.contains(center: forward.center, radius: forward.radius, known.position) {
+                    targets.append(node)
+                }
+            }
+            guard !targets.isEmpty else { return }
+            next.covered = targets
+            let bytes = SpreadPacket.forward(next).encoded()
+            for node in targets { directives.append(.send(bytes, to: node)) }
+            return
+        }
+        // Greedy: the neighbour nearest the centre, if nearer than this node.
+        var best: NodeID?
+        var bestDistance = space.distance(position, forward.center)
+        for (node, known) in neighbours.sorted(by: { $0.key < $1.key }) {
+            let distance = space.distance(known.position, forward.center)
+            if distance < bestDistance {
+                bestDistance = distance
+                best = node
+            }
+        }
+        if let best {
+            next.covered = []
+            directives.append(.send(SpreadPacket.forward(next).encoded(), to: best))
+        } else if forward.wantReceipt {
+            // This node is the nearest to the centre and outside the circle: nobody is inside.
+            reportReceipt(forward.id, .noNodeInside, &directives)
+        }
+    }
+
+    private mutating func accept(_ forward: SpreadForward, now: MonotonicTime, _ directives: inout [GeoDirective]) {
+        guard subscriptions.contains(forward.topic) else { return }
+        if forward.announcedSize > 0 {
+            guard forward.announcedSize <= UInt64(settings.maximumPayloadBytes) else { return }
+            pendingFetches[forward.id] = (forward, expiry(now))
+            directives.append(.send(SpreadPacket.fetch(forward.id).encoded(), to: forward.id.origin))
+        } else {
+            directives.append(.deliver(delivery(forward)))
+        }
+        if forward.wantReceipt { reportReceipt(forward.id, .received, &directives) }
+    }
+
+    private mutating func reportReceipt(
+        _ messageID: SpreadMessageID, _ outcome: SpreadReceipt.Outcome, _ directives: inout [GeoDirective]
+    ) {
+        if messageID.origin == id {
+            guard awaitingReceipts.removeValue(forKey: messageID) != nil else { return }
+            directives.append(outcome == .received ? .publishSucceeded(messageID) : .publishFailed(messageID, .noReceiver))
+        } else {
+            directives.append(.send(SpreadPacket.receipt(SpreadReceipt(id: messageID, outcome: outcome)).encoded(),
+                                    to: messageID.origin))
+        }
+    }
+
+    private func delivery(_ forward: SpreadForward) -> SpreadDelivery {
+        SpreadDelivery(id: forward.id, topic: forward.topic, payload: forward.payload,
+                       senderPosition: forward.senderPosition, center: forward.center, radius: forward.radius,
+                       hops: forward.hops)
+    }
+
+    private func expiry(_ now: MonotonicTime) -> MonotonicTime {
+        now.adding(milliseconds: UInt64(settings.deduplicationMilliseconds))
+    }
+
+    // MARK: - Neighbours
+
+    private mutating func onAnnounce(_ announce: GeoAnnounce, from sender: NodeID, _ directives: inout [GeoDirective]) {
+        guard (try? space.validated(announce.position.position)) == announce.position.position else { return }
+        if let known = firstHand[sender], known.version > announce.position.version { return }
+        var cleaned = announce
+        cleaned.neighbours = announce.neighbours.filter { (try? space.validated($0.value.position)) == $0.value.position }
+        peers[sender] = cleaned
+        firstHand[sender] = announce.position
+        guard position != nil else {
+            contacts.insert(sender)
+            return
+        }
+        if announce.wantReply { sendAnnouncement(to: sender, wantReply: false, &directives) }
+        update(forceAnnouncement: false, &directives)
+    }
+
+    /// Recomputes the neighbours from everything known, then announces and re-links as needed.
+    private mutating func update(forceAnnouncement: Bool, _ directives: inout [GeoDirective]) {
+        guard let position else { return }
+        var best: [NodeID: VersionedPosition] = [:]
+        func merge(_ node: NodeID, _ candidate: VersionedPosition) {
+            if let current = best[node], current.version >= candidate.version { return }
+            best[node] = candidate
+        }
+        for (peer, announce) in peers {
+            merge(peer, announce.position)
+            for (node, known) in announce.neighbours where node != id { merge(node, known) }
+        }
+        // Remember the newest version of every node heard of, so a stale report circulating among
+        // neighbours cannot bring an old position back after the newer one stopped being mentioned.
+        for (node, known) in firstHand where best[node] != nil { merge(node, known) }
+        for (node, known) in best where (firstHand[node]?.version ?? 0) < known.version || firstHand[node] == nil {
+            firstHand[node] = known
+        }
+        if firstHand.count > GeoInstance.rememberedPositions { firstHand = firstHand.filter { best[$0.key] != nil } }
+
+        let candidates = best.keys.sorted()
+        let local = DelaunayGraph.neighboursOfFirst([position] + candidates.map { best[$0]!.position }, in: space)
+        var newNeighbours: [NodeID: VersionedPosition] = [:]
+        for index in local { newNeighbours[candidates[index - 1]] = best[candidates[index - 1]]! }
+
+        var newLinked = Set(newNeighbours.keys)
+        for (peer, announce) in peers where announce.neighbours[id] != nil { newLinked.insert(peer) }
+        // Peers that are neither neighbours nor claim this node are no longer needed.
+        peers = peers.filter { newLinked.contains($0.key) }
+
+        let changed = forceAnnouncement || Set(newNeighbours.keys) != Set(neighbours.keys)
+            || newNeighbours.contains { neighbours[$0.key]?.position != $0.value.position }
+        let previousTargets = linked.union(neighbours.keys)
+        neighbours = newNeighbours
+        if changed { announcementVersion += 1 }
+        if newLinked != linked {
+            linked = newLinked
+            directives.append(.wantNeighbours(newLinked))
+        }
+        for node in previousTargets.union(newLinked).sorted() where announcedVersion[node] != announcementVersion {
+            sendAnnouncement(to: node, wantReply: peers[node] == nil && newLinked.contains(node), &directives)
+        }
+        announcedVersion = announcedVersion.filter { newLinked.contains($0.key) }
+    }
+
+    private mutating func sendAnnouncement(to node: NodeID, wantReply: Bool, _ directives: inout [GeoDirective]) {
+        guard let position else { return }
+        let announce = GeoAnnounce(
+            position: VersionedPosition(position: position, version: positionVersion),
+            neighbours: neighbours, wantReply: wantReply
+        )
+        announcedVersion[node] = announcementVersion
+        directives.append(.send(SpreadPacket.announce(announce).encoded(), to: node))
+    }
+}
