@@ -21,6 +21,7 @@ wasm-test: wasm
 test: setup wasm-test
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	$(SWIFT) test --skip-build --no-parallel $(SWIFT_BUILD_FLAGS)
+	"$$($(SWIFT) build --show-bin-path $(SWIFT_BUILD_FLAGS))/colonio" demo
 
 demo: setup
 	$(SWIFT) run $(SWIFT_BUILD_FLAGS) colonio demo
