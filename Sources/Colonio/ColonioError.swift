@@ -22,6 +22,13 @@ public enum ColonioError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidName(String)
     /// The node disconnected before the operation finished.
     case networkClosed
+    /// A position or circle lies outside the network's coordinate space.
+    case invalidPosition(String)
+    /// A pub/sub publication was invalid (topic or payload too large) or, with `requireReceiver`,
+    /// no subscriber inside the circle received it.
+    case publishFailed(String)
+    /// With `requireReceiver`: no subscriber inside the circle received the message.
+    case noReceiver
     /// The peer does not understand the message (different protocol version) or the ring is repairing.
     case deliveryFailed(String)
 
@@ -38,6 +45,9 @@ public enum ColonioError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidName(let name): "invalid handler name '\(name)': use 1 to 255 bytes of UTF-8"
         case .networkClosed: "the node disconnected before the operation finished"
         case .deliveryFailed(let why): "delivery failed: \(why)"
+        case .invalidPosition(let why): "invalid position: \(why)"
+        case .publishFailed(let why): "publish failed: \(why)"
+        case .noReceiver: "no subscriber inside the circle received the message"
         }
     }
 
@@ -51,6 +61,15 @@ public enum ColonioError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unsupported: self = .deliveryFailed("the destination does not support this message")
         case .handlerFailed(let why): self = .handlerFailed(why)
         case .networkClosed: self = .networkClosed
+        }
+    }
+
+    init(_ error: SpreadError) {
+        switch error {
+        case .noReceiver: self = .noReceiver
+        case .invalidGeometry(let geometry): self = .invalidPosition(geometry.description)
+        case .positionNotSet: self = .publishFailed("set this node's position with setPosition(_:) before publishing")
+        default: self = .publishFailed(error.description)
         }
     }
 }

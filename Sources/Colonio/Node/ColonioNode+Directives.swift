@@ -30,7 +30,9 @@ extension ColonioNode {
 
     private func tick(_ generation: UInt64) {
         guard let session = session(generation) else { return }
-        interpret(session.machine.tick(now: session.now()), in: session)
+        let now = session.now()
+        interpret(session.machine.tick(now: now), in: session)
+        interpret(session.geo.tick(now: now), in: session)
     }
 
     private func receiveSeedSignal(_ payload: SignalPayload, from peer: NodeID, generation: UInt64) {
@@ -66,12 +68,35 @@ extension ColonioNode {
                 session.pendingRequests.removeValue(forKey: requestID)?.resume(returning: outcome)
             case .deliverSignal(let payload, let from):
                 receiveSignal(payload, from: from, viaSeed: false, in: session)
-            case .deliverSpread, .deliverKVS:
-                session.logger.debug("dropped a pub/sub or KVS message: not supported by this node yet")
+            case .deliverSpread(let incoming):
+                interpret(session.geo.receive(incoming.bytes, from: incoming.source, now: session.now()), in: session)
+            case .deliverKVS:
+                session.logger.debug("dropped a KVS message: this node does not serve the KVS yet")
             case .neighboursChanged(let successors, let predecessors):
-                session.logger.debug("ring neighbours changed", metadata: [
-                    "successors": "\(successors)", "predecessors": "\(predecessors)",
-                ])
+                // Ring neighbours are reachable: a starting point for finding geographic neighbours.
+                interpret(session.geo.discovered(successors + predecessors, now: session.now()), in: session)
+            }
+        }
+    }
+
+    /// Carries out the pub/sub machine's directives.
+    func interpret(_ directives: [GeoDirective], in session: NodeSession) {
+        for directive in directives {
+            switch directive {
+            case .send(let bytes, let peer):
+                do {
+                    interpret(try session.machine.sendOpaque(bytes, channel: .spread, to: .node(peer), now: session.now()), in: session)
+                } catch {
+                    session.logger.warning("dropped a pub/sub packet", metadata: ["error": "\(error)"])
+                }
+            case .deliver(let delivery):
+                for continuation in subscribers[delivery.topic, default: [:]].values { continuation.yield(delivery) }
+            case .wantNeighbours(let peers):
+                interpret(session.machine.setAuxiliaryLinks(peers, now: session.now()), in: session)
+            case .publishSucceeded(let id):
+                session.pendingPublications.removeValue(forKey: id)?.resume(returning: nil)
+            case .publishFailed(let id, let error):
+                session.pendingPublications.removeValue(forKey: id)?.resume(returning: error)
             }
         }
     }

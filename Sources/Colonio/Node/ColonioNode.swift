@@ -19,6 +19,11 @@ public actor ColonioNode: Service {
     /// The state of one connected session; `nil` while disconnected.
     var session: NodeSession?
     var handlers: [String: ColonioHandler] = [:]
+    /// Pub/sub subscribers per topic; kept across reconnects.
+    var subscribers: [String: [UInt64: AsyncStream<SpreadDelivery>.Continuation]] = [:]
+    private var nextSubscriberID: UInt64 = 0
+    /// This node's position; kept across reconnects.
+    private var position: Position?
     /// Continuations of `run()` waiting for disconnection.
     private var runWaiters: [CheckedContinuation<Void, Never>] = []
     /// Counts sessions so callbacks from an old session's tasks can be told apart.
@@ -85,6 +90,72 @@ public actor ColonioNode: Service {
         nodeLogger.info("signed in", metadata: ["bootstrapPeers": "\(client.session.bootstrapPeers.count)"])
         startBackgroundTasks(newSession)
         interpret(directives, in: newSession)
+        for topic in subscribers.keys { newSession.geo.subscribe(topic) }
+        if let position, let placed = try? newSession.geo.setPosition(position, now: newSession.now()) {
+            interpret(placed, in: newSession)
+        }
+        interpret(newSession.geo.discovered(client.session.bootstrapPeers, now: newSession.now()), in: newSession)
+    }
+
+    /// Places this node in the network's coordinate space (plane/torus `x`/`y`, or
+    /// `Position(latitude:longitude:)` on a sphere). Pub/sub messages reach it when it is inside their circle.
+    /// - Throws: ``ColonioError/invalidPosition(_:)`` for coordinates outside the space.
+    public func setPosition(_ newPosition: Position) throws(ColonioError) {
+        if let session {
+            do {
+                interpret(try session.geo.setPosition(newPosition, now: session.now()), in: session)
+            } catch {
+                throw .invalidPosition(error.description)
+            }
+        }
+        position = newPosition
+    }
+
+    /// Receives every message published to `topic` whose circle contains this node's position, once each.
+    /// The stream ends when the caller stops iterating it (or the node is deinitialised).
+    public func subscribe(topic: String) -> AsyncStream<SpreadDelivery> {
+        let (stream, continuation) = AsyncStream.makeStream(of: SpreadDelivery.self)
+        nextSubscriberID += 1
+        let subscriberID = nextSubscriberID
+        subscribers[topic, default: [:]][subscriberID] = continuation
+        session?.geo.subscribe(topic)
+        continuation.onTermination = { _ in
+            Task { await self.unsubscribe(topic: topic, subscriberID: subscriberID) }
+        }
+        return stream
+    }
+
+    private func unsubscribe(topic: String, subscriberID: UInt64) {
+        subscribers[topic]?[subscriberID] = nil
+        if subscribers[topic]?.isEmpty == true {
+            subscribers[topic] = nil
+            session?.geo.unsubscribe(topic)
+        }
+    }
+
+    /// Publishes `payload` to the subscribers of `topic` inside the circle of `radius` around `center`
+    /// (radius in the space's units; metres on a sphere). With `options.requireReceiver` it returns only
+    /// once a subscriber received it and throws ``ColonioError/noReceiver`` otherwise.
+    public func publish(
+        _ payload: [UInt8], topic: String, center: Position, radius: Double, options: SpreadOptions = SpreadOptions()
+    ) async throws(ColonioError) {
+        guard let session else { throw .notConnected }
+        let published: (id: SpreadMessageID, directives: [GeoDirective])
+        do {
+            published = try session.geo.publish(
+                topic: topic, payload: payload, center: center, radius: radius, options: options, now: session.now())
+        } catch {
+            throw ColonioError(error)
+        }
+        guard options.requireReceiver else {
+            interpret(published.directives, in: session)
+            return
+        }
+        let failure = await withCheckedContinuation { continuation in
+            session.pendingPublications[published.id] = continuation
+            interpret(published.directives, in: session)
+        }
+        if let failure { throw ColonioError(failure) }
     }
 
     /// Leaves the network: closes every link and the seed connection, fails pending requests with

@@ -15,6 +15,10 @@ final class NodeSession {
     /// Distinguishes this session from earlier and later ones in callbacks from background tasks.
     let generation: UInt64
     var machine: NodeMachine
+    /// Location-based pub/sub over the same links.
+    var geo: GeoInstance
+    /// Publications waiting for a receipt (`requireReceiver`).
+    var pendingPublications: [SpreadMessageID: CheckedContinuation<SpreadError?, Never>] = [:]
     var links: [NodeID: LinkEntry] = [:]
     var pendingRequests: [UInt64: CheckedContinuation<RequestOutcome, Never>] = [:]
     var tasks: [Task<Void, Never>] = []
@@ -29,6 +33,8 @@ final class NodeSession {
         self.nodeID = seed.session.nodeID
         self.network = seed.session.configuration.name
         self.machine = NodeMachine(settings: seed.session.configuration.routing)
+        self.geo = GeoInstance(
+            id: seed.session.nodeID, space: seed.session.configuration.space, settings: seed.session.configuration.spread)
     }
 
     /// Milliseconds since this session started, as the node machine's clock.
@@ -46,5 +52,7 @@ final class NodeSession {
         links.removeAll()
         for continuation in pendingRequests.values { continuation.resume(returning: .failure(.networkClosed)) }
         pendingRequests.removeAll()
+        for continuation in pendingPublications.values { continuation.resume(returning: nil) }
+        pendingPublications.removeAll()
     }
 }
