@@ -15,6 +15,7 @@ wasm: setup
 
 wasm-test: wasm
 	node Web/smoke-test.mjs Web/colonio.wasm
+	node Web/browser-node.test.mjs Web/colonio.wasm
 
 # Suites run one after another: the simulations are CPU-bound and would otherwise hold the
 # cooperative thread pool (2 threads on a 2-core machine) and starve the real-network suites.
