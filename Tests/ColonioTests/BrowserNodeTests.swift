@@ -67,7 +67,7 @@ struct BrowserNodeTests {
         var natives: [ColonioNode] = []
         var nativeIDs: [NodeID] = []
         var nativeInboxes: [AsyncStream<SpreadDelivery>] = []
-        for (index, position) in [Position(x: 20, y: 20), Position(x: 80, y: 80)].enumerated() {
+        for (index, position) in [Position(x: 20, y: 70), Position(x: 80, y: 20)].enumerated() {
             let node = ColonioNode(options: ColonioNodeOptions(allowedInterfaces: [vethName]), logger: Self.logger)
             try await node.connect(seed: seed.url, network: "web", token: "web-token")
             let id = try #require(await node.nodeID)
@@ -81,7 +81,7 @@ struct BrowserNodeTests {
         _ = try await driver.request(["op": "start_browser", "origins": [origin]])
         var pages: [String] = []
         var pageIDs: [String] = []
-        for position in [(30.0, 30.0), (70.0, 70.0)] {
+        for position in [(30.0, 30.0), (70.0, 75.0)] {
             let url = "\(origin)/?network=web&token=web-token&x=\(position.0)&y=\(position.1)"
             let page = try #require(try await driver.request(["op": "open", "url": url])?["page"] as? String)
             _ = try await driver.request(["op": "wait_for", "page": page, "expression": "window.demo && (window.demo.ready || window.demo.error)", "timeout": 20])
@@ -139,12 +139,22 @@ struct BrowserNodeTests {
         for page in pages {
             _ = try await driver.request(["op": "wait_for", "page": page, "expression": "window.demo.received.some((m) => m.text === 'native news')", "timeout": 30])
         }
-        _ = try await driver.evaluate(pages[1], Self.retrying(
-            "await colonio.publish('demo', 'page news', { x: 50, y: 50, radius: 100, requireReceiver: true }); return true;"), timeout: 30)
-        for inbox in nativeInboxes {
-            let got = await Self.firstDelivery(in: inbox, payload: "page news", within: .seconds(30))
-            #expect(got)
+        // Pub/sub is best effort while geographic neighbours converge (a flood that starts before a node is
+        // known to its neighbours misses it), so the page publishes again, at most 5 times, until both
+        // native nodes have one; the attempts needed are printed.
+        var missing = Set(nativeInboxes.indices)
+        var seen: [Int: [String]] = [:]
+        for attempt in 1...5 where !missing.isEmpty {
+            _ = try await driver.evaluate(pages[1], Self.retrying(
+                "await colonio.publish('demo', 'page news', { x: 50, y: 50, radius: 100, requireReceiver: true }); return true;"), timeout: 30)
+            for index in missing.sorted() {
+                let received = await Self.deliveries(in: nativeInboxes[index], until: "page news", within: .seconds(6))
+                seen[index, default: []] += received
+                if received.last == "page news" { missing.remove(index) }
+            }
+            if missing.isEmpty { print("page publication reached both native nodes after \(attempt) attempt(s)") }
         }
+        #expect(missing.isEmpty, "native nodes \(missing.sorted()) never received the page's publication: \(seen)")
 
         // The demo page, with its neighbours on the map.
         _ = try await driver.evaluate(pages[0], "(async () => { document.getElementById('kvsGet').click(); await new Promise((r) => setTimeout(r, 600)); return true; })()")
@@ -159,20 +169,24 @@ struct BrowserNodeTests {
         await seed.stop()
     }
 
-    /// Whether a delivery with `payload` arrives on `stream` within `limit`.
-    static func firstDelivery(in stream: AsyncStream<SpreadDelivery>, payload: String, within limit: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
+    /// The payloads arriving on `stream` until `payload` arrives, the stream ends or `limit` passes.
+    static func deliveries(in stream: AsyncStream<SpreadDelivery>, until payload: String, within limit: Duration) async -> [String] {
+        await withTaskGroup(of: [String]?.self) { group in
             group.addTask {
-                for await delivery in stream where String(decoding: delivery.payload, as: UTF8.self) == payload { return true }
-                return false
+                var seen: [String] = []
+                for await delivery in stream {
+                    seen.append(String(decoding: delivery.payload, as: UTF8.self))
+                    if seen.last == payload { return seen }
+                }
+                return seen + ["(stream ended)"]
             }
             group.addTask {
                 try? await Task.sleep(for: limit)
-                return false
+                return nil
             }
-            let first = await group.next() ?? false
+            let first = await group.next() ?? nil
             group.cancelAll()
-            return first
+            return first ?? ["(timed out)"]
         }
     }
 }
