@@ -9,6 +9,7 @@ const wasmPath = process.argv[2] ?? new URL('./colonio.wasm', import.meta.url);
 const wasmModule = await WebAssembly.compile(await readFile(wasmPath));
 const NETWORK = 'test';
 const TOKEN = 'secret';
+const MAXIMUM_LINKS = 5;
 
 // MARK: in-memory seed (frames built by a helper wasm instance, certificates signed with a real Ed25519 key)
 
@@ -35,7 +36,7 @@ class FakeSeed {
         const signature = new Uint8Array(await crypto.subtle.sign('Ed25519', this.key.privateKey, signed));
         const peers = [...this.clients.keys()].map((h) => Uint8Array.from(h.match(/../g), (p) => parseInt(p, 16)));
         const [frame] = this.bytesOf(this.helper.call(Op.testSignedInFrame, {
-          1: id, 2: request.bytes(3), 3: expiry, 4: signature, 5: this.publicKey, 6: NETWORK, 7: peers,
+          1: id, 2: request.bytes(3), 3: expiry, 4: signature, 5: this.publicKey, 6: NETWORK, 7: peers, 8: MAXIMUM_LINKS,
         }));
         socket.nodeID = hex(id);
         this.clients.set(socket.nodeID, socket);
@@ -219,6 +220,28 @@ try {
   } catch (error) {
     check('a disconnected node refuses requests with NotConnectedError', error.name === 'NotConnectedError', error.name);
   }
+
+  // The link cap: with 6 nodes and a cap of 5 links (2 successors + 2 predecessors + 1 long link),
+  // every node stays within the cap and still reaches every other node.
+  for (let i = 0; i < 4; i++) {
+    const node = await Colonio.connect(common);
+    node.log = () => {};
+    node.handle('echo', (message) => `echo from ${node.nodeID}: ${message.text()}`);
+    nodes.push(node);
+  }
+  const live = nodes.filter((n) => n !== c);
+  check('the network announces the cap', live.every((n) => n.maximumLinks === MAXIMUM_LINKS), String(live[0].maximumLinks));
+  let most = 0;
+  for (const [i, from] of live.entries()) {
+    for (const to of live) {
+      if (to === from) continue;
+      const answer = new TextDecoder().decode(await attempt(() => from.request(to.nodeID, 'echo', `${i}`), 50));
+      if (answer !== `echo from ${to.nodeID}: ${i}`) check(`request ${from.nodeID} -> ${to.nodeID}`, false, answer);
+      most = Math.max(most, ...live.map((n) => n.links().length));
+    }
+  }
+  check('all pairs of 6 nodes answer requests under the link cap', failures.length === 0);
+  check(`no node ever held more than ${MAXIMUM_LINKS} links`, most <= MAXIMUM_LINKS, `most ${most}`);
 } catch (error) {
   check('no unexpected error', false, error.stack);
 } finally {

@@ -58,7 +58,8 @@ enum BrowserInput: Int32 {
     /// Tests: `1: network, 2: node, 3: public key, 4: expiry`: the certificate's signed bytes as ``ShellCommand/bytes``.
     case testCertificateBytes = 22
     /// Tests: `1: node, 2: public key, 3: expiry, 4: certificate signature, 5: seed public key, 6: network,
-    /// 7: bootstrap peer*`: a seed `signedIn` frame (default configuration) as ``ShellCommand/bytes``.
+    /// 7: bootstrap peer*, 8: maximum links (0: default)`: a seed `signedIn` frame (plane 100 x 100, otherwise
+    /// the default configuration) as ``ShellCommand/bytes``.
     case testSignedInFrame = 23
     /// Tests: `1: sender, 2: bytes of a client `signal` frame`: the `relayedSignal` frame the seed would
     /// deliver, then the destination, as two ``ShellCommand/bytes``.
@@ -245,6 +246,7 @@ private func run(_ operation: BrowserInput, _ fields: InputFields, now: Monotoni
             network: network, nodeID: node, publicKey: fields.bytes(2), expiry: fields.uint(3), signature: fields.bytes(4))
         var configuration = NetworkConfiguration(name: network, space: .plane(width: 100, height: 100))
         configuration.routing.requestTimeoutMilliseconds = 2_000
+        if fields.uint(8) > 0 { configuration.routing.maximumLinks = UInt32(truncatingIfNeeded: fields.uint(8)) }
         let response = SignInResponse(
             nodeID: node, certificate: certificate, seedPublicKey: fields.bytes(5), configuration: configuration,
             bootstrapPeers: fields.all(7).compactMap(InputFields.nodeID), keepaliveIntervalMilliseconds: 10_000)
