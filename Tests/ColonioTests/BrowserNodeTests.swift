@@ -119,6 +119,16 @@ struct BrowserNodeTests {
             "return new TextDecoder().decode(await colonio.request('\(pageIDs[1])', 'echo', 'page to page'));"), timeout: 30)
         #expect(pageToPage as? String == "echo from \(pageIDs[1]): page to page")
 
+        // Figures (printed, not asserted): request round trips from a page, 100 sequential requests each.
+        for (label, target) in [("page -> native", nativeIDs[0].hex), ("page -> page", pageIDs[1])] {
+            let figures = try await driver.evaluate(pages[0], """
+                (async () => { const times = []; for (let i = 0; i < 100; i++) { const start = performance.now();
+                await colonio.request('\(target)', 'echo', 'x'); times.push(performance.now() - start); }
+                times.sort((a, b) => a - b); return [times[49], times[89], times[99]]; })()
+                """, timeout: 60) as? [Double] ?? []
+            print("request round trip \(label), ms p50/p90/max: \(figures.map { ($0 * 1000).rounded() / 1000 })")
+        }
+
         // KVS both ways.
         _ = try await Self.eventually { try await natives[0].kvs.put("from-native", Array("native value".utf8)) }
         let readByPage = try await driver.evaluate(pages[1], Self.retrying(
