@@ -33,7 +33,10 @@ class FakeSeed {
         const id = crypto.getRandomValues(new Uint8Array(16));
         const expiry = BigInt(Math.floor(Date.now() / 1000) + 3600);
         const [signed] = this.bytesOf(this.helper.call(Op.testCertificateBytes, { 1: NETWORK, 2: id, 3: request.bytes(3), 4: expiry }));
-        const signature = new Uint8Array(await crypto.subtle.sign('Ed25519', this.key.privateKey, signed));
+        // `forgeNext`: sign this certificate with a key that is not the seed's (a forged certificate).
+        const signingKey = this.forgeNext ? (await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign'])).privateKey : this.key.privateKey;
+        this.forgeNext = false;
+        const signature = new Uint8Array(await crypto.subtle.sign('Ed25519', signingKey, signed));
         const peers = [...this.clients.keys()].map((h) => Uint8Array.from(h.match(/../g), (p) => parseInt(p, 16)));
         const [frame] = this.bytesOf(this.helper.call(Op.testSignedInFrame, {
           1: id, 2: request.bytes(3), 3: expiry, 4: signature, 5: this.publicKey, 6: NETWORK, 7: peers, 8: MAXIMUM_LINKS,
@@ -170,6 +173,15 @@ try {
   check('links are mutual', nodes.every((n) => n.links().every((peer) => nodes.find((m) => m.nodeID === peer)?.links().includes(n.nodeID))));
 
   const [a, b, c] = nodes;
+
+  // A node whose certificate the seed did not sign: every link to it is refused after its hello.
+  seed.forgeNext = true;
+  const mallory = await Colonio.connect(common);
+  mallory.log = () => {};
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  check('a node with a forged certificate gets no link', mallory.links().length === 0 && nodes.every((n) => !n.links().includes(mallory.nodeID)),
+    `mallory ${mallory.links().length}, others ${nodes.map((n) => n.links().includes(mallory.nodeID))}`);
+  mallory.disconnect();
   const reply = new TextDecoder().decode(await attempt(() => a.request(b.nodeID, 'echo', 'hello')));
   check('request a -> b answered by b', reply === `echo from ${b.nodeID}: hello`, reply);
   const back = new TextDecoder().decode(await attempt(() => c.request(a.nodeID, 'echo', 'back')));
