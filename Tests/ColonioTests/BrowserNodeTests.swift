@@ -3,6 +3,7 @@ import ColonioCore
 import ColonioSeed
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 /// Two browser pages (headless Chromium in a network namespace, driven through
@@ -118,6 +119,24 @@ struct BrowserNodeTests {
         let pageToPage = try await driver.evaluate(pages[0], Self.retrying(
             "return new TextDecoder().decode(await colonio.request('\(pageIDs[1])', 'echo', 'page to page'));"), timeout: 30)
         #expect(pageToPage as? String == "echo from \(pageIDs[1]): page to page")
+
+        // One-way messages both ways (retried: a send is not acknowledged).
+        let nativeGotNote = Mutex(false)
+        await natives[0].handle("note") { message in
+            if String(decoding: message.payload, as: UTF8.self) == "note from page" { nativeGotNote.withLock { $0 = true } }
+            return []
+        }
+        _ = try await driver.evaluate(pages[0], "window.notes = []; colonio.handle('note', (m) => { window.notes.push(m.text()); }); true")
+        let nativeHex = nativeIDs[0].hex
+        var pageGotNote = false
+        for _ in 0..<50 where !(pageGotNote && nativeGotNote.withLock { $0 }) {
+            _ = try await driver.evaluate(pages[0], "colonio.send('\(nativeHex)', 'note', 'note from page'), true")
+            try? await natives[0].send(Array("note from native".utf8), to: NodeID(hex: pageIDs[0])!, name: "note")
+            try await Task.sleep(for: .milliseconds(200))
+            pageGotNote = try await driver.evaluate(pages[0], "window.notes.includes('note from native')") as? Bool ?? false
+        }
+        #expect(pageGotNote)
+        #expect(nativeGotNote.withLock { $0 })
 
         // Figures (printed, not asserted): request round trips from a page, 100 sequential requests each.
         for (label, target) in [("page -> native", nativeIDs[0].hex), ("page -> page", pageIDs[1])] {
