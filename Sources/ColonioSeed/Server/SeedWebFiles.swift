@@ -21,7 +21,7 @@ struct SeedWebFiles: Sendable {
         for entry in Self.files {
             let path = directory + "/" + entry.file
             let contentType = entry.contentType
-            router.get(RouterPath(entry.path)) { _, _ -> Response in
+            let respond: @Sendable (Request, Context) async throws -> Response = { _, _ in
                 // Read on every request: files are small, and a rebuilt colonio.wasm is served at once.
                 guard let data = FileManager.default.contents(atPath: path) else {
                     let hint = entry.file == "colonio.wasm" ? " (build it with `make wasm`)" : ""
@@ -38,6 +38,8 @@ struct SeedWebFiles: Sendable {
                     ],
                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
             }
+            router.get(RouterPath(entry.path), use: respond)
+            router.head(RouterPath(entry.path), use: respond)
         }
     }
 }
