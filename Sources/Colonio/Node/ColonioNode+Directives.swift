@@ -79,6 +79,8 @@ extension ColonioNode {
                 interpret(
                     session.kvs.received(incoming.bytes, from: incoming.source, reply: incoming.reply, now: session.now()),
                     in: session)
+            case .peerLost(let peer):
+                interpret(session.geo.nodeLeft(peer, now: session.now()), in: session)
             case .neighboursChanged(let successors, let predecessors):
                 // Ring neighbours are reachable: a starting point for finding geographic neighbours.
                 interpret(session.geo.discovered(successors + predecessors, now: session.now()), in: session)
