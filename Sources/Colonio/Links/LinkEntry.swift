@@ -16,6 +16,8 @@ final class LinkEntry {
     var helloSent = false
     /// Set once the peer's hello verified; only then does the node machine know the link.
     var isAuthenticated = false
+    /// The peer connection's latest state, for ``ColonioNode/links()``.
+    var connectionState: PeerLinkState = .new
     private let outbox: AsyncStream<[UInt8]>.Continuation
     private var tasks: [Task<Void, Never>] = []
 

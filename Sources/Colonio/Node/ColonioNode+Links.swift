@@ -170,8 +170,8 @@ extension ColonioNode {
             receiveFrame(bytes, on: entry, in: session)
         case .closed:
             dropLink(entry, in: session, report: true)
-        case .stateChanged:
-            break
+        case .stateChanged(let state):
+            entry.connectionState = state
         }
     }
 
