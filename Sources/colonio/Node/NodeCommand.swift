@@ -11,23 +11,25 @@ struct NodeCommand: AsyncParsableCommand {
         commandName: "node",
         abstract: "Join a network as a node and send, request, publish, subscribe or inspect links from a console.",
         discussion: """
-            After joining, the node runs the COMMANDs given as arguments and exits, or, without any, reads \
-            commands line by line from standard input until 'quit' or end of input. Commands:
+            After joining, the node runs the COMMANDs given as arguments and exits (status 1 if one \
+            failed), or, without any, reads commands line by line from standard input until 'quit' or \
+            end of input. Commands:
 
-            \(NodeConsole.helpText)
+            \(NodeConsole.helpList)
 
-            Every node answers requests to the handler 'echo' with their payload and prints the messages it \
-            gets. With --json, each response is one line {"response":"<command>","ok":true,...} (or \
-            "ok":false with "error"), and each event one line {"event":"joined"|"message"|"delivery",...}, \
-            so that a script can drive the node through its standard input and output.
+            Every node answers requests to the handler 'echo' with their payload and prints the \
+            messages it gets. With --json, each response is one line {"response":"<command>","ok":true, \
+            ...} (or "ok":false with "error") and each event one line {"event":"joined"|"message"|\
+            "delivery",...}, so that a script can drive the node through standard input and output.
 
             Examples:
-              colonio node --seed ws://127.0.0.1:8080 --network demo --token demo-token
-              colonio node --seed ws://127.0.0.1:8080 --network demo --token demo-token 'wait 1' links status
-              colonio node --seed ws://seed.example:8080 --network game --token secret --position 120,80 \\
-                'subscribe map' 'sleep 60'
-              echo 'request owner:some-key echo hello' | colonio node --seed ws://127.0.0.1:8080 \\
-                --network demo --token demo-token --json
+              colonio node --seed ws://127.0.0.1:8080 --network demo --token T
+              colonio node --seed ws://127.0.0.1:8080 --network demo --token T \\
+                'wait 1' links status
+              colonio node --seed ws://127.0.0.1:8080 --network demo --token T \\
+                --position 120,80 'subscribe map' 'sleep 60'
+              echo 'request owner:some-key echo hi' | colonio node --json \\
+                --seed ws://127.0.0.1:8080 --network demo --token T
             """
     )
 

@@ -157,6 +157,13 @@ final class NodeConsole {
         }
     }
 
+    /// The commands for `--help`: syntax, then the summary indented below it (the help text wraps at 80
+    /// columns, so a two-column table would break apart).
+    static var helpList: String {
+        ConsoleCommand.usage.map { "  \($0.syntax)\n      \($0.summary)" }.joined(separator: "\n")
+    }
+
+    /// The commands as a two-column table for the console's `help`.
     static var helpText: String {
         let width = ConsoleCommand.usage.map(\.syntax.count).max() ?? 0
         return ConsoleCommand.usage.map { "  " + $0.syntax.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.summary }
