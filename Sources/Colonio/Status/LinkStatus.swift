@@ -32,7 +32,8 @@ public struct LinkStatus: Sendable, Hashable {
     public var localCandidateType: CandidateType?
     /// The peer's candidate of the selected pair; `nil` until ICE selected one.
     public var remoteCandidateType: CandidateType?
-    /// The latest STUN round-trip time of the selected pair; `nil` until measured.
+    /// The latest STUN round-trip time of the selected pair; `nil` until measured. libwebrtc measures
+    /// whole milliseconds, so loopback links show zero.
     public var roundTripTime: Duration?
     /// Bytes sent and received over the selected pair.
     public var bytesSent: UInt64

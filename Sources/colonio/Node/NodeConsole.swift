@@ -147,7 +147,7 @@ final class NodeConsole {
             }
         case .sleep(let seconds):
             try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
-            output.respond("sleep", text: "")
+            output.respond("sleep", text: "slept \(Self.format(seconds)) s")
         case .help:
             output.respond(
                 "help", ["commands": ConsoleCommand.usage.map { ["syntax": $0.syntax, "summary": $0.summary] }],
@@ -227,16 +227,20 @@ final class NodeConsole {
             node \(id.hex) in '\(status.network ?? "")'\(status.hasJoined ? "" : " (joining)")\
             \(status.isSeedConnected ? "" : ", seed connection closed")
             position     \(status.position.map { "\($0.x),\($0.y)" } ?? "not set")
-            successors   \(status.successors.map(\.hex).joined(separator: " "))
-            predecessors \(status.predecessors.map(\.hex).joined(separator: " "))
+            successors   \(list(status.successors.map(\.hex)))
+            predecessors \(list(status.predecessors.map(\.hex)))
             links        \(status.linkCount) authenticated, \(status.pendingLinkCount) being set up
             requests     \(status.pendingRequestCount) pending
-            topics       \(status.subscriptions.joined(separator: " "))
+            topics       \(list(status.subscriptions))
             frames       \(statistics.framesSent) sent, \(statistics.framesReceived) received, \
             \(statistics.packetsForwarded) forwarded
             drops        \(statistics.malformedFrames) malformed, \(statistics.hopLimitDrops) hop limit, \
             \(statistics.unroutableDrops) unroutable, \(statistics.duplicateDrops) duplicate
             """
+    }
+
+    private static func list(_ items: [String]) -> String {
+        items.isEmpty ? "none" : items.joined(separator: " ")
     }
 
     static func table(_ links: [LinkStatus]) -> String {
