@@ -17,6 +17,32 @@ import Testing
         await seed.stop()
     }
 
+    @Test func oneShotCommandsRunInOrderAndAFailureSetsTheExitCode() async throws {
+        let seed = try await EmbeddedSeed.start(
+            configuration: NodeEndToEndTests.seedConfiguration(), logger: NodeEndToEndTests.logger)
+        let node = try NodeProcess(
+            seed: seed.url, network: "alpha", token: "alpha-token",
+            arguments: ["status", "request owner:some-key echo  two  spaces ", "position 5000,1", "help"])
+        do {
+            try await node.waitForExit(within: .seconds(20))
+        } catch {
+            node.terminate()
+            await seed.stop()
+            throw error
+        }
+        await seed.stop()
+        #expect(node.exitCode == 1)
+        let objects = node.output.compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let labels = objects.map { ($0["event"] ?? $0["response"]) as? String ?? "?" }
+        // Alone on the network, the node owns every key: the request reaches its own echo handler.
+        #expect(labels == ["joined", "status", "message", "request", "position", "help"])
+        #expect(objects[3]["text"] as? String == "two  spaces")
+        #expect(objects[4]["ok"] as? Bool == false)
+        #expect((objects[5]["commands"] as? [Any])?.isEmpty == false)
+    }
+
     private static func exercise(seed: EmbeddedSeed) async throws {
         // Released (and so killed) when this function returns, thrown error or not.
         let a = try NodeProcess(seed: seed.url, network: "alpha", token: "alpha-token", arguments: ["--position", "100,100"])
