@@ -66,15 +66,16 @@ import Testing
         #expect((status["links"] as? Int ?? 0) >= 1)
         #expect((status["position"] as? [String: Any])?["x"] as? Double == 100)
 
-        // The link to b: authenticated, host candidates on both ends (loopback), a measured RTT.
+        // The link to b: authenticated, host candidates on both ends (loopback), a measured RTT. (Until b's
+        // signaled candidate arrives, ICE may call it peer-reflexive: b's check can come first.)
         var link: [String: Any]?
         for _ in 0..<50 where link == nil {
             let links = try #require(try await a.command("links")["links"] as? [[String: Any]])
             link = links.first { $0["peer"] as? String == bID && $0["state"] as? String == "authenticated"
-                && $0["rttMilliseconds"] as? Double != nil }
+                && $0["rttMilliseconds"] as? Double != nil && $0["remoteCandidateType"] as? String != "prflx" }
             if link == nil { try await Task.sleep(for: .milliseconds(100)) }
         }
-        let found = try #require(link, "no authenticated link to b with an RTT")
+        let found = try #require(link, "no authenticated link to b with an RTT and a signaled remote candidate")
         #expect(found["localCandidateType"] as? String == "host")
         #expect(found["remoteCandidateType"] as? String == "host")
         #expect((found["rttMilliseconds"] as? Double ?? -1) >= 0)

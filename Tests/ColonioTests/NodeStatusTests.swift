@@ -16,14 +16,19 @@ import Testing
         let first = try #require(await nodes[0].nodeID)
         let second = try #require(await nodes[1].nodeID)
         try await nodes[0].setPosition(Position(x: 10, y: 20))
-        // Bounded: the link forms and ICE measures a round trip within a few seconds on loopback.
+        // Bounded: the link forms and ICE measures a round trip within a few seconds on loopback. A peer's
+        // connectivity check can arrive before its signaled candidate does; until then ICE calls that
+        // remote candidate peer-reflexive, so wait for the signaled one as well (it stayed peer-reflexive
+        // for good when candidates overtook the offer and were dropped; see `LinkEntry.heldCandidates`).
         var link: LinkStatus?
         for _ in 0..<100 {
-            link = await nodes[0].links().first { $0.state == .authenticated && $0.roundTripTime != nil }
+            link = await nodes[0].links().first {
+                $0.state == .authenticated && $0.roundTripTime != nil && $0.remoteCandidateType != .peerReflexive
+            }
             if link != nil { break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        let found = try #require(link)
+        let found = try #require(link, "no authenticated link with an RTT and a signaled remote candidate")
         #expect(found.peer == second)
         #expect(found.localCandidateType == .host)
         #expect(found.remoteCandidateType == .host)
