@@ -33,7 +33,8 @@ import Testing
         #expect(found.localCandidateType == .host)
         #expect(found.remoteCandidateType == .host)
         #expect(found.role == .neighbour)
-        #expect(found.bytesSent > 0 && found.bytesReceived > 0)
+        // No byte counts asserted: they belong to the selected pair, and ICE may switch pairs (127.0.0.1 vs ::1)
+        // after the hello went over the first one.
 
         // Traffic for the counters; a loop, not a closure: closures must not capture `NodeID`s (Swift 6.3 bug).
         var answered = false

@@ -35,7 +35,7 @@ public struct LinkStatus: Sendable, Hashable {
     /// The latest STUN round-trip time of the selected pair; `nil` until measured. libwebrtc measures
     /// whole milliseconds, so loopback links show zero.
     public var roundTripTime: Duration?
-    /// Bytes sent and received over the selected pair.
+    /// Bytes sent and received over the selected pair (counting restarts when ICE switches pairs).
     public var bytesSent: UInt64
     public var bytesReceived: UInt64
 
