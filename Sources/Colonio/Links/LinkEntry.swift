@@ -55,6 +55,11 @@ final class LinkEntry {
         tasks.append(task)
     }
 
+    /// Stops reading the link without closing it: the peer sees a silent link, as with a hung process.
+    func abandon() {
+        tasks.dropFirst().forEach { $0.cancel() }
+    }
+
     /// Sends what is queued, then closes the link.
     func close() {
         outbox.finish()

@@ -9,8 +9,15 @@ import Logging
 extension ColonioNode {
     func openLink(to peer: NodeID, in session: NodeSession) {
         guard session.links[peer] == nil, peer != session.nodeID else { return }
+        // Through the seed while the overlay has no path to the peer: with no links at all, or when this
+        // node would be the peer's own next hop (re-linking a lost ring neighbour). The seed also answers
+        // at once when the peer is gone, so the ring drops it instead of waiting for the connect timeout.
+        var overlayReaches = false
+        if let ring = session.machine.ring, ring.linkCount > 0, case .forward = ring.nextHop(toward: peer) {
+            overlayReaches = true
+        }
         guard let entry = makeEntry(peer: peer, sessionID: UInt64.random(in: 1...UInt64.max), isOfferer: true,
-                                    viaSeed: (session.machine.ring?.linkCount ?? 0) == 0, in: session)
+                                    viaSeed: !overlayReaches, in: session)
         else { return }
         let (link, key) = (entry.link, LinkKey(entry, session))
         Task {

@@ -11,6 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// Every benchmark subcommand; each lives in its own file in this folder.
     static let benchmarks: [any ParsableCommand.Type] = [
-        LinkBenchmark.self, SeedBenchmark.self, OverlaySimulationBenchmark.self, KVSSimulationBenchmark.self,
+        LinkBenchmark.self, SeedBenchmark.self, OverlayBenchmark.self, KVSBenchmark.self,
+        OverlaySimulationBenchmark.self, KVSSimulationBenchmark.self,
     ]
 }
