@@ -99,6 +99,21 @@ import Testing
         #expect(message["text"] as? String == "one way")
         #expect(message["request"] as? Bool == false)
 
+        // The KVS: a write on one node is read on the other; conditions are checked.
+        var put: [String: Any] = [:]
+        for _ in 0..<25 {
+            put = try await a.command("put room/7 open door")
+            if put["ok"] as? Bool == true { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(put["version"] as? Int == 1, "\(put)")
+        let got = try await b.command("get room/7")
+        #expect(got["found"] as? Bool == true && got["text"] as? String == "open door" && got["version"] as? Int == 1)
+        let refused = try await b.command("put --if-absent room/7 other")
+        #expect(refused["ok"] as? Bool == false)
+        #expect(try await b.command("delete --if-version=1 room/7")["ok"] as? Bool == true)
+        #expect(try await a.command("get room/7")["found"] as? Bool == false)
+
         // Pub/sub: a circle around a (100,100) that leaves b (900,900) out; b publishes until a has it.
         #expect(try await a.command("subscribe map")["ok"] as? Bool == true)
         #expect(try await b.command("subscribe map")["ok"] as? Bool == true)

@@ -20,10 +20,11 @@ enum ConsoleCommand: Equatable {
     case status
     case wait(links: Int, seconds: Double)
     case sleep(seconds: Double)
+    case put(key: String, text: String, condition: KVSCondition)
+    case get(key: String)
+    case delete(key: String, condition: KVSCondition)
     case help
     case quit
-    // KVS: `put <key> <text>`, `get <key>` and `delete <key>` go here once ColonioNode has the KVS API
-    // (parse them in `init(parsing:)`, run them in `NodeConsole.execute(_:)`).
 
     /// Every command's syntax and what it does, for `help` and `colonio node --help`.
     static let usage: [(syntax: String, summary: String)] = [
@@ -32,6 +33,9 @@ enum ConsoleCommand: Equatable {
         ("publish <topic> <x,y> <radius> <text>", "pub/sub: reach the subscribers of <topic> inside the circle"),
         ("subscribe <topic>", "print messages of <topic> whose circle contains this node"),
         ("unsubscribe <topic>", "stop printing messages of <topic>"),
+        ("put [--if-absent|--if-present|--if-version=N] <key> <text>", "store <text> under <key> in the replicated KVS"),
+        ("get <key>", "read <key>: its text and version, or not found"),
+        ("delete [--if-present|--if-version=N] <key>", "remove <key> from the KVS"),
         ("position <x,y>", "place this node (sphere: longitude,latitude in degrees)"),
         ("handle <name>", "answer requests to <name> like the built-in 'echo' handler and print them"),
         ("links", "this node's WebRTC links: state, ICE candidate types, round-trip time"),
@@ -56,6 +60,9 @@ enum ConsoleCommand: Equatable {
         case .status: "status"
         case .wait: "wait"
         case .sleep: "sleep"
+        case .put: "put"
+        case .get: "get"
+        case .delete: "delete"
         case .help: "help"
         case .quit: "quit"
         }
@@ -86,6 +93,24 @@ enum ConsoleCommand: Equatable {
             guard fields.count == 1 else { throw .usage(verb) }
             self = verb == "subscribe" ? .subscribe(topic: fields[0])
                 : verb == "unsubscribe" ? .unsubscribe(topic: fields[0]) : .handle(name: fields[0])
+        case "put", "delete":
+            var fields = Self.split(rest, maximumFields: 2)
+            var condition = KVSCondition.none
+            if let first = fields.first, first.hasPrefix("--") {
+                condition = try Self.condition(first)
+                fields = Self.split(fields.count > 1 ? fields[1] : "", maximumFields: 2)
+            }
+            if verb == "put" {
+                guard let key = fields.first else { throw .usage(verb) }
+                self = .put(key: key, text: fields.count > 1 ? fields[1] : "", condition: condition)
+            } else {
+                guard fields.count == 1, condition != .ifAbsent else { throw .usage(verb) }
+                self = .delete(key: fields[0], condition: condition)
+            }
+        case "get":
+            let fields = Self.split(rest, maximumFields: 2)
+            guard fields.count == 1 else { throw .usage(verb) }
+            self = .get(key: fields[0])
         case "position":
             guard !rest.isEmpty else { throw .usage(verb) }
             self = .position(try Self.position(rest))
@@ -119,6 +144,19 @@ enum ConsoleCommand: Equatable {
             throw .invalidArgument("position '\(text)' is not of the form x,y")
         }
         return Position(x: x, y: y)
+    }
+
+    /// `--if-absent`, `--if-present` or `--if-version=N`.
+    private static func condition(_ text: String) throws(ConsoleError) -> KVSCondition {
+        switch text {
+        case "--if-absent": return .ifAbsent
+        case "--if-present": return .ifPresent
+        default:
+            guard text.hasPrefix("--if-version="), let version = UInt64(text.dropFirst("--if-version=".count)) else {
+                throw .invalidArgument("unknown condition '\(text)': use --if-absent, --if-present or --if-version=N")
+            }
+            return .ifVersion(version)
+        }
     }
 
     private static func target(_ text: String) throws(ConsoleError) -> Target {

@@ -123,6 +123,35 @@ final class NodeConsole {
                 throw .failed(error.description)
             }
             output.respond("position", ["position": Self.json(position)], text: "position \(position.x),\(position.y)")
+        case .put(let key, let text, let condition):
+            let stored: KVSValue
+            do {
+                stored = try await node.kvs.put(key, Array(text.utf8), condition: condition)
+            } catch {
+                throw .failed(error.description)
+            }
+            output.respond("put", ["key": key, "version": Int(clamping: stored.version)], text: "stored version \(stored.version)")
+        case .get(let key):
+            let value: KVSValue?
+            do {
+                value = try await node.kvs.get(key)
+            } catch {
+                throw .failed(error.description)
+            }
+            if let value {
+                output.respond(
+                    "get", ["key": key, "found": true, "text": Self.text(value.bytes), "version": Int(clamping: value.version)],
+                    text: "\(Self.text(value.bytes))  (version \(value.version))")
+            } else {
+                output.respond("get", ["key": key, "found": false], text: "not found")
+            }
+        case .delete(let key, let condition):
+            do {
+                try await node.kvs.delete(key, condition: condition)
+            } catch {
+                throw .failed(error.description)
+            }
+            output.respond("delete", ["key": key], text: "deleted")
         case .handle(let name):
             await registerEchoHandler(name)
             output.respond("handle", ["name": name], text: "handling '\(name)'")
