@@ -180,23 +180,16 @@ final class NodeConsole {
         case .help:
             output.respond(
                 "help", ["commands": ConsoleCommand.usage.map { ["syntax": $0.syntax, "summary": $0.summary] }],
-                text: Self.helpText)
+                text: Self.helpList)
         case .quit:
             break
         }
     }
 
-    /// The commands for `--help`: syntax, then the summary indented below it (the help text wraps at 80
-    /// columns, so a two-column table would break apart).
+    /// The commands for `help` and `--help`: syntax, then the summary indented below it (a two-column
+    /// table would be too wide for 80 columns).
     static var helpList: String {
         ConsoleCommand.usage.map { "  \($0.syntax)\n      \($0.summary)" }.joined(separator: "\n")
-    }
-
-    /// The commands as a two-column table for the console's `help`.
-    static var helpText: String {
-        let width = ConsoleCommand.usage.map(\.syntax.count).max() ?? 0
-        return ConsoleCommand.usage.map { "  " + $0.syntax.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.summary }
-            .joined(separator: "\n")
     }
 
     // MARK: formatting
