@@ -337,7 +337,7 @@ public final class Simulation {
                 }
             case .requestCompleted(let requestID, let outcome):
                 deliveries.append(.completed(requester: nodes[index].id, requestID: requestID, outcome: outcome))
-            case .deliverSignal, .deliverSpread, .deliverKVS, .neighboursChanged:
+            case .deliverSignal, .deliverSpread, .deliverKVS, .neighboursChanged, .peerLost:
                 break
             }
         }

@@ -6,6 +6,13 @@ struct ColonioCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "colonio",
         abstract: "Peer-to-peer networks of WebRTC nodes: seed, node, demo, simulator and benchmarks.",
-        subcommands: [SeedCommand.self, BenchCommand.self, DemoCommand.self]
+        discussion: """
+            Examples:
+              colonio demo
+              colonio seed --config docs/seed.example.json
+              colonio node --seed ws://127.0.0.1:8080 --network demo --token T 'wait 1' status
+              colonio <subcommand> --help
+            """,
+        subcommands: [SeedCommand.self, NodeCommand.self, BenchCommand.self, DemoCommand.self]
     )
 }

@@ -11,9 +11,10 @@ import Testing
         func record(_ value: KVSValue, for key: String) { values[key] = value }
     }
 
-    @Test func acknowledgedWritesSurviveFourNodesDroppingOut() async throws {
+    @Test func acknowledgedWritesSurviveFourNodesCrashing() async throws {
         let seed = try await EmbeddedSeed.start(
-            configuration: NodeEndToEndTests.seedConfiguration(), logger: NodeEndToEndTests.logger)
+            configuration: NodeEndToEndTests.seedConfiguration(linkTimeoutMilliseconds: 4_000),
+            logger: NodeEndToEndTests.logger)
         let nodes = try await NodeEndToEndTests.startNodes(16, seed: seed)
         // Wait until every node reaches an owner (the ring has formed).
         for (index, node) in nodes.enumerated() {
@@ -80,13 +81,13 @@ import Testing
             try await nodes[0].kvs.put("huge", [UInt8](repeating: 0, count: 1024 * 1024 + 1))
         }
 
-        // Four nodes drop out at once, no two of them within three ring places of each other, so every
-        // key keeps a majority of its replicas.
+        // Four nodes crash at once (their links go silent), no two of them within three ring places of
+        // each other, so every key keeps a majority of its replicas.
         var byID: [(id: NodeID, index: Int)] = []
         for (index, node) in nodes.enumerated() { byID.append((try #require(await node.nodeID), index)) }
         byID.sort { $0.id < $1.id }
         let dropped = Set([0, 4, 8, 12].map { byID[$0].index })
-        for index in dropped { await nodes[index].disconnect() }
+        for index in dropped { await nodes[index].crash() }
         let survivors = nodes.enumerated().filter { !dropped.contains($0.offset) }.map(\.element)
 
         // Every acknowledged value is still readable, and correct, from every survivor's side.

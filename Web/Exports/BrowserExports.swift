@@ -163,13 +163,13 @@ private func run(_ operation: BrowserInput, _ fields: InputFields, now: Monotoni
     case .signIn:
         browserNode.signIn(network: fields.string(1), token: fields.string(2), publicKey: fields.bytes(3), out: &output)
     case .seedFrame:
-        browserNode.seedFrame(fields.bytes(1), now: now, out: &output)
+        browserNode.seedFrame(fields.bytes(1), now: now, unixSeconds: unixSeconds, out: &output)
     case .keepalive:
         browserNode.keepalive(out: &output)
     case .seedClosed:
         browserNode.seedClosed()
     case .tick:
-        browserNode.tick(now: now, out: &output)
+        browserNode.tick(now: now, unixSeconds: unixSeconds, out: &output)
     case .linkDescription:
         guard let peer = fields.node(1) else { return output.fail("invalidInput", "peer") }
         browserNode.localDescription(fields.string(3), peer: peer, sessionID: fields.uint(2), now: now, out: &output)

@@ -23,6 +23,16 @@ struct BrowserNode {
         /// Publications waiting for a receipt, by the ID handed to the shell.
         var publications: [SpreadMessageID: UInt64] = [:]
         var nextPublicationID: UInt64 = 1
+        /// When (Unix seconds) to ask the seed for a fresh certificate: halfway through the current one's
+        /// life, as the native node does, so that peers keep accepting new links.
+        var renewCertificateAt: UInt64 = 0
+    }
+
+    /// Seconds between renewal attempts while the seed does not answer.
+    static let renewalRetrySeconds: UInt64 = 30
+
+    static func renewalTime(expiry: UInt64, issued: UInt64) -> UInt64 {
+        expiry > issued ? issued + (expiry - issued) / 2 : issued + 1
     }
 
     var session: Session?
@@ -50,7 +60,7 @@ struct BrowserNode {
     }
 
     /// A binary frame from the seed.
-    mutating func seedFrame(_ bytes: [UInt8], now: MonotonicTime, out: inout ShellOutput) {
+    mutating func seedFrame(_ bytes: [UInt8], now: MonotonicTime, unixSeconds: UInt64, out: inout ShellOutput) {
         let frame: SeedFrame
         do {
             frame = try SeedFrame(decoding: bytes)
@@ -60,10 +70,12 @@ struct BrowserNode {
         switch frame {
         case .signedIn(let response):
             signedIn(response, now: now, out: &out)
+            session?.renewCertificateAt = Self.renewalTime(expiry: response.certificate.expiry, issued: unixSeconds)
         case .relayedSignal(let from, let payload):
             receiveSignal(payload, from: from, viaSeed: true, now: now, out: &out)
         case .certificateRenewed(let certificate):
             session?.certificate = certificate
+            session?.renewCertificateAt = Self.renewalTime(expiry: certificate.expiry, issued: unixSeconds)
         case .error(let error):
             guard session != nil else {
                 out.emit(.signInFailed) {
@@ -144,8 +156,12 @@ struct BrowserNode {
     // MARK: - Timers and lifecycle
 
     /// The protocol timers (call every ~100 ms, as the native node does).
-    mutating func tick(now: MonotonicTime, out: inout ShellOutput) {
+    mutating func tick(now: MonotonicTime, unixSeconds: UInt64, out: inout ShellOutput) {
         guard session != nil else { return }
+        if seedConnected && unixSeconds >= session!.renewCertificateAt {
+            session!.renewCertificateAt = unixSeconds + Self.renewalRetrySeconds
+            out.emit(.seedSend) { $0.write(field: 1, bytes: SeedFrame.renewCertificate.encoded()) }
+        }
         interpret(session!.machine.tick(now: now), now: now, out: &out)
         guard session != nil else { return }
         interpret(session!.geo.tick(now: now), now: now, out: &out)

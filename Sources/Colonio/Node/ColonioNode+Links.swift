@@ -72,12 +72,20 @@ extension ColonioNode {
         guard let (session, entry) = resolve(key) else { return }
         entry.localSDP = offer
         sendSignal(SignalPayload(sessionID: entry.sessionID, kind: .offer(sdp: offer)), on: entry, in: session)
+        sendHeldCandidates(of: entry, in: session)
     }
 
     private func answerMade(_ answer: String, _ key: LinkKey) {
         guard let (session, entry) = resolve(key) else { return }
         entry.localSDP = answer
         sendSignal(SignalPayload(sessionID: entry.sessionID, kind: .answer(sdp: answer)), on: entry, in: session)
+        sendHeldCandidates(of: entry, in: session)
+    }
+
+    private func sendHeldCandidates(of entry: LinkEntry, in session: NodeSession) {
+        let held = entry.heldCandidates
+        entry.heldCandidates.removeAll()
+        for payload in held { sendSignal(payload, on: entry, in: session) }
     }
 
     private func linkSetupFailed(_ key: LinkKey, error: any Error) {
@@ -170,15 +178,19 @@ extension ColonioNode {
             let kind = SignalPayload.Kind.candidate(
                 candidate: candidate.candidate, sdpMid: candidate.sdpMid,
                 sdpMLineIndex: UInt32(clamping: max(0, candidate.sdpMLineIndex)))
-            sendSignal(SignalPayload(sessionID: entry.sessionID, kind: kind), on: entry, in: session)
+            let payload = SignalPayload(sessionID: entry.sessionID, kind: kind)
+            // Candidates can be gathered before the offer's completion reaches this actor; a candidate that
+            // overtook the offer would be dropped by the peer (it has no link yet), leaving ICE to learn
+            // this side as peer-reflexive only. Send them after the description instead.
+            if entry.localSDP == nil { entry.heldCandidates.append(payload) } else { sendSignal(payload, on: entry, in: session) }
         case .opened:
             sendHello(on: entry, in: session)
         case .message(let bytes):
             receiveFrame(bytes, on: entry, in: session)
         case .closed:
             dropLink(entry, in: session, report: true)
-        case .stateChanged:
-            break
+        case .stateChanged(let state):
+            entry.connectionState = state
         }
     }
 
