@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: setup build test wasm wasm-test demo bench bench-smoke nat-lab-check browser-check clean
+.PHONY: setup build test wasm wasm-test demo bench bench-smoke nat-test nat-bench nat-lab-check browser-check clean
 
 setup:
 	@scripts/setup.sh
@@ -42,6 +42,20 @@ BENCHMARKS ?= link seed overlay kvs
 bench: setup
 	$(SWIFT) build -c release --product colonio
 	@for name in $(BENCHMARKS); do .build/release/colonio bench $$name || exit 1; done
+
+# Colonio nodes across real NATs in the NAT lab: host, srflx and relay links, a mixed network with
+# messaging, KVS and pub/sub, refused TURN credentials (docs/nat-lab.md). Needs root for network
+# namespaces: without it the driver prints a loud SKIPPED banner (NAT_TEST_REQUIRED=1 makes that a failure).
+nat-test:
+	@if [ "$$(id -u)" -eq 0 ]; then COLONIO_SETUP_EXTRAS=nat-lab scripts/setup.sh; fi
+	$(SWIFT) build --product colonio $(SWIFT_BUILD_FLAGS)
+	scripts/nat-test.py --colonio "$$($(SWIFT) build --show-bin-path $(SWIFT_BUILD_FLAGS))/colonio"
+
+# Connect time and RTT of host, srflx and relay links in the NAT lab, as JSON (release build, root).
+nat-bench:
+	@COLONIO_SETUP_EXTRAS=nat-lab scripts/setup.sh
+	$(SWIFT) build -c release --product colonio
+	scripts/nat-test.py --bench --colonio .build/release/colonio
 
 # Brings the NAT lab up, connects standard WebRTC peers across it, tears it down (root; not part of test).
 nat-lab-check:

@@ -373,6 +373,12 @@ class Peer final : public webrtc::PeerConnectionObserver,
   void OnDataChannel(rtc::scoped_refptr<webrtc::DataChannelInterface>) override {}
   void OnIceGatheringChange(webrtc::PeerConnectionInterface::IceGatheringState) override {}
 
+  void OnIceCandidateError(const std::string &, int, const std::string &url, int error_code,
+                           const std::string &error_text) override {
+    if (released_ || callbacks_.ice_server_error == nullptr) return;
+    callbacks_.ice_server_error(ctx_, url.c_str(), error_code, error_text.c_str());
+  }
+
   void OnIceCandidate(const webrtc::IceCandidateInterface *candidate) override {
     if (released_ || callbacks_.local_candidate == nullptr) return;
     std::string line;

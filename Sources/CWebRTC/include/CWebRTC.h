@@ -107,6 +107,11 @@ typedef struct cwrtc_peer_callbacks {
   void (*closed)(void *ctx);
   /// Teardown after `cwrtc_peer_release` is complete: the last callback for this context.
   void (*released)(void *ctx);
+  /// A STUN or TURN server failed while gathering (RTCPeerConnectionIceErrorEvent), e.g. TURN 401 when
+  /// the server refuses the credential: the server's URL, the STUN error code and its reason phrase.
+  /// libwebrtc keeps checking the other candidates, so without this a refused TURN credential only
+  /// shows as a connection that never comes up. May be NULL.
+  void (*ice_server_error)(void *ctx, const char *url, int error_code, const char *error_text);
 } cwrtc_peer_callbacks;
 
 /// Completion of an operation producing SDP: `sdp` is set on success, else `error` and `message`.
