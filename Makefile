@@ -23,6 +23,7 @@ test: setup wasm-test
 	$(SWIFT) test --skip-build --no-parallel $(SWIFT_BUILD_FLAGS)
 	"$$($(SWIFT) build --show-bin-path $(SWIFT_BUILD_FLAGS))/colonio" demo
 	$(MAKE) --no-print-directory bench-smoke
+	$(MAKE) --no-print-directory nat-test
 
 # Every benchmark at a tiny size: checks that each runs and prints valid JSON (not its figures).
 bench-smoke:
@@ -44,7 +45,7 @@ bench: setup
 	@for name in $(BENCHMARKS); do .build/release/colonio bench $$name || exit 1; done
 
 # Colonio nodes across real NATs in the NAT lab: host, srflx and relay links, a mixed network with
-# messaging, KVS and pub/sub, refused TURN credentials (docs/nat-lab.md). Needs root for network
+# messaging, KVS and pub/sub, refused TURN credentials (docs/nat-lab.md); ~20 s. Needs root for network
 # namespaces: without it the driver prints a loud SKIPPED banner (NAT_TEST_REQUIRED=1 makes that a failure).
 nat-test:
 	@if [ "$$(id -u)" -eq 0 ]; then COLONIO_SETUP_EXTRAS=nat-lab scripts/setup.sh; fi

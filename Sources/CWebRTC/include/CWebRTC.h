@@ -88,6 +88,9 @@ typedef struct cwrtc_factory_options {
   size_t ice_server_count;
   /// Let libwebrtc log to stderr at this severity: 0 verbose .. 3 error; -1 (the default) silences it.
   int log_severity;
+  /// Milliseconds between ICE connectivity checks while no candidate pair is strongly connected (and the
+  /// least time between two checks of one pair); 0 keeps libwebrtc's 48 ms.
+  int ice_check_interval_ms;
 } cwrtc_factory_options;
 
 /// Events of one peer; all run on the factory's thread. Strings are valid during the call only.

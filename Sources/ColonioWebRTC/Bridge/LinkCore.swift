@@ -38,8 +38,14 @@ final class LinkCore: @unchecked Sendable {
             state.iceServerErrors.append(error)
             return true
         }
-        // A warning: a refused TURN credential otherwise only shows as links that never come up.
-        if isNew { logger.warning("ICE server failed", metadata: ["error": "\(error)"]) }
+        guard isNew else { return }
+        // A server's own refusal (e.g. TURN 401) is a warning: otherwise it only shows as links that never
+        // come up. 701 is libwebrtc's local verdict (no answer, or an interface of the other IP family).
+        if error.code == 701 {
+            logger.debug("ICE server unusable", metadata: ["error": "\(error)"])
+        } else {
+            logger.warning("ICE server failed", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Registers a sender waiting for the queue to drain; answers at once if the link is closed.
