@@ -17,8 +17,8 @@ segment and `colonio node --json` processes inside the lab's namespaces (driven 
 --bench repeats the host/srflx/relay pairs and prints connect time and RTT per kind as JSON.
 The lab is torn down in every case (finally, and on SIGTERM/SIGHUP/SIGINT). Every wait is bounded.
 
-Usage: scripts/nat-test.py --colonio PATH [--prefix P] [--bench] [--repeat N] [--logs DIR]
-                           [--cases host,srflx,...]
+Usage: scripts/nat-test.py --colonio PATH [--prefix P] [--bench] [--repeat N] [--requests M]
+                           [--logs DIR] [--cases host,srflx,...] [--json]
 Needs root for network namespaces. Without root it prints a loud SKIPPED banner and exits 0, or 1
 when NAT_TEST_REQUIRED=1 (CI). Needs coturn/nftables (COLONIO_SETUP_EXTRAS=nat-lab scripts/setup.sh).
 Standard library only.
@@ -492,11 +492,11 @@ def check_bad_turn(lab):
                 raise Failure(f"{network}: a link came up although TURN must refuse the credentials: {links}")
             errors = [e for l in links for e in l["iceServerErrors"]]
             if errors and state["error"] is None:
-                state["error"], state["errorAfter"] = errors[0], time.monotonic() - start
+                state["error"], state["errorAfter"] = errors[0], round(time.monotonic() - start, 2)
             oldest = max((l["ageMilliseconds"] for l in links), default=0)
             # Given up: the attempt is gone, or a new one started (its age went back).
             if state["oldestMilliseconds"] > 0 and oldest < state["oldestMilliseconds"]:
-                state["droppedAfter"] = time.monotonic() - start
+                state["droppedAfter"] = round(time.monotonic() - start, 2)
             state["oldestMilliseconds"] = oldest
         time.sleep(0.2)
     for network, a, b in pairs:
@@ -554,6 +554,7 @@ def main():
     parser.add_argument("--requests", type=int, default=20, help="--bench: request round trips per pair")
     parser.add_argument("--cases", default=",".join(ALL_CASES), help="comma-separated subset of " + ",".join(ALL_CASES))
     parser.add_argument("--logs", help="keep node and seed logs in this directory")
+    parser.add_argument("--json", action="store_true", help="print the checks' report as JSON on stdout")
     args = parser.parse_args()
     cases = args.cases.split(",")
     if unknown := set(cases) - set(ALL_CASES):
@@ -614,7 +615,8 @@ def main():
         log(f"interrupted ({interrupt}); tearing down")
     finally:
         clean = lab.down()
-    print(json.dumps(report, indent=1))
+    if args.bench or args.json:
+        print(json.dumps(report, indent=1))
     elapsed = time.monotonic() - started
     if ok and clean:
         log(f"all {'benchmarks' if args.bench else 'checks'} passed in {elapsed:.1f} s; lab torn down")
