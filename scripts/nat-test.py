@@ -301,16 +301,19 @@ class Lab:
 # Checks
 
 
-def settled_link(node, peer_id, timeout=5.0):
-    """The authenticated link to `peer_id` once ICE reports its pair (and, if it can within the time,
-    once the remote candidate is the signaled one rather than peer-reflexive)."""
+def settled_link(node, peer_id, signaled_remote=False, timeout=5.0):
+    """The authenticated link to `peer_id` once ICE reports its pair and an RTT. With `signaled_remote`,
+    also wait (within the time) until the remote candidate is the signaled one: a host's check can
+    arrive before its candidate, and ICE calls it peer-reflexive until then. Through NATs a
+    peer-reflexive candidate is often the real thing (a mapping nobody signaled)."""
     deadline = time.monotonic() + timeout
     found = None
     while time.monotonic() < deadline:
         for link in node.links():
             if link["peer"] == peer_id and link["state"] == "authenticated" and pair_class(link):
                 found = link
-                if link["remoteCandidateType"] != "prflx" and link.get("rttMilliseconds") is not None:
+                if link.get("rttMilliseconds") is not None and (
+                        not signaled_remote or link["remoteCandidateType"] != "prflx"):
                     return link
         time.sleep(0.1)
     if found is None:
@@ -344,8 +347,8 @@ def run_pair(lab, case, network, requests, tag=""):
     try:
         b.must(f"wait 1 {CONNECT_TIMEOUT + 5:.0f}", timeout=CONNECT_TIMEOUT + 10)
         a.must("wait 1 5", timeout=10)
-        link_b = settled_link(b, a.id)
-        link_a = settled_link(a, b.id)
+        link_b = settled_link(b, a.id, signaled_remote=case == "host")
+        link_a = settled_link(a, b.id, signaled_remote=case == "host")
         rtts = request_rtts(b, a.id, requests)
     finally:
         lab.stop(a, b)
