@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: setup build test wasm wasm-test demo bench bench-smoke nat-test nat-bench nat-lab-check browser-check clean
+.PHONY: setup build test wasm wasm-test demo bench bench-smoke nat-test nat-bench nat-lab-check browser-check browser-node-check clean
 
 setup:
 	@scripts/setup.sh
@@ -15,6 +15,7 @@ wasm: setup
 
 wasm-test: wasm
 	node Web/smoke-test.mjs Web/colonio.wasm
+	node Web/browser-node.test.mjs Web/colonio.wasm
 
 # Suites run one after another: the simulations are CPU-bound and would otherwise hold the
 # cooperative thread pool (2 threads on a 2-core machine) and starve the real-network suites.
@@ -70,6 +71,13 @@ browser-check:
 	scripts/build-wasm.sh .build-wasm/browser-check.wasm
 	scripts/browser-check.py --browsers 1 --wasm .build-wasm/browser-check.wasm
 	scripts/browser-check.py --browsers 2 --wasm .build-wasm/browser-check.wasm
+
+# Two browser pages (colonio.js + colonio.wasm served by the seed) and two native nodes in one network:
+# requests, KVS and pub/sub both ways, demo page screenshot (root, Chromium; ~1 min; not part of test).
+browser-node-check: wasm
+	@COLONIO_SETUP_EXTRAS=browser scripts/setup.sh
+	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
+	COLONIO_BROWSER_TEST=1 $(SWIFT) test --skip-build --no-parallel --filter BrowserNodeTests $(SWIFT_BUILD_FLAGS)
 
 clean:
 	rm -rf .build .build-wasm Web/colonio.wasm

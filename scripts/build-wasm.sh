@@ -13,7 +13,8 @@ swiftc -target wasm32-unknown-none-wasm -enable-experimental-feature Embedded \
   "${sources[@]}" -c -o "$work/core.o"
 exports=$(grep -ho '@_cdecl("[a-z_0-9]*")' Web/Exports/*.swift | sed 's/.*"\(.*\)".*/--export=\1/')
 # shellcheck disable=SC2086
-wasm-ld --no-entry $exports --gc-sections "$work/core.o" \
+# --strip-all: no DWARF or name section (about 280 KB); the shipped module only needs its exports.
+wasm-ld --no-entry $exports --gc-sections --strip-all "$work/core.o" \
   /usr/lib/wasm32-wasi/libc.a \
   /usr/lib/llvm-16/lib/clang/16/lib/wasi/libclang_rt.builtins-wasm32.a \
   -o "$out"

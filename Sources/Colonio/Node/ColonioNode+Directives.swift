@@ -1,3 +1,4 @@
+import Foundation
 import ColonioCore
 import Logging
 
@@ -26,6 +27,32 @@ extension ColonioNode {
                 self.seedRefused(failure, generation: generation)
             }
         })
+        session.tasks.append(Task {
+            await Self.keepCertificateFresh(seed: seed, logger: logger)
+        })
+    }
+
+    /// Renews the node's certificate halfway through its life, so that peers keep accepting new links
+    /// from it; retries every 30 s while the seed cannot renew it.
+    private static func keepCertificateFresh(seed: SeedClient, logger: Logger) async {
+        var issued = UInt64(Date().timeIntervalSince1970)
+        while !Task.isCancelled {
+            let delay = CertificateRenewal.delay(expiry: seed.certificate.expiry, issued: issued,
+                                                 now: UInt64(Date().timeIntervalSince1970))
+            do {
+                try await Task.sleep(for: .seconds(delay))
+            } catch {
+                return
+            }
+            do {
+                let renewed = try await seed.renewCertificate()
+                issued = UInt64(Date().timeIntervalSince1970)
+                logger.info("certificate renewed", metadata: ["expiry": "\(renewed.expiry)"])
+            } catch {
+                logger.warning("could not renew the certificate; retrying in 30 s", metadata: ["error": "\(error)"])
+                do { try await Task.sleep(for: .seconds(30)) } catch { return }
+            }
+        }
     }
 
     private func tick(_ generation: UInt64) {
@@ -43,7 +70,10 @@ extension ColonioNode {
 
     private func seedRefused(_ failure: SeedErrorMessage, generation: UInt64) {
         guard let session = session(generation) else { return }
-        session.logger.warning("seed refused a frame", metadata: ["code": "\(failure.code)", "message": "\(failure.message)"])
+        // A signal to a node that has left is expected while the ring notices; anything else is not.
+        session.logger.log(
+            level: failure.code == .unknownPeer ? .debug : .warning, "seed refused a frame",
+            metadata: ["code": "\(failure.code)", "message": "\(failure.message)"])
         // A signal to a peer the seed does not know: that connection attempt cannot succeed.
         if let peer = failure.peer, let entry = session.links[peer], !entry.isAuthenticated,
            failure.sessionID == nil || failure.sessionID == entry.sessionID {

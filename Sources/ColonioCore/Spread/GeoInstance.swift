@@ -45,7 +45,10 @@ public struct GeoInstance: Sendable {
     private var nextRefresh = MonotonicTime.zero
 
     /// Topics this node subscribes to.
-    public private(set) var subscriptions: Set<String> = []
+    public var subscriptions: Set<String> { Set(subscribedTopics.map { String(decoding: $0, as: UTF8.self) }) }
+    /// The topics as UTF-8 bytes: hashing bytes, not `String`s, keeps Unicode normalization tables out of
+    /// the Embedded (browser) build.
+    private var subscribedTopics: Set<[UInt8]> = []
     private var nextSequence: UInt64 = 1
     private var seen = ExpiringSet<SpreadMessageID>()
     private var storedPayloads: [SpreadMessageID: (payload: [UInt8], expiry: MonotonicTime)] = [:]
@@ -110,10 +113,10 @@ public struct GeoInstance: Sendable {
     // MARK: - Inputs: subscriptions
 
     /// Starts delivering messages of `topic` that reach this node.
-    public mutating func subscribe(_ topic: String) { subscriptions.insert(topic) }
+    public mutating func subscribe(_ topic: String) { subscribedTopics.insert(Array(topic.utf8)) }
 
     /// Stops delivering messages of `topic`.
-    public mutating func unsubscribe(_ topic: String) { subscriptions.remove(topic) }
+    public mutating func unsubscribe(_ topic: String) { subscribedTopics.remove(Array(topic.utf8)) }
 
     // MARK: - Inputs: packets and time
 
@@ -211,7 +214,7 @@ public struct GeoInstance: Sendable {
             payload: inline ? payload : [], announcedSize: inline ? 0 : UInt64(payload.count),
             wantReceipt: options.requireReceiver, hops: 0, covered: []
         )
-        if options.deliverToSelf && subscriptions.contains(topic)
+        if options.deliverToSelf && subscribedTopics.contains(Array(topic.utf8))
             && space.contains(center: validCenter, radius: validRadius, position) {
             var own = forward
             own.payload = payload
@@ -271,7 +274,7 @@ public struct GeoInstance: Sendable {
     }
 
     private mutating func accept(_ forward: SpreadForward, now: MonotonicTime, _ directives: inout [GeoDirective]) {
-        guard subscriptions.contains(forward.topic) else { return }
+        guard subscribedTopics.contains(Array(forward.topic.utf8)) else { return }
         if forward.announcedSize > 0 {
             guard forward.announcedSize <= UInt64(settings.maximumPayloadBytes) else { return }
             pendingFetches[forward.id] = (forward, expiry(now))

@@ -39,6 +39,10 @@ extension SeedConfiguration: Decodable {
             keyFile: try container.value("keyFile", default: "seed.key"),
             limits: try container.value("limits", default: SeedLimitsConfiguration()),
             networks: try container.required("networks"))
+        // "webDirectory": a path, or "" to serve no web files.
+        if let web = try container.decodeIfPresent(String.self, forKey: JSONKey("webDirectory")) {
+            webDirectory = web.isEmpty ? nil : web
+        }
     }
 }
 

@@ -14,6 +14,9 @@ public struct SeedConfiguration: Sendable {
     public var limits: SeedLimitsConfiguration
     /// The application networks this seed serves.
     public var networks: [NetworkDefinition]
+    /// Directory whose `colonio.js`, `colonio.wasm` and demo page (`index.html`, `demo.js`) the seed serves
+    /// at `/`; `nil` serves none. Defaults to the package's `Web` folder when it exists (a source checkout).
+    public var webDirectory: String? = SeedConfiguration.packageWebDirectory
 
     /// Creates a configuration.
     public init(
@@ -24,6 +27,13 @@ public struct SeedConfiguration: Sendable {
         self.keyFile = keyFile
         self.limits = limits
         self.networks = networks
+    }
+
+    /// The package's `Web` folder, if this build runs from a source checkout that has one.
+    public static var packageWebDirectory: String? {
+        let web = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Web").path
+        return FileManager.default.fileExists(atPath: web + "/colonio.js") ? web : nil
     }
 
     /// Reads and validates a JSON configuration file.

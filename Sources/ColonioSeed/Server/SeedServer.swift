@@ -48,6 +48,9 @@ public final class SeedServer: Service {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: context.metrics.render())))
         }
+        if let directory = context.configuration.webDirectory {
+            SeedWebFiles(directory: directory).addRoutes(to: router)
+        }
         // Every path name upgrades; an unknown network is refused with a typed error frame at sign-in.
         router.ws("/v1/networks/:network/ws") { inbound, _, wsContext in
             let network = wsContext.requestContext.parameters.get("network") ?? ""

@@ -154,3 +154,21 @@ struct KVSCoordinatorTests {
         #expect(throws: WireDecodingError.self) { try KVSEnvelope(decoding: []) }
     }
 }
+
+@Suite("KVS coordinator simulation")
+struct KVSCoordinatorSimulationTests {
+    /// Random operations from 10 clients over 12 keys while nodes join and crash (never two neighbours),
+    /// each node learning of every change at its own time; 3% of consensus messages lost, all reordered.
+    @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
+    func historiesStayLinearizableThroughJoinsAndCrashes(seed: UInt64) {
+        var configuration = KVSCoordinatorSimulation.Configuration()
+        configuration.seed = seed
+        var simulation = KVSCoordinatorSimulation(configuration)
+        simulation.run()
+        #expect(simulation.completed + simulation.abandoned == configuration.operations)
+        let verdict = LinearizabilityChecker.check(KVSModel.self, simulation.history)
+        #expect(verdict.isLinearizable, "keys with a non-linearizable history: \(verdict.failedPartitions)")
+        // Most operations must actually succeed, or the check above proves little.
+        #expect(simulation.unknownOutcomes * 10 < configuration.operations)
+    }
+}

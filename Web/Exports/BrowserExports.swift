@@ -1,0 +1,260 @@
+// The byte-buffer ABI between colonio.wasm and Web/colonio.js.
+//
+// JavaScript asks for input memory with `colonio_alloc(length)`, writes an input message there (the
+// core's wire format; fields per operation below, as `BrowserInput`), calls
+// `colonio_call(operation, pointer, length, nowMilliseconds, unixSeconds)` and frees the input. The call
+// returns 0, or -1 when the input did not decode. Its commands (see `ShellCommand`) are then at
+// `colonio_output_pointer()` for `colonio_output_length()` bytes, valid until the next call. One module
+// instance is one node.
+
+/// Operations of `colonio_call`, with their input fields.
+enum BrowserInput: Int32 {
+    /// `1: random seed`: creates the node (also discards an old one).
+    case create = 0
+    /// `1: network, 2: token, 3: public key`: the WebSocket to the seed is open.
+    case signIn = 1
+    /// `1: bytes`: a binary frame from the seed.
+    case seedFrame = 2
+    /// A keepalive to the seed is due.
+    case keepalive = 3
+    /// The WebSocket closed.
+    case seedClosed = 4
+    /// The protocol timers.
+    case tick = 5
+    /// `1: peer, 2: session, 3: sdp`: the local description of a link.
+    case linkDescription = 6
+    /// `1: peer, 2: session, 3: candidate, 4: sdpMid, 5: sdpMLineIndex`.
+    case linkCandidate = 7
+    /// `1: peer, 2: session`: the data channel opened.
+    case linkOpen = 8
+    /// `1: peer, 2: session, 3: bytes`: a whole message from the data channel.
+    case linkFrame = 9
+    /// `1: peer, 2: session, 3: valid`: the result of ``ShellCommand/verifyHello``.
+    case linkVerified = 10
+    /// `1: peer, 2: session`: the peer connection failed or closed.
+    case linkClosed = 11
+    /// `1: name, 2: registered`.
+    case handle = 12
+    /// `1: name, 2: payload, 3: node, 4: owner-of key`: a one-way message.
+    case send = 13
+    /// As ``send``; the result is the request ID of the later ``ShellCommand/requestDone``.
+    case request = 14
+    /// `1: reply ID, 2: payload, 3: failure detail (when failed)`.
+    case respond = 15
+    /// `1: x, 2: y`.
+    case setPosition = 16
+    /// `1: topic, 2: subscribed`.
+    case subscribe = 17
+    /// `1: topic, 2: payload, 3: x, 4: y, 5: radius, 6: deliver to self, 7: require receiver`;
+    /// the result is the ID of the later ``ShellCommand/publishDone`` (0 without `requireReceiver`).
+    case publish = 18
+    /// `1: key, 2: 0 get / 1 put / 2 delete, 3: value, 4: condition 0 none / 1 absent / 2 present / 3 version,
+    /// 5: version`; the result is the ID of the later ``ShellCommand/kvsDone``.
+    case kvs = 19
+    /// Emits ``ShellCommand/state``.
+    case state = 20
+    /// Leaves the network.
+    case stop = 21
+    /// Tests: `1: network, 2: node, 3: public key, 4: expiry`: the certificate's signed bytes as ``ShellCommand/bytes``.
+    case testCertificateBytes = 22
+    /// Tests: `1: node, 2: public key, 3: expiry, 4: certificate signature, 5: seed public key, 6: network,
+    /// 7: bootstrap peer*, 8: maximum links (0: default)`: a seed `signedIn` frame (plane 100 x 100, otherwise
+    /// the default configuration) as ``ShellCommand/bytes``.
+    case testSignedInFrame = 23
+    /// Tests: `1: sender, 2: bytes of a client `signal` frame`: the `relayedSignal` frame the seed would
+    /// deliver, then the destination, as two ``ShellCommand/bytes``.
+    case testRelay = 24
+}
+
+/// Every field of one input message, by number (the ABI's messages are small and flat).
+struct InputFields {
+    private var varints: [UInt32: UInt64] = [:]
+    private var fixed: [UInt32: UInt64] = [:]
+    private var blobs: [UInt32: [[UInt8]]] = [:]
+
+    init(_ bytes: [UInt8]) throws(WireDecodingError) {
+        var reader = WireReader(bytes)
+        while let field = try reader.nextField() {
+            switch field.type {
+            case .varint: varints[field.number] = try reader.readVarint()
+            case .fixed64: fixed[field.number] = try reader.readFixed64(field)
+            case .lengthDelimited: blobs[field.number, default: []].append(try reader.readBytes(field, limit: 1 << 26))
+            case .fixed32: try reader.skip(field)
+            }
+        }
+    }
+
+    func uint(_ number: UInt32) -> UInt64 { varints[number] ?? 0 }
+    func has(_ number: UInt32) -> Bool { varints[number] != nil || fixed[number] != nil || blobs[number] != nil }
+    func bool(_ number: UInt32) -> Bool { uint(number) != 0 }
+    func double(_ number: UInt32) -> Double { Double(bitPattern: fixed[number] ?? 0) }
+    func bytes(_ number: UInt32) -> [UInt8] { blobs[number]?.first ?? [] }
+    func all(_ number: UInt32) -> [[UInt8]] { blobs[number] ?? [] }
+    func string(_ number: UInt32) -> String { String(decoding: bytes(number), as: UTF8.self) }
+    func optionalString(_ number: UInt32) -> String? { blobs[number].map { String(decoding: $0[0], as: UTF8.self) } }
+
+    func node(_ number: UInt32) -> NodeID? {
+        Self.nodeID(bytes(number))
+    }
+
+    static func nodeID(_ bytes: [UInt8]) -> NodeID? {
+        guard bytes.count == 16 else { return nil }
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for index in 0..<8 {
+            high = high << 8 | UInt64(bytes[index])
+            low = low << 8 | UInt64(bytes[8 + index])
+        }
+        return NodeID(high: high, low: low)
+    }
+}
+
+nonisolated(unsafe) private var browserNode = BrowserNode(randomSeed: 1)
+nonisolated(unsafe) private var output = ShellOutput()
+nonisolated(unsafe) private var outputBytes: [UInt8] = []
+
+/// Reserves `length` bytes of input memory for JavaScript to write into.
+@_cdecl("colonio_alloc")
+public func colonioAlloc(_ length: Int32) -> UnsafeMutableRawPointer? {
+    UnsafeMutableRawPointer.allocate(byteCount: Int(max(1, length)), alignment: 16)
+}
+
+/// Releases memory from ``colonioAlloc(_:)``.
+@_cdecl("colonio_free")
+public func colonioFree(_ pointer: UnsafeMutableRawPointer?) {
+    pointer?.deallocate()
+}
+
+/// Where the last call's commands are.
+@_cdecl("colonio_output_pointer")
+public func colonioOutputPointer() -> UnsafeRawPointer? {
+    outputBytes.withUnsafeBytes { $0.baseAddress }
+}
+
+/// How many bytes of commands the last call produced.
+@_cdecl("colonio_output_length")
+public func colonioOutputLength() -> Int32 {
+    Int32(outputBytes.count)
+}
+
+/// Runs one operation of the browser node; see the top of this file.
+@_cdecl("colonio_call")
+public func colonioCall(
+    _ operation: Int32, _ pointer: UnsafeRawPointer?, _ length: Int32, _ nowMilliseconds: Double, _ unixSeconds: Double
+) -> Int32 {
+    let input = pointer.map { Array(UnsafeRawBufferPointer(start: $0, count: Int(length))) } ?? []
+    output.reset()
+    let now = MonotonicTime(milliseconds: nowMilliseconds > 0 ? UInt64(nowMilliseconds) : 0)
+    let status: Int32
+    if let fields = try? InputFields(input), let known = BrowserInput(rawValue: operation) {
+        run(known, fields, now: now, unixSeconds: unixSeconds > 0 ? UInt64(unixSeconds) : 0)
+        status = 0
+    } else {
+        status = -1
+    }
+    outputBytes = output.writer.bytes
+    return status
+}
+
+private func run(_ operation: BrowserInput, _ fields: InputFields, now: MonotonicTime, unixSeconds: UInt64) {
+    switch operation {
+    case .create:
+        browserNode = BrowserNode(randomSeed: fields.uint(1))
+    case .signIn:
+        browserNode.signIn(network: fields.string(1), token: fields.string(2), publicKey: fields.bytes(3), out: &output)
+    case .seedFrame:
+        browserNode.seedFrame(fields.bytes(1), now: now, unixSeconds: unixSeconds, out: &output)
+    case .keepalive:
+        browserNode.keepalive(out: &output)
+    case .seedClosed:
+        browserNode.seedClosed()
+    case .tick:
+        browserNode.tick(now: now, unixSeconds: unixSeconds, out: &output)
+    case .linkDescription:
+        guard let peer = fields.node(1) else { return output.fail("invalidInput", "peer") }
+        browserNode.localDescription(fields.string(3), peer: peer, sessionID: fields.uint(2), now: now, out: &output)
+    case .linkCandidate:
+        guard let peer = fields.node(1) else { return output.fail("invalidInput", "peer") }
+        browserNode.localCandidate(
+            fields.string(3), sdpMid: fields.optionalString(4),
+            sdpMLineIndex: fields.has(5) ? UInt32(truncatingIfNeeded: fields.uint(5)) : nil,
+            peer: peer, sessionID: fields.uint(2), now: now, out: &output)
+    case .linkOpen:
+        guard let peer = fields.node(1) else { return output.fail("invalidInput", "peer") }
+        browserNode.linkOpened(peer: peer, sessionID: fields.uint(2), now: now, out: &output)
+    case .linkFrame:
+        guard let peer = fields.node(1) else { return output.fail("invalidInput", "peer") }
+        browserNode.linkFrame(
+            fields.bytes(3), peer: peer, sessionID: fields.uint(2), unixSeconds: unixSeconds, now: now, out: &output)
+    case .linkVerified:
+        guard let peer = fields.node(1) else { return output.fail("invalidInput", "peer") }
+        browserNode.linkVerified(peer: peer, sessionID: fields.uint(2), valid: fields.bool(3), now: now, out: &output)
+    case .linkClosed:
+        guard let peer = fields.node(1) else { return output.fail("invalidInput", "peer") }
+        browserNode.linkClosed(peer: peer, sessionID: fields.uint(2), now: now, out: &output)
+    case .handle:
+        browserNode.setHandler(fields.string(1), registered: fields.bool(2))
+    case .send, .request:
+        let destination: Destination
+        if let node = fields.node(3) {
+            destination = .node(node)
+        } else {
+            destination = .ownerOf(KVSPlacement.position(ofKey: KVSKey(fields.string(4))))
+        }
+        if operation == .send {
+            browserNode.send(name: fields.string(1), payload: fields.bytes(2), to: destination, now: now, out: &output)
+        } else {
+            browserNode.request(name: fields.string(1), payload: fields.bytes(2), to: destination, now: now, out: &output)
+        }
+    case .respond:
+        browserNode.respond(
+            replyID: fields.uint(1), payload: fields.bytes(2), failure: fields.optionalString(3), now: now, out: &output)
+    case .setPosition:
+        browserNode.setPosition(Position(x: fields.double(1), y: fields.double(2)), now: now, out: &output)
+    case .subscribe:
+        browserNode.setSubscribed(fields.string(1), fields.bool(2))
+    case .publish:
+        browserNode.publish(
+            topic: fields.string(1), payload: fields.bytes(2), center: Position(x: fields.double(3), y: fields.double(4)),
+            radius: fields.double(5),
+            options: SpreadOptions(deliverToSelf: fields.bool(6), requireReceiver: fields.bool(7)), now: now, out: &output)
+    case .kvs:
+        let condition: KVSCondition = switch fields.uint(4) {
+        case 1: .ifAbsent
+        case 2: .ifPresent
+        case 3: .ifVersion(fields.uint(5))
+        default: KVSCondition.none
+        }
+        let command: KVSCommand = switch fields.uint(2) {
+        case 1: .put(fields.bytes(3), condition: condition)
+        case 2: .delete(condition: condition)
+        default: .get
+        }
+        browserNode.kvs(command, key: fields.string(1), now: now, out: &output)
+    case .state:
+        browserNode.state(out: &output)
+    case .stop:
+        browserNode.stop(now: now, out: &output)
+    case .testCertificateBytes:
+        guard let node = fields.node(2) else { return output.fail("invalidInput", "node") }
+        let certificate = NodeCertificate(network: fields.string(1), nodeID: node, publicKey: fields.bytes(3), expiry: fields.uint(4))
+        output.emit(.bytes) { $0.write(field: 1, bytes: certificate.signedBytes) }
+    case .testSignedInFrame:
+        guard let node = fields.node(1) else { return output.fail("invalidInput", "node") }
+        let network = fields.string(6)
+        let certificate = NodeCertificate(
+            network: network, nodeID: node, publicKey: fields.bytes(2), expiry: fields.uint(3), signature: fields.bytes(4))
+        var configuration = NetworkConfiguration(name: network, space: .plane(width: 100, height: 100))
+        configuration.routing.requestTimeoutMilliseconds = 2_000
+        if fields.uint(8) > 0 { configuration.routing.maximumLinks = UInt32(truncatingIfNeeded: fields.uint(8)) }
+        let response = SignInResponse(
+            nodeID: node, certificate: certificate, seedPublicKey: fields.bytes(5), configuration: configuration,
+            bootstrapPeers: fields.all(7).compactMap(InputFields.nodeID), keepaliveIntervalMilliseconds: 10_000)
+        output.emit(.bytes) { $0.write(field: 1, bytes: SeedFrame.signedIn(response).encoded()) }
+    case .testRelay:
+        guard let sender = fields.node(1), let frame = try? SeedFrame(decoding: fields.bytes(2)),
+              case .signal(let to, let payload) = frame else { return output.fail("invalidInput", "not a signal frame") }
+        output.emit(.bytes) { $0.write(field: 1, bytes: SeedFrame.relayedSignal(from: sender, payload: payload).encoded()) }
+        output.emit(.bytes) { $0.write(field: 1, nodeID: to) }
+    }
+}

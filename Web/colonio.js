@@ -1,0 +1,670 @@
+// Colonio browser node: the protocol core (colonio.wasm, the same Swift state machines as the native
+// node) plus this shell for I/O: the seed WebSocket, one RTCPeerConnection with one data channel per
+// link, Ed25519 keys and signatures from WebCrypto, and timers. No build step, no dependencies.
+//
+//   import { Colonio } from './colonio.js';
+//   const node = await Colonio.connect({ seed: 'ws://host:8080', network: 'demo', token: 'secret' });
+//   node.handle('echo', (message) => message.payload);
+//   const reply = await node.request(peerID, 'echo', 'hi');
+//   await node.kvs.put('room/1', 'open');
+//   node.disconnect();
+//
+// The ABI with the wasm module is described in Web/Exports/BrowserExports.swift (inputs) and
+// Web/Exports/ShellCommand.swift (output commands); both are messages in the core's wire format.
+
+// MARK: - Errors
+
+/** Base class of every error this module throws; `kind` names the cause (e.g. "timeout"). */
+export class ColonioError extends Error {
+  constructor(kind, message, details = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.kind = kind;
+    Object.assign(this, details);
+  }
+}
+/** The seed refused the sign-in or could not be reached. */
+export class ConnectError extends ColonioError {}
+/** The node is not connected (never connected, or disconnected). */
+export class NotConnectedError extends ColonioError {}
+/** An argument is invalid: name, position, size. */
+export class InvalidArgumentError extends ColonioError {}
+/** A request failed: timeout, unreachable, noHandler, handlerFailed, hopLimitExceeded, networkClosed, ... */
+export class RequestError extends ColonioError {}
+/** A KVS operation failed: conditionFailed (see `currentVersion`), unavailable, timeout, valueTooLarge, keyTooLarge. */
+export class KVSError extends ColonioError {}
+/** A publication failed: noReceiver, positionNotSet. */
+export class PublishError extends ColonioError {}
+
+function callError(kind, message) {
+  if (kind === 'notConnected' || kind === 'alreadyConnected') return new NotConnectedError(kind, message);
+  if (kind === 'positionNotSet' || kind === 'noReceiver') return new PublishError(kind, message);
+  return new InvalidArgumentError(kind, message);
+}
+
+// MARK: - Wire format (protobuf-compatible, as the core's WireWriter/WireReader)
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Encodes one flat message: `fields` maps field numbers to values (or arrays for repeated fields). */
+export function encodeFields(fields) {
+  const out = [];
+  const varint = (value) => {
+    let v = BigInt.asUintN(64, BigInt(value));
+    do {
+      let byte = Number(v & 0x7fn);
+      v >>= 7n;
+      if (v) byte |= 0x80;
+      out.push(byte);
+    } while (v);
+  };
+  const bytes = (field, data) => {
+    varint((field << 3) | 2);
+    varint(data.length);
+    for (const b of data) out.push(b);
+  };
+  for (const [key, raw] of Object.entries(fields)) {
+    const field = Number(key);
+    for (const value of Array.isArray(raw) ? raw : [raw]) {
+      if (value === undefined || value === null) continue;
+      if (typeof value === 'boolean') { varint(field << 3); varint(value ? 1 : 0); }
+      else if (typeof value === 'bigint') { varint(field << 3); varint(value); }
+      else if (value instanceof Float) {
+        varint((field << 3) | 1);
+        const view = new DataView(new ArrayBuffer(8));
+        view.setFloat64(0, value.value, true);
+        for (let i = 0; i < 8; i++) out.push(view.getUint8(i));
+      } else if (typeof value === 'number') { varint(field << 3); varint(value); }
+      else if (typeof value === 'string') bytes(field, encoder.encode(value));
+      else bytes(field, value);
+    }
+  }
+  return new Uint8Array(out);
+}
+
+/** Marks a number to be encoded as a `double` field. */
+export class Float { constructor(value) { this.value = Number(value); } }
+
+/** Decodes a message into `[field, value]` pairs in order: varints as BigInt, fixed64 as 8-byte arrays, the rest as bytes. */
+export function decodePairs(data) {
+  const pairs = [];
+  let i = 0;
+  const varint = () => {
+    let result = 0n, shift = 0n;
+    for (;;) {
+      if (i >= data.length) throw new Error('truncated varint');
+      const byte = data[i++];
+      result |= BigInt(byte & 0x7f) << shift;
+      if (!(byte & 0x80)) return result;
+      shift += 7n;
+    }
+  };
+  while (i < data.length) {
+    const key = Number(varint());
+    const field = key >>> 3, type = key & 7;
+    if (type === 0) pairs.push([field, varint()]);
+    else if (type === 1) { pairs.push([field, data.subarray(i, i + 8)]); i += 8; }
+    else if (type === 2) { const n = Number(varint()); pairs.push([field, data.subarray(i, i + n)]); i += n; }
+    else if (type === 5) i += 4;
+    else throw new Error(`unknown wire type ${type}`);
+  }
+  return pairs;
+}
+
+/** Field access over one decoded message. */
+export class Fields {
+  constructor(data) {
+    this.map = new Map();
+    for (const [field, value] of decodePairs(data)) {
+      if (!this.map.has(field)) this.map.set(field, []);
+      this.map.get(field).push(value);
+    }
+  }
+  has(f) { return this.map.has(f); }
+  big(f) { return this.map.get(f)?.[0] ?? 0n; }
+  num(f) { return Number(this.big(f)); }
+  bool(f) { return this.big(f) !== 0n; }
+  bytes(f) { return this.map.get(f)?.[0] ?? new Uint8Array(0); }
+  all(f) { return this.map.get(f) ?? []; }
+  str(f) { return decoder.decode(this.bytes(f)); }
+  double(f) { const b = this.map.get(f)?.[0]; return b ? new DataView(b.buffer, b.byteOffset, 8).getFloat64(0, true) : 0; }
+  node(f) { return hex(this.bytes(f)); }
+}
+
+export function hex(bytes) { return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(''); }
+export function unhex(text) {
+  if (!/^[0-9a-fA-F]{32}$/.test(text)) throw new InvalidArgumentError('invalidNodeID', `not a 32-digit hexadecimal node ID: ${text}`);
+  return Uint8Array.from(text.match(/../g), (pair) => parseInt(pair, 16));
+}
+function toBytes(payload) {
+  if (payload instanceof Uint8Array) return payload;
+  if (payload instanceof ArrayBuffer) return new Uint8Array(payload);
+  if (ArrayBuffer.isView(payload)) return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
+  if (typeof payload === 'string') return encoder.encode(payload);
+  if (payload === undefined || payload === null) return new Uint8Array(0);
+  throw new InvalidArgumentError('invalidPayload', 'payload must be a string, Uint8Array or ArrayBuffer');
+}
+function randomU64() {
+  const words = crypto.getRandomValues(new Uint32Array(2));
+  return (BigInt(words[0]) << 32n) | BigInt(words[1]);
+}
+
+// MARK: - The wasm core
+
+/** Operations of `colonio_call` (BrowserInput in Swift). */
+export const Op = Object.freeze({
+  create: 0, signIn: 1, seedFrame: 2, keepalive: 3, seedClosed: 4, tick: 5, linkDescription: 6,
+  linkCandidate: 7, linkOpen: 8, linkFrame: 9, linkVerified: 10, linkClosed: 11, handle: 12, send: 13,
+  request: 14, respond: 15, setPosition: 16, subscribe: 17, publish: 18, kvs: 19, state: 20, stop: 21,
+  testCertificateBytes: 22, testSignedInFrame: 23, testRelay: 24,
+});
+/** Output commands (ShellCommand in Swift). */
+export const Command = Object.freeze({
+  seedSend: 1, signedIn: 2, signInFailed: 3, openLink: 4, remoteAnswer: 5, remoteCandidate: 6, closeLink: 7,
+  linkSend: 8, signAndSend: 9, verifyHello: 10, message: 11, requestDone: 12, spread: 13, publishDone: 14,
+  kvsDone: 15, result: 16, error: 17, state: 18, bytes: 19, log: 20,
+});
+
+/** One instance of colonio.wasm: one node's state machines. */
+export class WasmCore {
+  static async load(source = new URL('./colonio.wasm', import.meta.url)) {
+    let memory;
+    const wasi = {
+      // Dictionary hashing seeds itself from random_get.
+      random_get(pointer, length) { crypto.getRandomValues(new Uint8Array(memory.buffer, pointer, length)); return 0; },
+    };
+    const imports = new Proxy({}, {
+      get: (_, module) => (module === 'wasi_snapshot_preview1' ? new Proxy(wasi, {
+        get: (target, name) => target[name] ?? (() => { throw new Error(`unexpected WASI call ${String(name)}`); }),
+      }) : {}),
+    });
+    let result;
+    if (source instanceof WebAssembly.Module) {
+      result = { instance: await WebAssembly.instantiate(source, imports) };
+    } else if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
+      result = await WebAssembly.instantiate(source, imports);
+    } else if (typeof fetch === 'function' && WebAssembly.instantiateStreaming) {
+      result = await WebAssembly.instantiateStreaming(fetch(source), imports);
+    } else {
+      const { readFile } = await import('node:fs/promises');
+      result = await WebAssembly.instantiate(await readFile(source), imports);
+    }
+    memory = result.instance.exports.memory;
+    return new WasmCore(result.instance.exports, result.module);
+  }
+
+  constructor(exports, module) {
+    this.exports = exports;
+    this.module = module;
+    this.clockOrigin = performance.now();
+  }
+
+  /** Runs one operation; returns the output commands as `[kind, Fields]` pairs (throws if the input did not decode). */
+  call(op, fields = {}) {
+    const input = encodeFields(fields);
+    const { exports } = this;
+    const pointer = exports.colonio_alloc(input.length);
+    new Uint8Array(exports.memory.buffer, pointer, input.length).set(input);
+    const status = exports.colonio_call(op, pointer, input.length, performance.now() - this.clockOrigin, Date.now() / 1000);
+    exports.colonio_free(pointer);
+    if (status !== 0) throw new Error(`colonio.wasm rejected operation ${op}`);
+    const length = exports.colonio_output_length();
+    const output = length ? new Uint8Array(exports.memory.buffer, exports.colonio_output_pointer(), length).slice() : new Uint8Array(0);
+    return decodePairs(output).map(([kind, body]) => [kind, new Fields(body)]);
+  }
+}
+
+// MARK: - The node
+
+const FRAGMENT_BYTES = 65536;
+const HIGH_WATER_BYTES = 4 * 1024 * 1024;
+
+/** A node of a Colonio network running in the browser. Create it with `Colonio.connect`. */
+export class Colonio {
+  /**
+   * Signs in to `network` through the seed at `seed` (`ws://host:port`) with `token` and joins the overlay.
+   * Resolves once signed in; links form in the background. Options for tests: `wasm` (URL, bytes or
+   * module), `WebSocket`, `RTCPeerConnection`, `tickMilliseconds`, `timeoutMilliseconds`.
+   */
+  static async connect(options) {
+    const node = new Colonio(options);
+    await node.#start();
+    return node;
+  }
+
+  #options; #core; #ws; #keys; #iceServers = []; #links = new Map(); #handlers = new Map();
+  #subscribers = new Map(); #requests = new Map(); #kvsOps = new Map(); #publications = new Map();
+  #timers = []; #connected = false; #signIn = null; #early = new Map();
+  /** This node's ID (32 hexadecimal digits). */
+  nodeID = null;
+  /** The network's coordinate space `{kind, width, height}` or `{kind: 'sphere', radius}`. */
+  space = null;
+  /** The network's cap on links per node. */
+  maximumLinks = 0;
+  /** Console-style logger; replace to silence. */
+  log = (...args) => console.debug('[colonio]', ...args);
+  /** Receives every message of a subscribed topic: `(topic, delivery) => {}` (set by `subscribe`). */
+
+  constructor(options) {
+    this.#options = { tickMilliseconds: 100, timeoutMilliseconds: 10000, ...options };
+    this.kvs = Object.freeze({
+      get: (key) => this.#kvs(key, { 2: 0 }),
+      put: (key, value, options = {}) => this.#kvs(key, { 2: 1, 3: toBytes(value), ...condition(options.condition) }),
+      delete: (key, options = {}) => this.#kvs(key, { 2: 2, ...condition(options.condition) }).then(() => undefined),
+    });
+  }
+
+  async #start() {
+    const { seed, network, token } = this.#options;
+    if (!seed || !network) throw new InvalidArgumentError('invalidArgument', 'seed and network are required');
+    this.#core = await WasmCore.load(this.#options.wasm);
+    this.#core.call(Op.create, { 1: randomU64() });
+    this.#keys = await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
+    const publicKey = new Uint8Array(await crypto.subtle.exportKey('raw', this.#keys.publicKey));
+    const WS = this.#options.WebSocket ?? globalThis.WebSocket;
+    const url = `${seed.replace(/\/+$/, '')}/v1/networks/${encodeURIComponent(network)}/ws`;
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => fail(new ConnectError('timeout', `no sign-in answer from ${url} within ${this.#options.timeoutMilliseconds} ms`)), this.#options.timeoutMilliseconds);
+      const fail = (error) => { clearTimeout(timer); this.#signIn = null; try { this.#ws?.close(); } catch {} reject(error); };
+      this.#signIn = { resolve: () => { clearTimeout(timer); this.#signIn = null; resolve(); }, reject: fail };
+      let ws;
+      try { ws = new WS(url); } catch (error) { return fail(new ConnectError('seedUnreachable', `cannot open ${url}: ${error.message}`)); }
+      this.#ws = ws;
+      ws.binaryType = 'arraybuffer';
+      ws.onopen = () => this.#run(Op.signIn, { 1: network, 2: token ?? '', 3: publicKey });
+      ws.onmessage = (event) => {
+        if (typeof event.data === 'string') return this.log('seed sent a text frame; ignored');
+        this.#run(Op.seedFrame, { 1: new Uint8Array(event.data) });
+      };
+      ws.onerror = () => this.#signIn?.reject(new ConnectError('seedUnreachable', `cannot reach the seed at ${url}`));
+      ws.onclose = () => {
+        this.#signIn?.reject(new ConnectError('seedClosed', `the seed at ${url} closed the connection`));
+        if (this.#core) this.#run(Op.seedClosed);
+      };
+    });
+    this.#connected = true;
+    this.#timers.push(setInterval(() => this.#run(Op.tick), this.#options.tickMilliseconds));
+  }
+
+  // MARK: API
+
+  /** IDs of the nodes this node has authenticated links to. */
+  links() { return this.state().links; }
+
+  /** This node's ID, links, position and geographic neighbours with their positions. */
+  state() {
+    const [, f] = this.#core.call(Op.state).find(([kind]) => kind === Command.state) ?? [0, new Fields(new Uint8Array(0))];
+    return {
+      nodeID: f.has(1) ? f.node(1) : null,
+      links: f.all(2).map(hex),
+      position: f.bool(3) ? { x: f.double(4), y: f.double(5) } : null,
+      neighbours: f.all(6).map((bytes) => { const n = new Fields(bytes); return { id: n.node(1), x: n.double(2), y: n.double(3) }; }),
+    };
+  }
+
+  /** Registers `handler(message)` for messages and requests to `name` (`null` removes it). A request's answer is what the handler returns (string or bytes). */
+  handle(name, handler) {
+    if (handler) this.#handlers.set(name, handler); else this.#handlers.delete(name);
+    this.#run(Op.handle, { 1: name, 2: !!handler });
+  }
+
+  /** Sends one-way `payload` to handler `name` on node `to` (ID) or on the owner of a key (`{ownerOf: key}`). */
+  send(to, name, payload) {
+    this.#checkConnected();
+    this.#run(Op.send, { 1: name, 2: toBytes(payload), ...destination(to) });
+  }
+
+  /** Sends `payload` to handler `name` on `to` (as `send`) and resolves with the response's bytes. */
+  request(to, name, payload) {
+    this.#checkConnected();
+    const { result } = this.#run(Op.request, { 1: name, 2: toBytes(payload), ...destination(to) });
+    return this.#awaitCompletion(this.#requests, result);
+  }
+
+  /** Places this node at `{x, y}` (longitude/latitude on a sphere). */
+  setPosition({ x, y }) {
+    this.#run(Op.setPosition, { 1: new Float(x), 2: new Float(y) });
+  }
+
+  /** Calls `callback(delivery)` for every message published to `topic` whose circle contains this node; returns an unsubscribe function. */
+  subscribe(topic, callback) {
+    if (!this.#subscribers.has(topic)) this.#subscribers.set(topic, new Set());
+    this.#subscribers.get(topic).add(callback);
+    this.#run(Op.subscribe, { 1: topic, 2: true });
+    return () => {
+      const set = this.#subscribers.get(topic);
+      set?.delete(callback);
+      if (set && set.size === 0) { this.#subscribers.delete(topic); this.#run(Op.subscribe, { 1: topic, 2: false }); }
+    };
+  }
+
+  /** Publishes `payload` to subscribers of `topic` inside the circle `{x, y, radius}`. With `requireReceiver` it resolves once one received it. */
+  async publish(topic, payload, { x, y, radius, deliverToSelf = false, requireReceiver = false }) {
+    this.#checkConnected();
+    const { result } = this.#run(Op.publish, {
+      1: topic, 2: toBytes(payload), 3: new Float(x), 4: new Float(y), 5: new Float(radius), 6: deliverToSelf, 7: requireReceiver,
+    });
+    if (!requireReceiver) return;
+    await this.#awaitCompletion(this.#publications, result);
+  }
+
+  /** Leaves the network: closes every link and the seed connection; pending operations fail with `networkClosed`. */
+  disconnect() {
+    if (!this.#connected) return;
+    this.#run(Op.stop);
+    this.#connected = false;
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers = [];
+    for (const link of this.#links.values()) this.#closeLink(link);
+    this.#links.clear();
+    try { this.#ws?.close(); } catch {}
+    for (const pending of [...this.#kvsOps.values()]) pending.reject(new KVSError('networkClosed', 'the node disconnected'));
+    this.#kvsOps.clear();
+  }
+
+  #checkConnected() {
+    if (!this.#connected) throw new NotConnectedError('notConnected', 'connect first');
+  }
+
+  #kvs(key, fields) {
+    try { this.#checkConnected(); } catch (error) { return Promise.reject(error); }
+    const { result } = this.#run(Op.kvs, { 1: key, ...fields });
+    return this.#awaitCompletion(this.#kvsOps, result);
+  }
+
+  /** A promise for the completion `id` of `map`; completions that came with the starting call are kept in #early. */
+  #awaitCompletion(map, id) {
+    return new Promise((resolve, reject) => {
+      const early = this.#early.get(map)?.get(id);
+      if (early) { this.#early.get(map).delete(id); early({ resolve, reject }); } else map.set(id, { resolve, reject });
+    });
+  }
+
+  /** Settles completion `id` of `map` with `settle({resolve, reject})`, or keeps it until it is awaited. */
+  #complete(map, id, settle) {
+    const pending = map.get(id);
+    if (pending) { map.delete(id); settle(pending); return; }
+    if (!this.#early.has(map)) this.#early.set(map, new Map());
+    this.#early.get(map).set(id, settle);
+  }
+
+  // MARK: Commands
+
+  /** Runs an operation and carries out its commands; returns `{result, pending}` (pending: promises to await, e.g. hello verification). Throws the call's error. */
+  #run(op, fields) {
+    let result = null, failure = null;
+    const pending = [];
+    for (const [kind, f] of this.#core.call(op, fields)) {
+      switch (kind) {
+        case Command.result: result = f.num(1); break;
+        case Command.error: failure = callError(f.str(1), f.str(2)); break;
+        default:
+          try {
+            const promise = this.#execute(kind, f);
+            if (promise) pending.push(promise);
+          } catch (error) { this.log('command failed', kind, error); }
+      }
+    }
+    if (failure) throw failure;
+    return { result, pending };
+  }
+
+  #execute(kind, f) {
+    switch (kind) {
+      case Command.seedSend:
+        if (this.#ws?.readyState === 1) this.#ws.send(f.bytes(1).slice());
+        return;
+      case Command.signedIn: {
+        this.nodeID = f.node(1);
+        this.#iceServers = f.all(4).map((bytes) => {
+          const s = new Fields(bytes);
+          const server = { urls: s.all(1).map((u) => decoder.decode(u)) };
+          if (s.has(2)) server.username = s.str(2);
+          if (s.has(3)) server.credential = s.str(3);
+          return server;
+        });
+        const spaceKind = f.str(5);
+        this.space = spaceKind === 'sphere' ? { kind: spaceKind, radius: f.double(6) } : { kind: spaceKind, width: f.double(6), height: f.double(7) };
+        this.maximumLinks = f.num(8);
+        const keepalive = Math.max(1000, f.num(3));
+        this.#timers.push(setInterval(() => this.#run(Op.keepalive), keepalive));
+        this.#signIn?.resolve();
+        return;
+      }
+      case Command.signInFailed:
+        this.#signIn?.reject(new ConnectError(`seed${f.num(1)}`, `the seed refused the sign-in: ${f.str(2)}`, { code: f.num(1) }));
+        return;
+      case Command.openLink: return this.#openLink(f.node(1), f.big(2), f.bool(3), f.str(4));
+      case Command.remoteAnswer: {
+        const link = this.#link(f);
+        if (link) link.pc.setRemoteDescription({ type: 'answer', sdp: f.str(3) })
+          .then(() => this.#flushCandidates(link)).catch((error) => this.#linkFailed(link, error));
+        return;
+      }
+      case Command.remoteCandidate: {
+        const link = this.#link(f);
+        if (!link) return;
+        const candidate = { candidate: f.str(3), sdpMid: f.has(4) ? f.str(4) : null, sdpMLineIndex: f.has(5) ? f.num(5) : 0 };
+        if (link.remoteSet) link.pc.addIceCandidate(candidate).catch((error) => this.log('ignored an ICE candidate', error.message));
+        else link.candidates.push(candidate);
+        return;
+      }
+      case Command.closeLink: {
+        const link = this.#link(f);
+        if (link) { this.#links.delete(link.peer); this.#closeLink(link); }
+        return;
+      }
+      case Command.linkSend: {
+        const link = this.#link(f);
+        if (link) { const frame = f.bytes(3).slice(); link.sending = link.sending.then(() => this.#sendFrame(link, frame)); }
+        return;
+      }
+      case Command.signAndSend: {
+        const link = this.#link(f);
+        if (!link) return;
+        const signed = f.bytes(3).slice(), frame = f.bytes(4).slice();
+        link.sending = link.sending.then(async () => {
+          const signature = new Uint8Array(await crypto.subtle.sign('Ed25519', this.#keys.privateKey, signed));
+          frame.set(signature, frame.length - 64);
+          await this.#sendFrame(link, frame);
+        });
+        return;
+      }
+      case Command.verifyHello: return this.#verifyHello(f);
+      case Command.message: return this.#deliver(f);
+      case Command.requestDone: {
+        const outcome = f.bool(2) ? f.bytes(3).slice() : new RequestError(f.str(4), f.str(5));
+        this.#complete(this.#requests, f.num(1), (p) => (outcome instanceof Error ? p.reject(outcome) : p.resolve(outcome)));
+        return;
+      }
+      case Command.spread: {
+        const delivery = {
+          topic: f.str(1), payload: f.bytes(2).slice(), sender: f.node(3), senderPosition: { x: f.double(4), y: f.double(5) },
+          center: { x: f.double(6), y: f.double(7) }, radius: f.double(8), hops: f.num(9),
+        };
+        delivery.text = () => decoder.decode(delivery.payload);
+        for (const callback of this.#subscribers.get(delivery.topic) ?? []) {
+          try { callback(delivery); } catch (error) { this.log('subscriber failed', error); }
+        }
+        return;
+      }
+      case Command.publishDone: {
+        const error = f.has(2) ? new PublishError(f.str(2), f.str(2) === 'noReceiver' ? 'no subscribing node inside the circle received the message' : f.str(2)) : null;
+        this.#complete(this.#publications, f.num(1), (p) => (error ? p.reject(error) : p.resolve()));
+        return;
+      }
+      case Command.kvsDone: {
+        const id = f.num(1);
+        if (f.bool(2)) {
+          const value = f.bool(3) ? { value: f.bytes(4).slice(), version: f.num(5), text() { return decoder.decode(this.value); } } : null;
+          return this.#complete(this.#kvsOps, id, (p) => p.resolve(value));
+        }
+        const errorKind = f.str(6);
+        const details = {};
+        if (errorKind === 'conditionFailed') details.currentVersion = f.num(7) === 0 ? null : f.num(7) - 1;
+        else if (f.has(7)) details.limit = f.num(7);
+        const messages = {
+          conditionFailed: 'the condition did not hold; nothing changed', unavailable: 'not enough replicas answered; not applied, retry',
+          timeout: 'no answer in time; the operation may have been applied', valueTooLarge: 'the value is too large', keyTooLarge: 'the key is too long',
+        };
+        const error = new KVSError(errorKind, messages[errorKind] ?? errorKind, details);
+        this.#complete(this.#kvsOps, id, (p) => p.reject(error));
+        return;
+      }
+      case Command.log: this.log(f.str(1)); return;
+      default: return;
+    }
+  }
+
+  // MARK: Links
+
+  #link(f) {
+    const link = this.#links.get(f.node(1));
+    return link && link.session === f.big(2) ? link : null;
+  }
+
+  #openLink(peer, session, offerer, offerSDP) {
+    const old = this.#links.get(peer);
+    if (old) this.#closeLink(old);
+    const PC = this.#options.RTCPeerConnection ?? globalThis.RTCPeerConnection;
+    const pc = new PC({ iceServers: this.#iceServers });
+    // Negotiated channel 0, ordered and reliable: exactly what the native node creates.
+    const channel = pc.createDataChannel('colonio', { negotiated: true, id: 0, ordered: true });
+    channel.binaryType = 'arraybuffer';
+    const link = { peer, session, pc, channel, remoteSet: false, candidates: [], fragments: [], sending: Promise.resolve(), receiving: Promise.resolve(), closed: false };
+    this.#links.set(peer, link);
+    const ids = { 1: unhex(peer), 2: session };
+    const alive = () => !link.closed && this.#links.get(peer) === link;
+    pc.onicecandidate = (event) => {
+      if (!alive() || !event.candidate || !event.candidate.candidate) return;
+      const c = event.candidate;
+      this.#run(Op.linkCandidate, { ...ids, 3: c.candidate, 4: c.sdpMid ?? undefined, 5: c.sdpMLineIndex ?? undefined });
+    };
+    pc.onconnectionstatechange = () => {
+      if (alive() && (pc.connectionState === 'failed' || pc.connectionState === 'closed')) this.#linkFailed(link, new Error(pc.connectionState));
+    };
+    channel.onopen = () => { if (alive()) this.#run(Op.linkOpen, ids); };
+    channel.onclose = () => { if (alive()) this.#linkFailed(link, new Error('channel closed')); };
+    channel.onmessage = (event) => {
+      if (!alive()) return;
+      const data = new Uint8Array(event.data);
+      if (data.length === 0) return;
+      link.fragments.push(data.subarray(1));
+      if (data[0] !== 0) return;
+      const parts = link.fragments;
+      link.fragments = [];
+      const frame = parts.length === 1 ? parts[0].slice() : concat(parts);
+      // Frames are handled in order; a hello's signature check (async WebCrypto) holds back later frames.
+      link.receiving = link.receiving.then(async () => {
+        if (!alive()) return;
+        const { pending } = this.#run(Op.linkFrame, { ...ids, 3: frame });
+        await Promise.all(pending);
+      }).catch((error) => this.log('frame handling failed', error));
+    };
+    (async () => {
+      if (offerer) {
+        await pc.setLocalDescription(await pc.createOffer());
+      } else {
+        await pc.setRemoteDescription({ type: 'offer', sdp: offerSDP });
+        await this.#flushCandidates(link);
+        await pc.setLocalDescription(await pc.createAnswer());
+      }
+      if (alive()) this.#run(Op.linkDescription, { ...ids, 3: pc.localDescription.sdp });
+    })().catch((error) => this.#linkFailed(link, error));
+  }
+
+  async #flushCandidates(link) {
+    link.remoteSet = true;
+    const candidates = link.candidates;
+    link.candidates = [];
+    for (const candidate of candidates) {
+      await link.pc.addIceCandidate(candidate).catch((error) => this.log('ignored an ICE candidate', error.message));
+    }
+  }
+
+  async #sendFrame(link, frame) {
+    if (link.closed || link.channel.readyState !== 'open') return;
+    if (link.channel.bufferedAmount > HIGH_WATER_BYTES) {
+      link.channel.bufferedAmountLowThreshold = HIGH_WATER_BYTES / 2;
+      await new Promise((resolve) => link.channel.addEventListener('bufferedamountlow', resolve, { once: true }));
+    }
+    let offset = 0;
+    do {
+      const length = Math.min(FRAGMENT_BYTES, frame.length - offset);
+      const fragment = new Uint8Array(length + 1);
+      fragment[0] = offset + length < frame.length ? 1 : 0;
+      fragment.set(frame.subarray(offset, offset + length), 1);
+      link.channel.send(fragment);
+      offset += length;
+    } while (offset < frame.length);
+  }
+
+  #linkFailed(link, error) {
+    if (link.closed || this.#links.get(link.peer) !== link) return;
+    this.log('link closed', link.peer, error?.message ?? error);
+    this.#run(Op.linkClosed, { 1: unhex(link.peer), 2: link.session });
+    this.#links.delete(link.peer);
+    this.#closeLink(link);
+  }
+
+  #closeLink(link) {
+    if (link.closed) return;
+    link.closed = true;
+    // Let queued frames (a link-state "closing" notice) go first.
+    link.sending.finally(() => {
+      try { link.channel.close(); } catch {}
+      try { link.pc.close(); } catch {}
+    });
+  }
+
+  async #verifyHello(f) {
+    const ids = { 1: f.bytes(1).slice(), 2: f.big(2) };
+    let valid = false;
+    try {
+      const seedKey = await crypto.subtle.importKey('raw', f.bytes(8).slice(), { name: 'Ed25519' }, false, ['verify']);
+      const peerKey = await crypto.subtle.importKey('raw', f.bytes(7).slice(), { name: 'Ed25519' }, false, ['verify']);
+      valid = await crypto.subtle.verify('Ed25519', seedKey, f.bytes(4).slice(), f.bytes(3).slice())
+        && await crypto.subtle.verify('Ed25519', peerKey, f.bytes(6).slice(), f.bytes(5).slice());
+    } catch (error) {
+      this.log('hello verification failed', error.message);
+    }
+    this.#run(Op.linkVerified, { ...ids, 3: valid });
+  }
+
+  #deliver(f) {
+    const replyID = f.has(5) ? f.num(5) : 0;
+    const message = { source: f.node(1), name: f.str(2), payload: f.bytes(3).slice(), hops: f.num(4), isRequest: replyID !== 0 };
+    message.text = () => decoder.decode(message.payload);
+    const handler = this.#handlers.get(message.name);
+    if (!handler) {
+      if (replyID) this.#run(Op.respond, { 1: replyID, 3: 'noHandler' });
+      return;
+    }
+    Promise.resolve().then(() => handler(message)).then(
+      (answer) => { if (replyID && this.#connected) this.#run(Op.respond, { 1: replyID, 2: toBytes(answer) }); },
+      (error) => { if (replyID && this.#connected) this.#run(Op.respond, { 1: replyID, 3: String(error?.message ?? error) }); },
+    );
+  }
+}
+
+function concat(parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) { out.set(part, offset); offset += part.length; }
+  return out;
+}
+
+function destination(to) {
+  if (typeof to === 'string') return { 3: unhex(to) };
+  if (to && typeof to.ownerOf === 'string') return { 4: to.ownerOf };
+  throw new InvalidArgumentError('invalidDestination', 'send to a node ID (32 hex digits) or {ownerOf: key}');
+}
+
+function condition(value) {
+  if (!value || value === 'none') return {};
+  if (value === 'ifAbsent') return { 4: 1 };
+  if (value === 'ifPresent') return { 4: 2 };
+  if (typeof value === 'object' && value.ifVersion !== undefined) return { 4: 3, 5: BigInt(value.ifVersion) };
+  throw new InvalidArgumentError('invalidCondition', "condition: 'none', 'ifAbsent', 'ifPresent' or {ifVersion: n}");
+}
