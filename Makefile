@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: setup build test wasm wasm-test demo bench bench-smoke nat-lab-check browser-check browser-node-check clean
+.PHONY: setup build test wasm wasm-test demo bench bench-smoke nat-test nat-bench nat-lab-check browser-check browser-node-check clean
 
 setup:
 	@scripts/setup.sh
@@ -24,6 +24,7 @@ test: setup wasm-test
 	$(SWIFT) test --skip-build --no-parallel $(SWIFT_BUILD_FLAGS)
 	"$$($(SWIFT) build --show-bin-path $(SWIFT_BUILD_FLAGS))/colonio" demo
 	$(MAKE) --no-print-directory bench-smoke
+	$(MAKE) --no-print-directory nat-test
 
 # Every benchmark at a tiny size: checks that each runs and prints valid JSON (not its figures).
 bench-smoke:
@@ -43,6 +44,20 @@ BENCHMARKS ?= link seed overlay kvs
 bench: setup
 	$(SWIFT) build -c release --product colonio
 	@for name in $(BENCHMARKS); do .build/release/colonio bench $$name || exit 1; done
+
+# Colonio nodes across real NATs in the NAT lab: host, srflx and relay links, a mixed network with
+# messaging, KVS and pub/sub, refused TURN credentials (docs/nat-lab.md); ~20 s. Needs root for network
+# namespaces: without it the driver prints a loud SKIPPED banner (NAT_TEST_REQUIRED=1 makes that a failure).
+nat-test:
+	@if [ "$$(id -u)" -eq 0 ]; then COLONIO_SETUP_EXTRAS=nat-lab scripts/setup.sh; fi
+	$(SWIFT) build --product colonio $(SWIFT_BUILD_FLAGS)
+	scripts/nat-test.py --colonio "$$($(SWIFT) build --show-bin-path $(SWIFT_BUILD_FLAGS))/colonio"
+
+# Connect time and RTT of host, srflx and relay links in the NAT lab, as JSON (release build, root).
+nat-bench:
+	@COLONIO_SETUP_EXTRAS=nat-lab scripts/setup.sh
+	$(SWIFT) build -c release --product colonio
+	scripts/nat-test.py --bench --colonio .build/release/colonio
 
 # Brings the NAT lab up, connects standard WebRTC peers across it, tears it down (root; not part of test).
 nat-lab-check:

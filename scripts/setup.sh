@@ -12,7 +12,9 @@ packages=(
 # Extra groups for later test suites, enabled with COLONIO_SETUP_EXTRAS="nat browser".
 for extra in ${COLONIO_SETUP_EXTRAS:-}; do
   case "$extra" in
-    # scripts/nat-lab and scripts/nat-lab-check.py (standard WebRTC peers for the lab check).
+    # scripts/nat-lab and scripts/nat-test.py (Colonio nodes in the lab).
+    nat-lab) packages+=(coturn nftables iproute2 conntrack openssl) ;;
+    # The above plus scripts/nat-lab-check.py (standard WebRTC peers for the lab check).
     nat) packages+=(coturn nftables iproute2 conntrack openssl python3-aiortc) ;;
     # scripts/browser_harness.py and scripts/browser-check.py (headless Chromium in a namespace).
     browser) packages+=(chromium iproute2 procps util-linux) ;;

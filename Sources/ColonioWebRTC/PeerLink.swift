@@ -119,6 +119,10 @@ public final class PeerLink: Sendable {
         cwrtc_peer_close(handle.pointer)
     }
 
+    /// STUN/TURN servers that failed for this link while gathering, oldest first (e.g. TURN 401 for a
+    /// refused credential). ICE carries on with the other candidates, so the link may still connect.
+    public var iceServerErrors: [ICEServerError] { core.iceServerErrors }
+
     /// Figures of the selected candidate pair, or `nil` while none is selected.
     public func statistics() async -> LinkStatistics? {
         await withCheckedContinuation { (continuation: CheckedContinuation<LinkStatistics?, Never>) in

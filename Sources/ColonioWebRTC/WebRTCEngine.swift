@@ -28,6 +28,10 @@ public final class WebRTCEngine: Sendable {
             options.ice_servers = servers.baseAddress
             options.ice_server_count = servers.count
             options.log_severity = configuration.engineLogging ? 2 : -1
+            options.ice_check_interval_ms = configuration.iceCheckInterval.map { interval in
+                let (seconds, attoseconds) = interval.components
+                return Int32(clamping: max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+            } ?? 0
             return CStrings.withErrorBuffer { error, capacity in
                 cwrtc_factory_create(&options, error, capacity)
             }

@@ -79,6 +79,10 @@ import Testing
         #expect(found["localCandidateType"] as? String == "host")
         #expect(found["remoteCandidateType"] as? String == "host")
         #expect((found["rttMilliseconds"] as? Double ?? -1) >= 0)
+        // How long the link took to come up, how old it is, and no STUN/TURN failure (none configured).
+        #expect((found["setupMilliseconds"] as? Double ?? 0) > 0)
+        #expect((found["ageMilliseconds"] as? Double ?? 0) >= (found["setupMilliseconds"] as? Double ?? .infinity))
+        #expect(found["iceServerErrors"] as? [String] == [])
 
         // A request to b's built-in echo handler comes back; b prints it as an event.
         var reply: [String: Any] = [:]

@@ -88,6 +88,9 @@ typedef struct cwrtc_factory_options {
   size_t ice_server_count;
   /// Let libwebrtc log to stderr at this severity: 0 verbose .. 3 error; -1 (the default) silences it.
   int log_severity;
+  /// Milliseconds between ICE connectivity checks while no candidate pair is strongly connected (and the
+  /// least time between two checks of one pair); 0 keeps libwebrtc's 48 ms.
+  int ice_check_interval_ms;
 } cwrtc_factory_options;
 
 /// Events of one peer; all run on the factory's thread. Strings are valid during the call only.
@@ -107,6 +110,11 @@ typedef struct cwrtc_peer_callbacks {
   void (*closed)(void *ctx);
   /// Teardown after `cwrtc_peer_release` is complete: the last callback for this context.
   void (*released)(void *ctx);
+  /// A STUN or TURN server failed while gathering (RTCPeerConnectionIceErrorEvent), e.g. TURN 401 when
+  /// the server refuses the credential: the server's URL, the STUN error code and its reason phrase.
+  /// libwebrtc keeps checking the other candidates, so without this a refused TURN credential only
+  /// shows as a connection that never comes up. May be NULL.
+  void (*ice_server_error)(void *ctx, const char *url, int error_code, const char *error_text);
 } cwrtc_peer_callbacks;
 
 /// Completion of an operation producing SDP: `sdp` is set on success, else `error` and `message`.

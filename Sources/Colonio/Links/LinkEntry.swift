@@ -17,7 +17,15 @@ final class LinkEntry {
     var remoteSDP: String?
     var helloSent = false
     /// Set once the peer's hello verified; only then does the node machine know the link.
-    var isAuthenticated = false
+    var isAuthenticated = false {
+        didSet { if isAuthenticated && authenticatedAt == nil { authenticatedAt = .now } }
+    }
+    /// When the entry was made: this side's offer started, or the peer's offer arrived.
+    let createdAt = ContinuousClock.now
+    private var authenticatedAt: ContinuousClock.Instant?
+    /// From the entry's creation until the peer's hello verified (signaling, ICE, DTLS, SCTP and the
+    /// certificate hello); `nil` until authenticated.
+    var setupTime: Duration? { authenticatedAt.map { $0 - createdAt } }
     /// The peer connection's latest state, for ``ColonioNode/links()``.
     var connectionState: PeerLinkState = .new
     private let outbox: AsyncStream<[UInt8]>.Continuation

@@ -30,7 +30,9 @@ extension ColonioNode {
         for entry in session.links.values.sorted(by: { $0.peer < $1.peer }) {
             var status = LinkStatus(
                 peer: entry.peer, state: Self.state(of: entry), isOfferer: entry.isOfferer,
-                role: entry.isAuthenticated ? session.machine.ring?.role(of: entry.peer) : nil)
+                role: entry.isAuthenticated ? session.machine.ring?.role(of: entry.peer) : nil,
+                setupTime: entry.setupTime, age: .now - entry.createdAt,
+                iceServerErrors: entry.link.iceServerErrors.map(\.description))
             if let statistics = await entry.link.statistics() {
                 status.localCandidateType = statistics.localCandidateType.flatMap { .init(rawValue: $0.rawValue) }
                 status.remoteCandidateType = statistics.remoteCandidateType.flatMap { .init(rawValue: $0.rawValue) }

@@ -38,12 +38,23 @@ public struct LinkStatus: Sendable, Hashable {
     /// Bytes sent and received over the selected pair (counting restarts when ICE switches pairs).
     public var bytesSent: UInt64
     public var bytesReceived: UInt64
+    /// How long the link took from its first signal (this side's offer, or the peer's offer arriving) until
+    /// the peer's certificate verified; `nil` until authenticated.
+    public var setupTime: Duration?
+    /// How long ago this link's setup started. A link that failed and is being tried again starts over,
+    /// so a connect that keeps failing shows as an age that never grows past the connect timeout.
+    public var age: Duration
+    /// STUN/TURN servers that failed for this link, as `"<url>: <code> <reason>"` (e.g. TURN `401
+    /// Unauthorized` for a refused credential). A link behind a symmetric NAT that needs the relay then
+    /// never connects and is dropped at the connect timeout.
+    public var iceServerErrors: [String]
 
     /// Creates a status (the node creates them; public for tests and tools).
     public init(
         peer: NodeID, state: State, isOfferer: Bool, role: LinkRole? = nil,
         localCandidateType: CandidateType? = nil, remoteCandidateType: CandidateType? = nil,
-        roundTripTime: Duration? = nil, bytesSent: UInt64 = 0, bytesReceived: UInt64 = 0
+        roundTripTime: Duration? = nil, bytesSent: UInt64 = 0, bytesReceived: UInt64 = 0,
+        setupTime: Duration? = nil, age: Duration = .zero, iceServerErrors: [String] = []
     ) {
         self.peer = peer
         self.state = state
@@ -54,5 +65,8 @@ public struct LinkStatus: Sendable, Hashable {
         self.roundTripTime = roundTripTime
         self.bytesSent = bytesSent
         self.bytesReceived = bytesReceived
+        self.setupTime = setupTime
+        self.age = age
+        self.iceServerErrors = iceServerErrors
     }
 }

@@ -9,7 +9,11 @@ final class LinkCore: @unchecked Sendable {
         var closed = false
         var finished = false
         var sendWaiters: [CheckedContinuation<Result<Void, WebRTCError>, Never>] = []
+        var iceServerErrors: [ICEServerError] = []
     }
+
+    /// How many distinct ICE server errors a link keeps (a server retried by libwebrtc repeats its error).
+    static let maximumICEServerErrors = 8
 
     let continuation: AsyncStream<PeerLinkEvent>.Continuation
     let logger: Logger
@@ -23,6 +27,26 @@ final class LinkCore: @unchecked Sendable {
     }
 
     var isClosed: Bool { state.withLock { $0.closed } }
+
+    /// The distinct STUN/TURN failures reported so far, oldest first.
+    var iceServerErrors: [ICEServerError] { state.withLock { $0.iceServerErrors } }
+
+    func iceServerFailed(_ error: ICEServerError) {
+        let isNew = state.withLock { state in
+            guard !state.iceServerErrors.contains(error), state.iceServerErrors.count < Self.maximumICEServerErrors
+            else { return false }
+            state.iceServerErrors.append(error)
+            return true
+        }
+        guard isNew else { return }
+        // A server's own refusal (e.g. TURN 401) is a warning: otherwise it only shows as links that never
+        // come up. 701 is libwebrtc's local verdict (no answer, or an interface of the other IP family).
+        if error.code == 701 {
+            logger.debug("ICE server unusable", metadata: ["error": "\(error)"])
+        } else {
+            logger.warning("ICE server failed", metadata: ["error": "\(error)"])
+        }
+    }
 
     /// Registers a sender waiting for the queue to drain; answers at once if the link is closed.
     func addSendWaiter(_ waiter: CheckedContinuation<Result<Void, WebRTCError>, Never>) -> Bool {
@@ -123,6 +147,10 @@ final class LinkCore: @unchecked Sendable {
         }
         callbacks.closed = { context in
             LinkCore.from(context).closed()
+        }
+        callbacks.ice_server_error = { context, url, code, reason in
+            LinkCore.from(context).iceServerFailed(
+                ICEServerError(url: CStrings.string(url), code: Int(code), reason: CStrings.string(reason)))
         }
         callbacks.released = { context in
             Unmanaged<LinkCore>.fromOpaque(context!).takeRetainedValue().released()

@@ -170,7 +170,13 @@ final class NodeConsole {
                     return
                 }
                 guard ContinuousClock.now < deadline else {
-                    throw .failed("only \(linked) of \(count) links after \(Self.format(seconds)) s")
+                    // Say why links do not come up when a STUN/TURN server refused this node.
+                    var failures: [String] = []
+                    for error in await node.links().flatMap(\.iceServerErrors) where !failures.contains(error) {
+                        failures.append(error)
+                    }
+                    let why = failures.isEmpty ? "" : "; ICE server failed: " + failures.joined(separator: ", ")
+                    throw .failed("only \(linked) of \(count) links after \(Self.format(seconds)) s\(why)")
                 }
                 try? await Task.sleep(for: .milliseconds(100))
             }
@@ -221,6 +227,8 @@ final class NodeConsole {
             "remoteCandidateType": orNull(link.remoteCandidateType?.rawValue),
             "rttMilliseconds": orNull(link.roundTripTime.map(milliseconds)),
             "bytesSent": Int(clamping: link.bytesSent), "bytesReceived": Int(clamping: link.bytesReceived),
+            "setupMilliseconds": orNull(link.setupTime.map(milliseconds)), "ageMilliseconds": milliseconds(link.age),
+            "iceServerErrors": link.iceServerErrors,
         ]
     }
 
@@ -274,6 +282,7 @@ final class NodeConsole {
             return "\(link.peer.hex)  \(link.state.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0))  "
                 + "\(role.padding(toLength: 9, withPad: " ", startingAt: 0))  \(pair.padding(toLength: 11, withPad: " ", startingAt: 0))  "
                 + "rtt \(rtt)  \(link.bytesSent)/\(link.bytesReceived) bytes out/in"
+                + link.iceServerErrors.map { "\n    ICE server failed: \($0)" }.joined()
         }.joined(separator: "\n")
     }
 }
