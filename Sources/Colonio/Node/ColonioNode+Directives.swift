@@ -74,6 +74,10 @@ extension ColonioNode {
         session.logger.log(
             level: failure.code == .unknownPeer ? .debug : .warning, "seed refused a frame",
             metadata: ["code": "\(failure.code)", "message": "\(failure.message)"])
+        // The seed does not know the peer: it has left the network, so pub/sub forgets it too.
+        if failure.code == .unknownPeer, let peer = failure.peer {
+            interpret(session.geo.nodeLeft(peer, now: session.now()), in: session)
+        }
         // A signal to a peer the seed does not know: that connection attempt cannot succeed.
         if let peer = failure.peer, let entry = session.links[peer], !entry.isAuthenticated,
            failure.sessionID == nil || failure.sessionID == entry.sessionID {

@@ -26,7 +26,9 @@ public enum NodeDirective: Equatable, Sendable {
     case deliverKVS(IncomingOpaque)
     /// The successor or predecessor list changed.
     case neighboursChanged(successors: [NodeID], predecessors: [NodeID])
-    /// A link to this node could not be opened or went silent past the link timeout: it has probably left
-    /// the network (sub-protocols that track nodes, like pub/sub, should forget it).
+    /// The link to this node went silent past the link timeout: the node has probably crashed or left
+    /// (sub-protocols that track nodes, like pub/sub, should forget it). A failed connect attempt is not
+    /// reported: it is weak evidence (a full peer, a slow network), and forgetting live nodes on it makes
+    /// pub/sub neighbourhoods oscillate.
     case peerLost(NodeID)
 }

@@ -566,8 +566,6 @@ public struct NodeMachine: Sendable {
                 let (_, directives) = startRequest(
                     body: .ownerQuery, purpose: .ownerLookup(target), to: .ownerOf(target), now: now)
                 out.append(contentsOf: directives)
-            case .unreachable(let peer):
-                out.append(.peerLost(peer))
             case .neighboursChanged:
                 guard let current = ring else { continue }
                 out.append(.neighboursChanged(successors: current.successors, predecessors: current.predecessors))
