@@ -26,7 +26,7 @@ test: setup wasm-test
 demo: setup
 	$(SWIFT) run $(SWIFT_BUILD_FLAGS) colonio demo
 
-BENCHMARKS ?= link seed overlay-simulation kvs
+BENCHMARKS ?= link seed overlay-simulation kvs spread
 
 bench: setup
 	$(SWIFT) build -c release --product colonio

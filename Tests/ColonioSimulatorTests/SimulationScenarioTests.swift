@@ -1,0 +1,48 @@
+import ColonioCore
+import Testing
+@testable import ColonioSimulator
+
+/// `colonio simulate`'s scenario at a small size: every check passes in every space, with and without faults.
+@Suite(.serialized) struct SimulationScenarioTests {
+    static func options(_ space: String, seed: UInt64) -> ScenarioOptions {
+        var options = ScenarioOptions(nodeCount: 200, space: ScenarioOptions.space(named: space)!, seed: seed)
+        options.routingSamples = 100
+        options.circles = 8
+        options.kvsKeys = 10
+        return options
+    }
+
+    static func failures(_ report: ScenarioReport) -> [String] {
+        report.phases.flatMap { phase in phase.checks.filter { !$0.passed }.map { "\(phase.name): \($0.name): \($0.detail)" } }
+    }
+
+    @Test(arguments: ["plane", "sphere", "torus"])
+    func everyCheckPasses(space: String) {
+        let report = SimulationScenario(options: Self.options(space, seed: 42)).run()
+        #expect(report.phases.count == 1)
+        #expect(report.phases.first?.convergedAfterMilliseconds != nil)
+        #expect(report.phases.first?.checks.count == 6)
+        #expect(Self.failures(report).isEmpty, "\(Self.failures(report))")
+        #expect(report.phases.first.map { $0.spreadExpected > 0 && $0.spreadDelivered == $0.spreadExpected } == true)
+    }
+
+    @Test func checksPassAgainAfterChurnUnderLoss() {
+        var options = Self.options("sphere", seed: 7)
+        options.churnFraction = 0.1
+        options.lossRate = 0.01
+        let report = SimulationScenario(options: options).run()
+        #expect(report.phases.map(\.name) == ["initial", "after churn"])
+        #expect(report.phases.last?.nodes == 200)
+        #expect(Self.failures(report).isEmpty, "\(Self.failures(report))")
+    }
+
+    @Test func runsAreReproducibleFromTheSeed() {
+        func run() -> (UInt64, UInt64) {
+            var options = Self.options("torus", seed: 3)
+            options.nodeCount = 60
+            let report = SimulationScenario(options: options).run()
+            return (report.events, report.frames)
+        }
+        #expect(run() == run())
+    }
+}
