@@ -165,7 +165,7 @@ public final class Simulation {
             var geo = GeoInstance(id: id, space: space, settings: configuration.spreadSettings)
             for topic in topics { geo.subscribe(topic) }
             let placed = (try? geo.setPosition(position ?? Position(x: 0, y: 0), now: now)) ?? []
-            let contacted = geo.discovered(bootstrap, now: now)
+            let contacted = configuration.geoContactsFromRing ? geo.discovered(bootstrap, now: now) : []
             nodes[index].geo = geo
             performGeo(placed + contacted, at: index)
         }
@@ -433,7 +433,9 @@ public final class Simulation {
                 performKVS(directives, at: index)
             case .neighboursChanged(let successors, let predecessors):
                 // Ring neighbours are reachable: a starting point for finding geographic neighbours.
-                guard let directives = nodes[index].geo?.discovered(successors + predecessors, now: now) else {
+                guard configuration.geoContactsFromRing,
+                    let directives = nodes[index].geo?.discovered(successors + predecessors, now: now)
+                else {
                     continue
                 }
                 performGeo(directives, at: index)

@@ -23,6 +23,9 @@ public struct SimulationConfiguration: Sendable {
     public var randomBootstrapPeers = false
     /// The coordinate space of location pub/sub; `nil`: nodes run no ``GeoInstance``.
     public var space: CoordinateSpace?
+    /// Whether ring neighbours and bootstrap peers become geo contacts, as in the node shell. Without,
+    /// nodes find their geo neighbours only through ``Simulation/introduceGeoNeighbours()``.
+    public var geoContactsFromRing = true
     /// Pub/sub parameters when ``space`` is set.
     public var spreadSettings = SpreadSettings()
     /// KVS timers of every node's ``KVSInstance``.

@@ -26,6 +26,10 @@ public final class SimulationScenario {
         var configuration = SimulationConfiguration(
             seed: options.seed, lossRate: options.lossRate, tickIntervalMilliseconds: 500)
         configuration.space = options.space
+        // Geo discovery from ring contacts alone (the node shell's way) sets off announcement storms
+        // in GeoInstance from about 100 concurrently joining nodes; a seed that knows positions
+        // introduces each node to its Delaunay neighbours instead.
+        configuration.geoContactsFromRing = false
         simulation = Simulation(configuration: configuration)
         random = SplitMix64(seed: options.seed ^ 0x5EED_C0DE)
     }
@@ -60,6 +64,7 @@ public final class SimulationScenario {
             simulation.run(for: gap)
             if index % Swift.max(1, count / 100) == 0 { progress(step, Double(index) / Double(count)) }
         }
+        simulation.introduceGeoNeighbours()
         progress(step, 1)
     }
 
@@ -160,7 +165,12 @@ public final class SimulationScenario {
             tag.writeVarint(UInt64(index))
             _ = try? simulation.request(from: source, payload: tag.bytes, to: destination)
         }
-        simulation.run(for: options.lossRate > 0 ? 60_000 : 20_000)
+        // Until every request completed (answered or failed), within the requests' retry budget.
+        runUntil(limit: options.lossRate > 0 ? 60_000 : 20_000) {
+            var completed = 0
+            for case .completed in self.simulation.deliveries { completed += 1 }
+            return completed >= self.options.routingSamples
+        }
         var hops: [Int] = []
         var wrong = 0
         var seen: Set<UInt64> = []
@@ -205,6 +215,7 @@ public final class SimulationScenario {
     private func checkSpread(_ phase: inout ScenarioReport.Phase) {
         let nodes = simulation.liveNodeIDs
         simulation.spreadArrivals.removeAll()
+        simulation.spreadForwards.removeAll()
         var published: [(id: SpreadMessageID, center: Position, radius: Double)] = []
         for (index, circle) in circles().enumerated() {
             let publisher = pick(nodes)
@@ -215,7 +226,17 @@ public final class SimulationScenario {
             else { continue }
             published.append((id, circle.center, circle.radius))
         }
-        simulation.run(for: 10_000)
+        // Until no forward was sent for a second (the flood is over), at most 10 s.
+        var quietSince = simulation.now
+        var forwards = -1
+        runUntil(limit: 10_000) {
+            let total = self.simulation.spreadForwards.values.reduce(0, +)
+            if total != forwards {
+                forwards = total
+                quietSince = self.simulation.now
+            }
+            return self.simulation.now.milliseconds(since: quietSince) >= 1_000
+        }
         var received: [SpreadMessageID: [NodeID: Int]] = [:]
         for arrival in simulation.spreadArrivals {
             received[arrival.delivery.id, default: [:]][arrival.receiver, default: 0] += 1

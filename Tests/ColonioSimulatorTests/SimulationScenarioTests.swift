@@ -6,9 +6,9 @@ import Testing
 @Suite(.serialized) struct SimulationScenarioTests {
     static func options(_ space: String, seed: UInt64) -> ScenarioOptions {
         var options = ScenarioOptions(nodeCount: 200, space: ScenarioOptions.space(named: space)!, seed: seed)
-        options.routingSamples = 100
-        options.circles = 8
-        options.kvsKeys = 10
+        options.routingSamples = 60
+        options.circles = 6
+        options.kvsKeys = 6
         return options
     }
 
