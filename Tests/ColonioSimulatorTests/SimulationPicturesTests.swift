@@ -31,7 +31,7 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
 @Suite struct SimulationPicturesTests {
     @Test(arguments: ["plane", "sphere", "torus"])
     func picturesAreWellFormedWithOneCirclePerNode(space: String) {
-        var options = ScenarioOptions(nodeCount: 80, space: ScenarioOptions.space(named: space)!, seed: 5)
+        var options = ScenarioOptions(nodeCount: 50, space: ScenarioOptions.space(named: space)!, seed: 5)
         options.routingSamples = 20
         options.circles = 3
         options.kvsKeys = 2
@@ -41,7 +41,7 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
             let parsed = ElementCounter.count(svg)
             #expect(parsed.wellFormed)
             #expect(parsed.root == "svg")
-            #expect(parsed.nodeCircles == 80)
+            #expect(parsed.nodeCircles == 50)
         }
     }
 
