@@ -29,6 +29,15 @@ public enum ColonioError: Error, Equatable, Sendable, CustomStringConvertible {
     case publishFailed(String)
     /// With `requireReceiver`: no subscriber inside the circle received the message.
     case noReceiver
+    /// A KVS put or delete found its condition unmet and changed nothing; `currentVersion` is the key's
+    /// version then (`nil`: no value). Read the key and decide whether to try again.
+    case conditionFailed(currentVersion: UInt64?)
+    /// Too few replicas of the key answered: the KVS operation was certainly not applied; retry later.
+    case unavailable
+    /// A KVS key exceeds the network's limit of UTF-8 bytes.
+    case keyTooLarge(limit: Int)
+    /// A KVS value exceeds the network's limit of bytes.
+    case valueTooLarge(limit: Int)
     /// The peer does not understand the message (different protocol version) or the ring is repairing.
     case deliveryFailed(String)
 
@@ -38,7 +47,7 @@ public enum ColonioError: Error, Equatable, Sendable, CustomStringConvertible {
         case .alreadyConnected: "the node is already connected: call disconnect() first"
         case .seedFailed(let why): "signing in to the seed failed: \(why)"
         case .unreachable: "no node with that ID is on the network"
-        case .timeout: "no answer in time after every retry: try again later"
+        case .timeout: "no answer in time after every retry (a KVS write may have been applied: read before retrying)"
         case .noHandler(let name): "the destination has no handler named '\(name)': register it there with handle(_:)"
         case .handlerFailed(let why): "the destination's handler failed: \(why)"
         case .messageTooLarge(let size, let limit): "message of \(size) bytes exceeds the network limit of \(limit)"
@@ -48,6 +57,11 @@ public enum ColonioError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidPosition(let why): "invalid position: \(why)"
         case .publishFailed(let why): "publish failed: \(why)"
         case .noReceiver: "no subscriber inside the circle received the message"
+        case .conditionFailed(let version):
+            "the condition did not hold (current version: \(version.map(String.init) ?? "none")); nothing changed"
+        case .unavailable: "too few replicas of the key answered; nothing was applied: retry later"
+        case .keyTooLarge(let limit): "the key exceeds the network limit of \(limit) bytes: use a shorter key"
+        case .valueTooLarge(let limit): "the value exceeds the network limit of \(limit) bytes: store less"
         }
     }
 

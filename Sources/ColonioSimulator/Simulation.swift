@@ -439,6 +439,10 @@ public final class Simulation {
                     continue
                 }
                 performGeo(directives, at: index)
+            case .peerLost(let peer):
+                // As the node shell: pub/sub forgets a node whose link failed or went silent.
+                guard let directives = nodes[index].geo?.nodeLeft(peer, now: now) else { continue }
+                performGeo(directives, at: index)
             case .deliverSignal:
                 break
             }

@@ -13,6 +13,8 @@ struct SeedCommand: AsyncParsableCommand {
             The configuration is a JSON file; see docs/seed.example.json. A relative keyFile is resolved \
             against the configuration file's folder; the key is generated on first start. Once listening, \
             one JSON line {"listening":{"host":...,"port":...}} is printed on standard output.
+
+            Example: colonio seed --config docs/seed.example.json --port 0
             """
     )
 

@@ -40,8 +40,8 @@ import Testing
         let others = report.phases.flatMap(\.checks).filter { !geoChecks.contains($0.name) }
         let othersPassed = others.allSatisfy(\.passed)
         #expect(othersPassed, "\(Self.failures(report))")
-        // Nodes next to a crashed one that had no direct link to it never call `nodeLeft`, so the hole
-        // is not repaired (65 of 200 nodes kept wrong geo neighbours in the run that found it).
+        // Geo neighbours around crashed nodes are not repaired, `nodeLeft` notwithstanding (65 of 200
+        // nodes kept wrong geo neighbours in the run that found it); see docs/benchmarks.md.
         withKnownIssue("GeoInstance does not repair neighbours around crashed nodes", isIntermittent: true) {
             let geoPassed = report.phases.flatMap(\.checks).filter { geoChecks.contains($0.name) }.allSatisfy { $0.passed }
             #expect(geoPassed)

@@ -12,9 +12,12 @@ import Testing
         return logger
     }()
 
-    static func seedConfiguration() -> SeedConfiguration {
+    /// Two networks, alpha and beta; a short link timeout lets crash tests notice silent links quickly.
+    static func seedConfiguration(linkTimeoutMilliseconds: UInt32 = 30_000) -> SeedConfiguration {
         var routing = RoutingSettings()
         routing.stabilizeIntervalMilliseconds = 500
+        routing.linkTimeoutMilliseconds = linkTimeoutMilliseconds
+        routing.keepaliveIntervalMilliseconds = min(routing.keepaliveIntervalMilliseconds, linkTimeoutMilliseconds / 4)
         return SeedConfiguration(
             listen: ListenAddress(host: "127.0.0.1", port: 0), keyFile: "",
             networks: [
@@ -48,9 +51,9 @@ import Testing
         throw lastError!
     }
 
-    @Test func allPairsMessagingOnAnEightNodeRing() async throws {
+    @Test func allPairsMessagingOnASixteenNodeRing() async throws {
         let seed = try await EmbeddedSeed.start(configuration: Self.seedConfiguration(), logger: Self.logger)
-        let nodes = try await Self.startNodes(8, seed: seed)
+        let nodes = try await Self.startNodes(16, seed: seed)
         var ids: [NodeID] = []
         for node in nodes { ids.append(try #require(await node.nodeID)) }
         for (index, node) in nodes.enumerated() {
@@ -74,15 +77,18 @@ import Testing
         await seed.stop()
     }
 
-    @Test func abruptlyDisconnectedNodeIsRoutedAround() async throws {
-        let seed = try await EmbeddedSeed.start(configuration: Self.seedConfiguration(), logger: Self.logger)
-        let nodes = try await Self.startNodes(6, seed: seed)
+    /// A node goes silent without a word (its links stay open but dead): once its neighbours' keepalives
+    /// time out, every other pair talks again and requests to it fail with a typed error.
+    @Test func crashedNodeIsRoutedAround() async throws {
+        let seed = try await EmbeddedSeed.start(
+            configuration: Self.seedConfiguration(linkTimeoutMilliseconds: 4_000), logger: Self.logger)
+        let nodes = try await Self.startNodes(16, seed: seed)
         var ids: [NodeID] = []
         for node in nodes { ids.append(try #require(await node.nodeID)) }
         for target in ids.dropFirst() {
             _ = try await Self.eventually { try await nodes[0].request([], to: target, name: "echo") }
         }
-        await nodes[3].disconnect()
+        await nodes[3].crash()
         let survivors = nodes.enumerated().filter { $0.offset != 3 }
         for (_, node) in survivors {
             for (index, target) in ids.enumerated() where index != 3 {

@@ -24,7 +24,7 @@ extension WebRTCTests {
                 self.link = link
                 Task {
                     for await event in link.events {
-                        await self.handle(event)
+                        self.handle(event)
                     }
                 }
                 return link
@@ -35,7 +35,7 @@ extension WebRTCTests {
                 Task {
                     do {
                         let offer = try await link.makeOffer()
-                        await self.offerMade(offer)
+                        self.offerMade(offer)
                     } catch {
                         Issue.record("offer failed: \(error)")
                     }
@@ -52,7 +52,7 @@ extension WebRTCTests {
                 Task {
                     do {
                         let answer = try await link.accept(offer: sdp)
-                        await self.answerMade(answer)
+                        self.answerMade(answer)
                     } catch {
                         Issue.record("accept failed: \(error)")
                     }

@@ -12,10 +12,14 @@ final class LinkEntry {
     /// Whether this link's signals go through the seed (else through the overlay).
     let signalsViaSeed: Bool
     var localSDP: String?
+    /// Local ICE candidates gathered before `localSDP` was signaled; sent right after it.
+    var heldCandidates: [SignalPayload] = []
     var remoteSDP: String?
     var helloSent = false
     /// Set once the peer's hello verified; only then does the node machine know the link.
     var isAuthenticated = false
+    /// The peer connection's latest state, for ``ColonioNode/links()``.
+    var connectionState: PeerLinkState = .new
     private let outbox: AsyncStream<[UInt8]>.Continuation
     private var tasks: [Task<Void, Never>] = []
 
@@ -49,6 +53,11 @@ final class LinkEntry {
     /// Keeps `task` (the event reader) alive with the link and cancels it on close.
     func attach(_ task: Task<Void, Never>) {
         tasks.append(task)
+    }
+
+    /// Stops reading the link without closing it: the peer sees a silent link, as with a hung process.
+    func abandon() {
+        tasks.dropFirst().forEach { $0.cancel() }
     }
 
     /// Sends what is queued, then closes the link.

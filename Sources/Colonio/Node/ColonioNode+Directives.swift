@@ -1,3 +1,4 @@
+import Foundation
 import ColonioCore
 import Logging
 
@@ -26,6 +27,32 @@ extension ColonioNode {
                 self.seedRefused(failure, generation: generation)
             }
         })
+        session.tasks.append(Task {
+            await Self.keepCertificateFresh(seed: seed, logger: logger)
+        })
+    }
+
+    /// Renews the node's certificate halfway through its life, so that peers keep accepting new links
+    /// from it; retries every 30 s while the seed cannot renew it.
+    private static func keepCertificateFresh(seed: SeedClient, logger: Logger) async {
+        var issued = UInt64(Date().timeIntervalSince1970)
+        while !Task.isCancelled {
+            let delay = CertificateRenewal.delay(expiry: seed.certificate.expiry, issued: issued,
+                                                 now: UInt64(Date().timeIntervalSince1970))
+            do {
+                try await Task.sleep(for: .seconds(delay))
+            } catch {
+                return
+            }
+            do {
+                let renewed = try await seed.renewCertificate()
+                issued = UInt64(Date().timeIntervalSince1970)
+                logger.info("certificate renewed", metadata: ["expiry": "\(renewed.expiry)"])
+            } catch {
+                logger.warning("could not renew the certificate; retrying in 30 s", metadata: ["error": "\(error)"])
+                do { try await Task.sleep(for: .seconds(30)) } catch { return }
+            }
+        }
     }
 
     private func tick(_ generation: UInt64) {
@@ -33,6 +60,7 @@ extension ColonioNode {
         let now = session.now()
         interpret(session.machine.tick(now: now), in: session)
         interpret(session.geo.tick(now: now), in: session)
+        interpret(session.kvs.tick(now: now), in: session)
     }
 
     private func receiveSeedSignal(_ payload: SignalPayload, from peer: NodeID, generation: UInt64) {
@@ -42,7 +70,10 @@ extension ColonioNode {
 
     private func seedRefused(_ failure: SeedErrorMessage, generation: UInt64) {
         guard let session = session(generation) else { return }
-        session.logger.warning("seed refused a frame", metadata: ["code": "\(failure.code)", "message": "\(failure.message)"])
+        // A signal to a node that has left is expected while the ring notices; anything else is not.
+        session.logger.log(
+            level: failure.code == .unknownPeer ? .debug : .warning, "seed refused a frame",
+            metadata: ["code": "\(failure.code)", "message": "\(failure.message)"])
         // A signal to a peer the seed does not know: that connection attempt cannot succeed.
         if let peer = failure.peer, let entry = session.links[peer], !entry.isAuthenticated,
            failure.sessionID == nil || failure.sessionID == entry.sessionID {
@@ -65,16 +96,27 @@ extension ColonioNode {
             case .deliverRequest(let message):
                 deliver(message, in: session)
             case .requestCompleted(let requestID, let outcome):
-                session.pendingRequests.removeValue(forKey: requestID)?.resume(returning: outcome)
+                if let operation = session.kvsRequests.removeValue(forKey: requestID) {
+                    interpret(session.kvs.ownerResponded(operation, outcome: outcome, now: session.now()), in: session)
+                } else {
+                    session.pendingRequests.removeValue(forKey: requestID)?.resume(returning: outcome)
+                }
             case .deliverSignal(let payload, let from):
                 receiveSignal(payload, from: from, viaSeed: false, in: session)
             case .deliverSpread(let incoming):
                 interpret(session.geo.receive(incoming.bytes, from: incoming.source, now: session.now()), in: session)
-            case .deliverKVS:
-                session.logger.debug("dropped a KVS message: this node does not serve the KVS yet")
+            case .deliverKVS(let incoming):
+                interpret(
+                    session.kvs.received(incoming.bytes, from: incoming.source, reply: incoming.reply, now: session.now()),
+                    in: session)
+            case .peerLost(let peer):
+                interpret(session.geo.nodeLeft(peer, now: session.now()), in: session)
             case .neighboursChanged(let successors, let predecessors):
                 // Ring neighbours are reachable: a starting point for finding geographic neighbours.
                 interpret(session.geo.discovered(successors + predecessors, now: session.now()), in: session)
+                interpret(
+                    session.kvs.neighboursChanged(successors: successors, predecessors: predecessors, now: session.now()),
+                    in: session)
             }
         }
     }
@@ -97,6 +139,33 @@ extension ColonioNode {
                 session.pendingPublications.removeValue(forKey: id)?.resume(returning: nil)
             case .publishFailed(let id, let error):
                 session.pendingPublications.removeValue(forKey: id)?.resume(returning: error)
+            }
+        }
+    }
+
+    /// Carries out the key-value store's directives.
+    func interpret(_ directives: [KVSNodeDirective], in session: NodeSession) {
+        for directive in directives {
+            let now = session.now()
+            switch directive {
+            case .requestOwner(let bytes, let position, let operation):
+                do {
+                    let started = try session.machine.requestOpaque(bytes, channel: .kvs, to: .ownerOf(position), now: now)
+                    session.kvsRequests[started.requestID] = operation
+                    interpret(started.directives, in: session)
+                } catch {
+                    interpret(session.kvs.ownerResponded(operation, outcome: .failure(.unreachable), now: now), in: session)
+                }
+            case .send(let bytes, let peer):
+                do {
+                    interpret(try session.machine.sendOpaque(bytes, channel: .kvs, to: .node(peer), now: now), in: session)
+                } catch {
+                    session.logger.warning("dropped a KVS message", metadata: ["error": "\(error)"])
+                }
+            case .respond(let token, let bytes):
+                interpret(session.machine.respond(to: token, payload: bytes, now: now), in: session)
+            case .complete(let operation, let result):
+                session.pendingKVS.removeValue(forKey: operation)?.resume(returning: result.mapError(ColonioError.init))
             }
         }
     }

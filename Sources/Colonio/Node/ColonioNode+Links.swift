@@ -9,8 +9,15 @@ import Logging
 extension ColonioNode {
     func openLink(to peer: NodeID, in session: NodeSession) {
         guard session.links[peer] == nil, peer != session.nodeID else { return }
+        // Through the seed while the overlay has no path to the peer: with no links at all, or when this
+        // node would be the peer's own next hop (re-linking a lost ring neighbour). The seed also answers
+        // at once when the peer is gone, so the ring drops it instead of waiting for the connect timeout.
+        var overlayReaches = false
+        if let ring = session.machine.ring, ring.linkCount > 0, case .forward = ring.nextHop(toward: peer) {
+            overlayReaches = true
+        }
         guard let entry = makeEntry(peer: peer, sessionID: UInt64.random(in: 1...UInt64.max), isOfferer: true,
-                                    viaSeed: (session.machine.ring?.linkCount ?? 0) == 0, in: session)
+                                    viaSeed: !overlayReaches, in: session)
         else { return }
         let (link, key) = (entry.link, LinkKey(entry, session))
         Task {
@@ -65,12 +72,20 @@ extension ColonioNode {
         guard let (session, entry) = resolve(key) else { return }
         entry.localSDP = offer
         sendSignal(SignalPayload(sessionID: entry.sessionID, kind: .offer(sdp: offer)), on: entry, in: session)
+        sendHeldCandidates(of: entry, in: session)
     }
 
     private func answerMade(_ answer: String, _ key: LinkKey) {
         guard let (session, entry) = resolve(key) else { return }
         entry.localSDP = answer
         sendSignal(SignalPayload(sessionID: entry.sessionID, kind: .answer(sdp: answer)), on: entry, in: session)
+        sendHeldCandidates(of: entry, in: session)
+    }
+
+    private func sendHeldCandidates(of entry: LinkEntry, in session: NodeSession) {
+        let held = entry.heldCandidates
+        entry.heldCandidates.removeAll()
+        for payload in held { sendSignal(payload, on: entry, in: session) }
     }
 
     private func linkSetupFailed(_ key: LinkKey, error: any Error) {
@@ -163,15 +178,19 @@ extension ColonioNode {
             let kind = SignalPayload.Kind.candidate(
                 candidate: candidate.candidate, sdpMid: candidate.sdpMid,
                 sdpMLineIndex: UInt32(clamping: max(0, candidate.sdpMLineIndex)))
-            sendSignal(SignalPayload(sessionID: entry.sessionID, kind: kind), on: entry, in: session)
+            let payload = SignalPayload(sessionID: entry.sessionID, kind: kind)
+            // Candidates can be gathered before the offer's completion reaches this actor; a candidate that
+            // overtook the offer would be dropped by the peer (it has no link yet), leaving ICE to learn
+            // this side as peer-reflexive only. Send them after the description instead.
+            if entry.localSDP == nil { entry.heldCandidates.append(payload) } else { sendSignal(payload, on: entry, in: session) }
         case .opened:
             sendHello(on: entry, in: session)
         case .message(let bytes):
             receiveFrame(bytes, on: entry, in: session)
         case .closed:
             dropLink(entry, in: session, report: true)
-        case .stateChanged:
-            break
+        case .stateChanged(let state):
+            entry.connectionState = state
         }
     }
 

@@ -26,6 +26,8 @@ public actor ColonioNode: Service {
     private var position: Position?
     /// Continuations of `run()` waiting for disconnection.
     private var runWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Links of a simulated crash, kept open and silent (see ``crash()``).
+    private var abandonedLinks: [LinkEntry] = []
     /// Counts sessions so callbacks from an old session's tasks can be told apart.
     private var generations: UInt64 = 0
 
@@ -170,6 +172,25 @@ public actor ColonioNode: Service {
         for waiter in runWaiters { waiter.resume() }
         runWaiters.removeAll()
         logger.info("disconnected")
+    }
+
+    /// Stops the node as a crash would, for tests of failure handling: its links stay open but silent
+    /// (peers notice only when keepalives go missing), its seed connection drops, nothing is said to
+    /// anyone. Pending operations fail with ``ColonioError/networkClosed``.
+    package func crash() async {
+        guard let current = session else { return }
+        session = nil
+        for task in current.tasks { task.cancel() }
+        current.tasks.removeAll()
+        for entry in current.links.values { entry.abandon() }
+        // Kept so that the links are not closed when the entries are released.
+        abandonedLinks.append(contentsOf: current.links.values)
+        current.links.removeAll()
+        current.shutDown()
+        await current.seed.close()
+        for waiter in runWaiters { waiter.resume() }
+        runWaiters.removeAll()
+        logger.info("crashed (simulated)")
     }
 
     /// Registers (or replaces) the handler for messages and requests sent to `name`.

@@ -17,6 +17,12 @@ final class NodeSession {
     var machine: NodeMachine
     /// Location-based pub/sub over the same links.
     var geo: GeoInstance
+    /// The key-value store over the same links.
+    var kvs: KVSCoordinator
+    /// Application KVS operations waiting for their owner's answer.
+    var pendingKVS: [KVSClientOperationID: CheckedContinuation<Result<KVSValue?, ColonioError>, Never>] = [:]
+    /// Which KVS operation each of the node machine's KVS requests carries.
+    var kvsRequests: [UInt64: KVSClientOperationID] = [:]
     /// Publications waiting for a receipt (`requireReceiver`).
     var pendingPublications: [SpreadMessageID: CheckedContinuation<SpreadError?, Never>] = [:]
     var links: [NodeID: LinkEntry] = [:]
@@ -35,6 +41,11 @@ final class NodeSession {
         self.machine = NodeMachine(settings: seed.session.configuration.routing)
         self.geo = GeoInstance(
             id: seed.session.nodeID, space: seed.session.configuration.space, settings: seed.session.configuration.spread)
+        let configuration = seed.session.configuration
+        self.kvs = KVSCoordinator(
+            nodeID: seed.session.nodeID, settings: configuration.kvs,
+            jointMilliseconds: KVSCoordinator.jointMilliseconds(routing: configuration.routing, kvs: configuration.kvs),
+            randomSeed: UInt64.random(in: 0...UInt64.max), now: .zero)
     }
 
     /// Milliseconds since this session started, as the node machine's clock.
@@ -54,5 +65,8 @@ final class NodeSession {
         pendingRequests.removeAll()
         for continuation in pendingPublications.values { continuation.resume(returning: nil) }
         pendingPublications.removeAll()
+        for continuation in pendingKVS.values { continuation.resume(returning: .failure(.networkClosed)) }
+        pendingKVS.removeAll()
+        kvsRequests.removeAll()
     }
 }

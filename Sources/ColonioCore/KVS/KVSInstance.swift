@@ -56,10 +56,15 @@ public struct KVSInstance: Sendable {
 
     /// Starts a client operation on `key`, whose replicas the ring reports as `replicas`.
     ///
+    /// `writer` names the operation in the registers it writes; by default this node and the operation's
+    /// number. A shell that may start the same client operation on several proposers (a client retrying
+    /// after the key's owner changed) passes the client's own tag: a proposer that finds the tag in the
+    /// register reports that write instead of applying the change a second time.
+    ///
     /// Invalid input completes at once (in the returned directives) with `.keyTooLarge`, `.valueTooLarge`
     /// or, for an empty replica set, `.unavailable`.
     public mutating func start<Generator: RandomNumberGenerator>(
-        _ command: KVSCommand, key: KVSKey, replicas: KVSReplicaSet, now: MonotonicTime,
+        _ command: KVSCommand, key: KVSKey, replicas: KVSReplicaSet, writer: KVSWriteTag? = nil, now: MonotonicTime,
         using generator: inout Generator
     ) -> (operation: KVSOperationID, directives: [KVSDirective]) {
         let id = nextOperation
@@ -76,6 +81,7 @@ public struct KVSInstance: Sendable {
         }
         var proposal = Proposal(
             id: id, key: key, command: command, replicas: replicas,
+            writer: writer ?? KVSWriteTag(node: nodeID, operation: id), externallyTagged: writer != nil,
             deadline: now.adding(milliseconds: UInt64(settings.operationTimeoutMilliseconds)))
         var directives: [KVSDirective] = []
         beginAttempt(&proposal, now: now, into: &directives)
@@ -248,11 +254,13 @@ public struct KVSInstance: Sendable {
         _ proposal: inout Proposal, now: MonotonicTime, into directives: inout [KVSDirective]
     ) {
         let current = proposal.highestRegister
-        let writer = KVSWriteTag(node: nodeID, operation: proposal.id)
+        let writer = proposal.writer
         var next: KVSRegister
         var result: Result<KVSValue?, KVSError>
-        if proposal.lowestWrittenVersion != nil, let version = current.version(writtenBy: writer) {
-            // An earlier attempt's write took effect: finish that one instead of applying the change twice.
+        if proposal.lowestWrittenVersion != nil || proposal.externallyTagged,
+           let version = current.version(writtenBy: writer) {
+            // An earlier attempt's write (this proposer's or, for a client's tag, any proposer's) took
+            // effect: finish that one instead of applying the change twice.
             next = current
             if case .put(let bytes, _) = proposal.command {
                 result = .success(KVSValue(bytes: bytes, version: version))
@@ -349,6 +357,10 @@ private struct Proposal: Sendable {
     let key: KVSKey
     let command: KVSCommand
     let replicas: KVSReplicaSet
+    /// The tag this operation's writes carry.
+    let writer: KVSWriteTag
+    /// Whether ``writer`` came from the client (it may have been written by another proposer before).
+    let externallyTagged: Bool
     let deadline: MonotonicTime
     var ballot = KVSBallot.zero
     var request: UInt64 = 0
@@ -367,11 +379,16 @@ private struct Proposal: Sendable {
     /// The lowest version an accept of this operation ever carried as its own write; `nil` if none did.
     var lowestWrittenVersion: UInt64?
 
-    init(id: UInt64, key: KVSKey, command: KVSCommand, replicas: KVSReplicaSet, deadline: MonotonicTime) {
+    init(
+        id: UInt64, key: KVSKey, command: KVSCommand, replicas: KVSReplicaSet, writer: KVSWriteTag,
+        externallyTagged: Bool, deadline: MonotonicTime
+    ) {
         self.id = id
         self.key = key
         self.command = command
         self.replicas = replicas
+        self.writer = writer
+        self.externallyTagged = externallyTagged
         self.deadline = deadline
     }
 

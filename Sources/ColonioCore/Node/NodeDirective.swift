@@ -26,4 +26,7 @@ public enum NodeDirective: Equatable, Sendable {
     case deliverKVS(IncomingOpaque)
     /// The successor or predecessor list changed.
     case neighboursChanged(successors: [NodeID], predecessors: [NodeID])
+    /// A link to this node could not be opened or went silent past the link timeout: it has probably left
+    /// the network (sub-protocols that track nodes, like pub/sub, should forget it).
+    case peerLost(NodeID)
 }

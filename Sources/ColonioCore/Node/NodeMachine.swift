@@ -164,6 +164,7 @@ public struct NodeMachine: Sendable {
             guard let link = activity[peer] else { continue }
             if now.milliseconds(since: link.lastReceived) >= timeout {
                 out.append(.disconnect(peer))
+                out.append(.peerLost(peer))
                 out.append(contentsOf: linkClosed(peer, now: now))
             } else if now.milliseconds(since: link.lastSent) >= keepalive {
                 send(body: .keepalive, to: peer, mode: .toNeighbour, now: now, into: &out)
@@ -565,6 +566,8 @@ public struct NodeMachine: Sendable {
                 let (_, directives) = startRequest(
                     body: .ownerQuery, purpose: .ownerLookup(target), to: .ownerOf(target), now: now)
                 out.append(contentsOf: directives)
+            case .unreachable(let peer):
+                out.append(.peerLost(peer))
             case .neighboursChanged:
                 guard let current = ring else { continue }
                 out.append(.neighboursChanged(successors: current.successors, predecessors: current.predecessors))

@@ -11,4 +11,6 @@ public enum RingDirective: Equatable, Sendable {
     case lookupOwner(of: NodeID)
     /// The successor or predecessor list changed (sub-protocols that place data on the ring care).
     case neighboursChanged
+    /// A link this node asked for could not be opened: the node has probably left the network.
+    case unreachable(NodeID)
 }

@@ -192,6 +192,7 @@ public struct RingInstance: Sendable {
     public mutating func linkFailed(_ peer: NodeID, now: MonotonicTime) -> [RingDirective] {
         var out: [RingDirective] = []
         guard pending.removeValue(forKey: peer) != nil, links[peer] == nil else { return out }
+        out.append(.unreachable(peer))
         recordFailure(of: peer, now: now)
         replaceLongLinks(to: peer, now: now, into: &out)
         refreshNeighbours(now: now, into: &out)

@@ -11,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// Every benchmark subcommand; each lives in its own file in this folder.
     static let benchmarks: [any ParsableCommand.Type] = [
-        LinkBenchmark.self, SeedBenchmark.self, OverlaySimulationBenchmark.self, KVSSimulationBenchmark.self,
-        SpreadSimulationBenchmark.self,
+        LinkBenchmark.self, SeedBenchmark.self, OverlayBenchmark.self, KVSBenchmark.self,
+        OverlaySimulationBenchmark.self, KVSSimulationBenchmark.self, SpreadSimulationBenchmark.self,
     ]
 }

@@ -6,7 +6,7 @@ import ColonioSimulator
 /// network with random delays — reporting throughput and messages per operation.
 struct KVSSimulationBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "kvs",
+        commandName: "kvs-simulation",
         abstract: "KVS consensus in simulation: throughput, messages and latency per operation."
     )
 
@@ -20,6 +20,11 @@ struct KVSSimulationBenchmark: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 1
 
     func run() throws {
+        print(figuresJSON())
+    }
+
+    /// The benchmark's figures as one JSON object.
+    func figuresJSON() -> String {
         var simulation = KVSBenchNetwork(
             nodeCount: nodes, clientCount: clients, operationCount: operations, keyCount: keys,
             getPercent: getPercent, lossPercent: lossPercent, maximumDelay: maximumDelay, seed: seed)
@@ -48,7 +53,7 @@ struct KVSSimulationBenchmark: ParsableCommand {
             ("cpu_operations_per_second", format(Double(operations) / seconds)),
             ("cpu_messages_per_second", format(Double(figures.messages) / seconds)),
         ]
-        print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
+        return "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
     }
 
     private func format(_ value: Double) -> String {

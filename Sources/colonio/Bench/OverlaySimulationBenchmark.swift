@@ -29,11 +29,16 @@ struct OverlaySimulationBenchmark: ParsableCommand {
     }
 
     func run() throws {
+        print(figuresJSON())
+    }
+
+    /// The benchmark's figures as one JSON object.
+    func figuresJSON() -> String {
         var results: [String] = []
         for count in nodes {
             results.append(measure(nodeCount: count).json)
         }
-        print("{\"benchmark\":\"overlay-simulation\",\"seed\":\(seed),\"results\":[\(results.joined(separator: ","))]}")
+        return "{\"benchmark\":\"overlay-simulation\",\"seed\":\(seed),\"results\":[\(results.joined(separator: ","))]}"
     }
 
     private struct Result {

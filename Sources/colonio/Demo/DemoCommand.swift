@@ -1,0 +1,274 @@
+import ArgumentParser
+import Colonio
+import ColonioCore
+import ColonioSeed
+import Foundation
+import Logging
+
+/// `colonio demo`: an embedded seed and real nodes — separate `colonio node` processes — over WebRTC on
+/// loopback; every feature exercised, a summary table, `demo-topology.svg`, exit code 0 only if every
+/// step did what it should.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Start an embedded seed and real WebRTC node processes on loopback and exercise every feature.",
+        discussion: """
+            Starts `colonio node` processes that join one network, then checks messaging between all of them, \
+            KVS writes, reads and conditional writes from different nodes, location pub/sub on a map, and a node \
+            killed with SIGKILL while the rest repair. Writes demo-topology.svg (the ring, the map and the circle).
+
+            Examples:
+              colonio demo
+              colonio demo --nodes 12 --svg /tmp/topology.svg
+            """
+    )
+
+    @Option(help: "How many node processes to start (3 to 32).")
+    var nodes = 8
+
+    @Option(help: "Where to write the topology picture.")
+    var svg = "demo-topology.svg"
+
+    @Flag(help: "Print the seed's log lines (warnings and above).")
+    var verbose = false
+
+    func validate() throws {
+        guard (3...32).contains(nodes) else { throw ValidationError("--nodes must be between 3 and 32") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "colonio.demo")
+        logger.logLevel = verbose ? .warning : .critical
+        var report = DemoReport()
+
+        // Short link timeouts so that a killed node is noticed within seconds.
+        var routing = RoutingSettings()
+        routing.stabilizeIntervalMilliseconds = 500
+        routing.keepaliveIntervalMilliseconds = 1_000
+        routing.linkTimeoutMilliseconds = 4_000
+        let seedConfiguration = SeedConfiguration(
+            listen: ListenAddress(host: "127.0.0.1", port: 0), keyFile: "",
+            networks: [NetworkDefinition(name: "demo", tokens: ["demo-token"], routing: routing)])
+        let seed = try await report.step("start embedded seed") {
+            let seed = try await EmbeddedSeed.start(configuration: seedConfiguration, logger: logger)
+            return (seed, "listening at \(seed.url)")
+        }
+
+        var processes: [DemoNodeProcess] = []
+        var ids: [String] = []
+        defer { processes.forEach { $0.kill() } }
+        _ = try await report.step("start \(nodes) colonio node processes") {
+            for index in 0..<nodes {
+                let process = try DemoNodeProcess(index: index, seed: seed.url, network: "demo", token: "demo-token")
+                processes.append(process)
+            }
+            for process in processes {
+                let status = try await process.command("status")
+                guard let id = status["nodeID"] as? String else { throw DemoFailure("node \(process.index + 1) has no ID") }
+                ids.append(id)
+                print("  node \(process.index + 1)/\(nodes) joined as \(id.prefix(8))…")
+            }
+            return ((), "\(processes.count) processes signed in")
+        }
+
+        _ = try await report.step("ring forms (every node linked)") {
+            for process in processes { _ = try await process.command("wait 2 20", timeout: .seconds(25)) }
+            return ((), "every node has at least 2 authenticated links")
+        }
+
+        _ = try await report.step("messaging between all pairs") {
+            let (count, slowest) = try await Self.allPairs(processes, ids)
+            return ((), "\(count) requests answered, slowest \(slowest) ms")
+        }
+
+        var written: [String: (text: String, version: Int)] = [:]
+        _ = try await report.step("KVS: writes, reads, conditional writes from different nodes") {
+            for process in processes {
+                let key = "player/\(process.index)"
+                let text = "score-\(process.index * 10)"
+                let stored = try await Self.retrying { try await process.command("put \(key) \(text)") }
+                written[key] = (text, stored["version"] as? Int ?? -1)
+            }
+            for process in processes {
+                let key = "player/\((process.index + 1) % processes.count)"
+                let read = try await process.command("get \(key)")
+                guard read["text"] as? String == written[key]?.text, read["version"] as? Int == written[key]?.version else {
+                    throw DemoFailure("\(key) read back wrong from node \(process.index + 1): \(read)")
+                }
+            }
+            // Every node tries put-if-absent on one key at once: exactly one wins.
+            let outcomes = await withTaskGroup(of: Bool.self) { group in
+                for process in processes {
+                    group.addTask { (try? await process.command("put --if-absent flag node-\(process.index)")) != nil }
+                }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            let wins = outcomes.filter { $0 }.count
+            guard wins == 1 else { throw DemoFailure("\(wins) put-if-absent calls succeeded, expected 1") }
+            let flag = try await processes[1].command("get flag")
+            let version = flag["version"] as? Int ?? -1
+            let swapped = try await processes[2].command("put --if-version=\(version) flag green")
+            do {
+                _ = try await processes[3].command("put --if-version=\(version) flag blue")
+                throw DemoFailure("a stale compare-and-set succeeded")
+            } catch let failure as DemoFailure where failure.description.contains("condition") {}
+            written["flag"] = ("green", swapped["version"] as? Int ?? -1)
+            return ((), "\(processes.count) puts read back from other nodes; 1 of \(processes.count) put-if-absent won; "
+                + "compare-and-set to version \(swapped["version"] ?? "?"), stale one refused")
+        }
+
+        // Nodes on a circle of radius 400 around the map's centre; the pub/sub circle (radius 100) is
+        // around node 2, every other node is at least 300 away.
+        let positions = (0..<nodes).map { index in
+            let angle = Double(index) / Double(nodes) * 2 * Double.pi
+            return (x: 500 + 400 * cos(angle), y: 500 + 400 * sin(angle))
+        }
+        let circle = (x: positions[1].x, y: positions[1].y, radius: 100.0)
+        _ = try await report.step("location pub/sub on a 1000 x 1000 map") {
+            for process in processes {
+                let position = positions[process.index]
+                _ = try await process.command("position \(position.x),\(position.y)")
+                _ = try await process.command("subscribe map")
+            }
+            let publisher = processes[nodes / 2]
+            for round in 0..<40 {
+                let text = "hello-\(round)"
+                _ = try await publisher.command("publish map \(circle.x),\(circle.y) \(circle.radius) \(text)")
+                try await Task.sleep(for: .milliseconds(250))
+                let inside = processes[1].events("delivery").filter { $0["text"] as? String == text }.count
+                guard inside > 0 else { continue }
+                guard inside == 1 else { throw DemoFailure("the subscriber inside got the message \(inside) times") }
+                let outside = processes.filter { $0.index != 1 }.map { $0.events("delivery").count }.reduce(0, +)
+                guard outside == 0 else { throw DemoFailure("\(outside) deliveries reached nodes outside the circle") }
+                return ((), "subscriber inside got it once (round \(round + 1)); \(nodes - 1) outside got nothing")
+            }
+            throw DemoFailure("the subscriber inside the circle never received the message")
+        }
+
+        // The links before the kill, for the picture.
+        var links: [(Int, Int)] = []
+        for process in processes {
+            let answer = try await process.command("links")
+            for link in answer["links"] as? [[String: Any]] ?? [] where link["state"] as? String == "authenticated" {
+                if let peer = link["peer"] as? String, let other = ids.firstIndex(of: peer), other > process.index {
+                    links.append((process.index, other))
+                }
+            }
+        }
+
+        let victim = nodes / 2 + 1
+        _ = try await report.step("node killed (SIGKILL), network repairs") {
+            processes[victim].kill()
+            let survivors = processes.filter { $0.index != victim }
+            let (count, slowest) = try await Self.allPairs(survivors, ids)
+            var intact = 0
+            for (offset, (key, value)) in written.sorted(by: { $0.key < $1.key }).enumerated() {
+                let reader = survivors[offset % survivors.count]
+                let read = try await Self.retrying { try await reader.command("get \(key)") }
+                guard read["text"] as? String == value.text, read["version"] as? Int == value.version else {
+                    throw DemoFailure("\(key) lost or wrong after the kill: \(read)")
+                }
+                intact += 1
+            }
+            return ((), "node \(victim + 1) killed; \(count) requests answered (slowest \(slowest) ms); "
+                + "\(intact) KVS values intact")
+        }
+
+        let topology = DemoTopology(
+            nodes: processes.map { process in
+                let id = ids[process.index]
+                let ringPosition = UInt64(id.prefix(16), radix: 16) ?? 0
+                let position = positions[process.index]
+                let inside = hypot(position.x - circle.x, position.y - circle.y) <= circle.radius
+                return DemoTopology.Node(
+                    label: "\(process.index + 1) \(id.prefix(6))", ringPosition: ringPosition, x: position.x, y: position.y,
+                    killed: process.index == victim, insideCircle: inside)
+            },
+            links: links, circle: circle)
+        let path = URL(fileURLWithPath: svg).standardizedFileURL.path
+        _ = try await report.step("write the topology picture") {
+            try topology.svg().write(toFile: path, atomically: true, encoding: .utf8)
+            return ((), path)
+        }
+
+        for process in processes { _ = try? await process.command("quit", timeout: .seconds(3)) }
+        await seed.stop()
+        report.printTable()
+        print("Topology picture: \(path)")
+        if !report.succeeded { throw ExitCode.failure }
+    }
+
+    /// Every node asks every other node (one task per sender); returns the number of answers and the slowest in ms.
+    static func allPairs(_ processes: [DemoNodeProcess], _ ids: [String]) async throws -> (Int, Int) {
+        try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+            for sender in processes {
+                group.addTask {
+                    var (answered, slowest) = (0, 0)
+                    for target in processes where target.index != sender.index {
+                        let text = "hi-\(sender.index)-\(target.index)"
+                        let reply = try await retrying { try await sender.command("request \(ids[target.index]) echo \(text)") }
+                        guard reply["text"] as? String == text else { throw DemoFailure("wrong echo: \(reply)") }
+                        answered += 1
+                        slowest = max(slowest, reply["milliseconds"] as? Int ?? Int((reply["milliseconds"] as? Double) ?? 0))
+                    }
+                    return (answered, slowest)
+                }
+            }
+            return try await group.reduce((0, 0)) { ($0.0 + $1.0, max($0.1, $1.1)) }
+        }
+    }
+
+    /// Runs `body` until it succeeds: at most 60 attempts 250 ms apart, while the ring settles.
+    static func retrying<T>(_ body: () async throws -> T) async throws -> T {
+        var lastError: (any Error)?
+        for _ in 0..<60 {
+            do { return try await body() } catch { lastError = error }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        throw DemoFailure("gave up after 60 attempts: \(lastError.map { "\($0)" } ?? "?")")
+    }
+}
+
+/// A demo step that did not do what it should.
+struct DemoFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The rows of the demo's summary table.
+struct DemoReport {
+    private var rows: [(step: String, status: String, milliseconds: Int?, detail: String)] = []
+    private(set) var succeeded = true
+
+    mutating func step<T>(_ name: String, _ body: () async throws -> (T, String)) async throws -> T {
+        Swift.print("▶ \(name)")
+        let start = ContinuousClock.now
+        do {
+            let (value, detail) = try await body()
+            rows.append((name, "ok", Int((ContinuousClock.now - start) / .milliseconds(1)), detail))
+            return value
+        } catch {
+            rows.append((name, "FAILED", Int((ContinuousClock.now - start) / .milliseconds(1)), "\(error)"))
+            succeeded = false
+            Swift.print()
+            printTable()
+            throw ExitCode.failure
+        }
+    }
+
+    mutating func skip(_ name: String, reason: String) {
+        rows.append((name, "skipped", nil, reason))
+    }
+
+    func printTable() {
+        let width = rows.map(\.step.count).max() ?? 10
+        Swift.print("\n" + "step".padding(toLength: width, withPad: " ", startingAt: 0) + "  result   time      detail")
+        for row in rows {
+            let time = row.milliseconds.map { "\($0) ms" } ?? "-"
+            Swift.print(row.step.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                + row.status.padding(toLength: 7, withPad: " ", startingAt: 0) + "  "
+                + time.padding(toLength: 8, withPad: " ", startingAt: 0) + "  " + row.detail)
+        }
+        Swift.print(succeeded ? "\nDemo succeeded." : "\nDemo FAILED.")
+    }
+}

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Colonio
+import ColonioCore
+import Foundation
+import Logging
+
+/// `colonio node`: joins a network and runs console commands given as arguments, or read line by line
+/// from standard input, printing one line (one JSON object with `--json`) per response and event.
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Join a network as a node and send, request, publish, subscribe or inspect links from a console.",
+        discussion: """
+            After joining, the node runs the COMMANDs given as arguments and exits (status 1 if one \
+            failed), or, without any, reads commands line by line from standard input until 'quit' or \
+            end of input. Commands:
+
+            \(NodeConsole.helpList)
+
+            Every node answers requests to the handler 'echo' with their payload and prints the \
+            messages it gets. With --json, each response is one line {"response":"<command>","ok":true, \
+            ...} (or "ok":false with "error") and each event one line {"event":"joined"|"message"|\
+            "delivery",...}, so that a script can drive the node through standard input and output.
+
+            Examples:
+              colonio node --seed ws://127.0.0.1:8080 --network demo --token T
+              colonio node --seed ws://127.0.0.1:8080 --network demo --token T \\
+                'wait 1' links status
+              colonio node --seed ws://127.0.0.1:8080 --network demo --token T \\
+                --position 120,80 'subscribe map' 'sleep 60'
+              echo 'request owner:some-key echo hi' | colonio node --json \\
+                --seed ws://127.0.0.1:8080 --network demo --token T
+            """
+    )
+
+    @Option(help: "The seed's WebSocket URL, ws://host:port or wss://host:port.")
+    var seed: String
+
+    @Option(help: "The network to join.")
+    var network: String
+
+    @Option(help: "The network's access token (from the seed's configuration).")
+    var token: String
+
+    @Option(help: "This node's position x,y for pub/sub (sphere: longitude,latitude). Negative values: --position=-3,5.")
+    var position: String?
+
+    @Flag(help: "Print every response and event as exactly one JSON object per line.")
+    var json = false
+
+    @Flag(help: "Use loopback addresses only for WebRTC (single-machine tests and demos).")
+    var loopbackOnly = false
+
+    @Flag(help: "After the COMMAND arguments, keep reading commands from standard input.")
+    var interactive = false
+
+    @Option(help: "Log level on standard error: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "warning"
+
+    @Argument(help: "Commands to run after joining, each one quoted argument (e.g. 'wait 1' links).")
+    var commands: [String] = []
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        if let position {
+            do { _ = try ConsoleCommand.position(position) } catch { throw ValidationError("--position: \(error)") }
+        }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let output = ConsoleOutput(json: json)
+        let node = ColonioNode(options: ColonioNodeOptions(loopbackOnly: loopbackOnly), logger: Logger(label: "colonio.node"))
+        let console = NodeConsole(node: node, output: output)
+        await console.registerEchoHandler("echo")
+        do {
+            try await node.connect(seed: seed, network: network, token: token)
+        } catch {
+            output.fail("join", error.description)
+            throw ExitCode.failure
+        }
+        if let position {
+            do {
+                try await node.setPosition(try ConsoleCommand.position(position))
+            } catch {
+                output.fail("join", "\(error)")
+                await node.disconnect()
+                throw ExitCode.failure
+            }
+        }
+        let status = await node.status()
+        output.event(
+            "joined", ["nodeID": NodeConsole.orNull(status.nodeID?.hex), "network": network],
+            text: "joined '\(network)' as \(status.nodeID?.hex ?? "?"); type 'help' for commands")
+
+        var succeeded = true
+        var running = true
+        for line in commands where running {
+            running = await console.run(line: line, succeeded: &succeeded)
+        }
+        if running && (commands.isEmpty || interactive) {
+            let prompts = isatty(STDIN_FILENO) != 0
+            if prompts { output.prompt("> ") }
+            for await line in StandardInputLines.stream() {
+                guard await console.run(line: line, succeeded: &succeeded) else { break }
+                if prompts { output.prompt("> ") }
+            }
+        }
+        console.stop()
+        await node.disconnect()
+        // A one-shot run reports failed commands in its exit code; an interactive session already printed them.
+        if !commands.isEmpty && !interactive && !succeeded { throw ExitCode.failure }
+    }
+}
