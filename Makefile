@@ -32,14 +32,15 @@ bench-smoke:
 	for args in "link --connects 2 --round-trips 100 --messages 16" \
 	            "seed --clients 50 --concurrency 10 --signals-per-client 1" \
 	            "overlay --nodes 4 --requests 20 --seconds 0.5 --simulated 30" \
-	            "kvs --nodes 4 --operations 10 --seconds 0.5 --simulated-nodes 20 --simulated-operations 200"; do \
+	            "kvs --nodes 4 --operations 10 --seconds 0.5 --simulated-nodes 20 --simulated-operations 200" \
+	            "spread --nodes 30 --radii 0.3 --publications 2"; do \
 		echo "bench $$args"; "$$bin" bench $$args | python3 -m json.tool > /dev/null; \
 	done; echo "every benchmark ran and printed JSON"
 
 demo: setup
 	$(SWIFT) run $(SWIFT_BUILD_FLAGS) colonio demo
 
-BENCHMARKS ?= link seed overlay kvs
+BENCHMARKS ?= link seed overlay kvs spread
 
 bench: setup
 	$(SWIFT) build -c release --product colonio

@@ -117,7 +117,7 @@ let package = Package(
             dependencies: ["Colonio", "ColonioCore", "ColonioSeed", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
-        .testTarget(name: "ColonioCoreTests", dependencies: ["ColonioCore"], swiftSettings: strictSwift),
+        .testTarget(name: "ColonioCoreTests", dependencies: ["ColonioCore", "ColonioSimulator"], swiftSettings: strictSwift),
         .testTarget(name: "ColonioWebRTCTests", dependencies: ["ColonioWebRTC"], swiftSettings: strictSwift),
         // Many node machines on an in-memory transport with a virtual clock (tests, `colonio simulate`).
         .target(name: "ColonioSimulator", dependencies: ["ColonioCore"], swiftSettings: strictSwift),

@@ -1,7 +1,10 @@
 import ColonioCore
 
 /// A min-heap of timed events; ties keep insertion order, so runs are reproducible.
-struct EventQueue<Event> {
+///
+/// The one event queue of every simulation in the package: the ring ``Simulation``, the KVS benchmark and
+/// the KVS consensus tests schedule on it.
+public struct EventQueue<Event> {
     private struct Entry {
         var time: MonotonicTime
         var sequence: UInt64
@@ -11,11 +14,18 @@ struct EventQueue<Event> {
     private var heap: [Entry] = []
     private var nextSequence: UInt64 = 0
 
-    var count: Int { heap.count }
-    var isEmpty: Bool { heap.isEmpty }
-    var nextTime: MonotonicTime? { heap.first?.time }
+    /// Creates an empty queue.
+    public init() {}
 
-    mutating func push(_ event: Event, at time: MonotonicTime) {
+    /// Events waiting.
+    public var count: Int { heap.count }
+    /// Whether no event waits.
+    public var isEmpty: Bool { heap.isEmpty }
+    /// The time of the earliest event.
+    public var nextTime: MonotonicTime? { heap.first?.time }
+
+    /// Schedules `event` at `time`, after every event already scheduled for that time.
+    public mutating func push(_ event: Event, at time: MonotonicTime) {
         heap.append(Entry(time: time, sequence: nextSequence, event: event))
         nextSequence += 1
         var child = heap.count - 1
@@ -27,7 +37,8 @@ struct EventQueue<Event> {
         }
     }
 
-    mutating func pop() -> (time: MonotonicTime, event: Event)? {
+    /// Removes and returns the earliest event.
+    public mutating func pop() -> (time: MonotonicTime, event: Event)? {
         guard !heap.isEmpty else { return nil }
         heap.swapAt(0, heap.count - 1)
         let top = heap.removeLast()

@@ -9,6 +9,12 @@ import ColonioCore
 /// drops frames); a crashed node's peers see its links close after
 /// ``SimulationConfiguration/failureDetectionMilliseconds``.
 ///
+/// With a ``SimulationConfiguration/space`` every node also runs a ``GeoInstance`` (location pub/sub),
+/// wired as the native node shell wires it — geo neighbours become auxiliary links, ring neighbours are
+/// geo contacts — except that pub/sub packets go straight to the addressed node over an ordered channel
+/// with the same delay and loss (see ``performGeo(_:at:)``). Every node can also run a
+/// ``KVSInstance`` whose messages travel through the overlay (see ``startKVS(_:key:at:)``).
+///
 /// Cost per event is independent of the number of nodes (apart from heap and dictionary operations),
 /// so 10,000 nodes run on one machine.
 public final class Simulation {
@@ -20,11 +26,36 @@ public final class Simulation {
         case completed(requester: NodeID, requestID: UInt64, outcome: RequestOutcome)
     }
 
+    /// A spread message handed to a subscriber.
+    public struct SpreadArrival: Equatable, Sendable {
+        /// The subscriber.
+        public var receiver: NodeID
+        /// What it received.
+        public var delivery: SpreadDelivery
+        /// When (virtual).
+        public var time: MonotonicTime
+    }
+
+    /// A KVS operation that finished.
+    public struct KVSCompletion: Equatable, Sendable {
+        /// The node that ran the operation.
+        public var node: NodeID
+        /// The ID ``startKVS(_:key:at:)`` returned.
+        public var operation: KVSOperationID
+        /// Its result.
+        public var result: Result<KVSValue?, KVSError>
+        /// When (virtual).
+        public var time: MonotonicTime
+    }
+
     private enum Event {
         case tick(Int)
         case frame([UInt8], from: NodeID, to: Int)
+        /// A pub/sub packet on the direct channel between two nodes (see ``Simulation/performGeo(_:at:)``).
+        case spread([UInt8], from: Int, to: Int)
         case open(LinkKey)
-        case closed(node: Int, peer: NodeID)
+        /// The link to `peer` closed; `crashed`: because `peer` died (its geo state goes too).
+        case closed(node: Int, peer: NodeID, crashed: Bool)
     }
 
     private struct LinkKey: Hashable {
@@ -42,11 +73,13 @@ public final class Simulation {
         var lastDelivery: (MonotonicTime, MonotonicTime) = (.zero, .zero)
     }
 
-    private struct Node {
+    struct Node {
         var id: NodeID
         var machine: NodeMachine
         var alive: Bool
         var peers: Set<Int> = []
+        var geo: GeoInstance?
+        var kvs: KVSInstance?
     }
 
     /// The configuration the simulation runs with.
@@ -61,14 +94,24 @@ public final class Simulation {
     public private(set) var eventCount: UInt64 = 0
     /// Frames handed to the transport so far.
     public private(set) var framesSent: UInt64 = 0
+    /// Pub/sub packets sent so far (also counted in ``framesSent``).
+    public private(set) var spreadPacketsSent: UInt64 = 0
+    /// Spread messages subscribers received, in order; tests and checks read and clear it.
+    public var spreadArrivals: [SpreadArrival] = []
+    /// Spread forward packets sent per publication (each is one opaque overlay message); read and clear.
+    public var spreadForwards: [SpreadMessageID: Int] = [:]
+    /// Finished KVS operations, in order; read and clear.
+    public var kvsCompletions: [KVSCompletion] = []
 
-    private var nodes: [Node] = []
-    private var indexByID: [NodeID: Int] = [:]
+    var nodes: [Node] = []
+    var indexByID: [NodeID: Int] = [:]
     /// Live nodes that have started, in ID order: the simulated seed's registry.
     private var registry: [NodeID] = []
     private var links: [LinkKey: Link] = [:]
+    /// Latest scheduled pub/sub packet per ordered pair of nodes: keeps each pair's packets in order.
+    var spreadChannels: [UInt64: MonotonicTime] = [:]
     private var queue = EventQueue<Event>()
-    private var random: SplitMix64
+    var random: SplitMix64
 
     /// The handler name every simulated node registers.
     public static let echoHandler = "echo"
@@ -100,8 +143,11 @@ public final class Simulation {
     }
 
     /// Starts a node now with the live nodes nearest its ID as bootstrap peers; returns its ID.
+    ///
+    /// With a ``SimulationConfiguration/space``, `position` (default: the origin) places the node for
+    /// pub/sub and it subscribes to `topics`.
     @discardableResult
-    public func addNode(id: NodeID? = nil) -> NodeID {
+    public func addNode(id: NodeID? = nil, position: Position? = nil, topics: [String] = []) -> NodeID {
         let id = id ?? randomNodeID()
         precondition(indexByID[id] == nil, "node \(id) already exists")
         let index = nodes.count
@@ -110,10 +156,19 @@ public final class Simulation {
         nodes.append(Node(id: id, machine: machine, alive: true))
         indexByID[id] = index
         let bootstrap = bootstrapPeers(for: id)
-        let position = insertionPoint(of: id)
-        registry.insert(id, at: position)
+        let slot = insertionPoint(of: id)
+        registry.insert(id, at: slot)
         let directives = nodes[index].machine.start(localID: id, bootstrapPeers: bootstrap, now: now)
         perform(directives, at: index)
+        if let space = configuration.space, nodes[index].alive {
+            // As the node shell: subscriptions and position first, then the seed's peers as contacts.
+            var geo = GeoInstance(id: id, space: space, settings: configuration.spreadSettings)
+            for topic in topics { geo.subscribe(topic) }
+            let placed = (try? geo.setPosition(position ?? Position(x: 0, y: 0), now: now)) ?? []
+            let contacted = configuration.geoContactsFromRing ? geo.discovered(bootstrap, now: now) : []
+            nodes[index].geo = geo
+            performGeo(placed + contacted, at: index)
+        }
         let phase = configuration.tickIntervalMilliseconds > 0
             ? random.next() % configuration.tickIntervalMilliseconds : 0
         queue.push(.tick(index), at: now.adding(milliseconds: phase + 1))
@@ -128,7 +183,9 @@ public final class Simulation {
         for peer in nodes[index].peers.sorted() {
             links[LinkKey(index, peer)] = nil
             nodes[peer].peers.remove(index)
-            queue.push(.closed(node: peer, peer: id), at: now.adding(milliseconds: configuration.failureDetectionMilliseconds))
+            queue.push(
+                .closed(node: peer, peer: id, crashed: true),
+                at: now.adding(milliseconds: configuration.failureDetectionMilliseconds))
         }
         nodes[index].peers.removeAll()
     }
@@ -243,6 +300,19 @@ public final class Simulation {
         return peers
     }
 
+    /// Schedules a pub/sub packet on the direct, ordered channel from one node to another.
+    func sendSpread(_ bytes: [UInt8], from index: Int, to other: Int) {
+        framesSent += 1
+        spreadPacketsSent += 1
+        if configuration.lossRate > 0, Double(random.next() >> 11) / Double(UInt64(1) << 53) < configuration.lossRate {
+            return
+        }
+        let channel = UInt64(index) << 32 | UInt64(other)
+        let at = Swift.max(now.adding(milliseconds: latency()), spreadChannels[channel] ?? .zero)
+        spreadChannels[channel] = at
+        queue.push(.spread(bytes, from: index, to: other), at: at)
+    }
+
     private func latency() -> UInt64 {
         let range = configuration.latencyMilliseconds
         let span = range.upperBound - range.lowerBound + 1
@@ -255,7 +325,18 @@ public final class Simulation {
             guard nodes[index].alive else { return }
             let directives = nodes[index].machine.tick(now: now)
             perform(directives, at: index)
+            if let geoDirectives = nodes[index].geo?.tick(now: now) { performGeo(geoDirectives, at: index) }
+            if let wake = nodes[index].kvs?.nextWakeTime, wake <= now {
+                let kvsDirectives = nodes[index].kvs!.tick(now: now, using: &random)
+                performKVS(kvsDirectives, at: index)
+            }
             queue.push(.tick(index), at: now.adding(milliseconds: Swift.max(1, configuration.tickIntervalMilliseconds)))
+        case .spread(let bytes, let source, let index):
+            let sender = nodes[source].id
+            guard nodes[index].alive, nodes[source].alive,
+                let directives = nodes[index].geo?.receive(bytes, from: sender, now: now)
+            else { return }
+            performGeo(directives, at: index)
         case .frame(let bytes, let source, let index):
             guard nodes[index].alive else { return }
             let directives = nodes[index].machine.received(bytes, from: source, now: now)
@@ -276,14 +357,17 @@ public final class Simulation {
             guard links[key]?.isOpen == true else { return }
             let second = nodes[key.high].machine.linkOpened(nodes[key.low].id, now: now)
             perform(second, at: key.high)
-        case .closed(let index, let peer):
+        case .closed(let index, let peer, let crashed):
             guard nodes[index].alive else { return }
             let directives = nodes[index].machine.linkClosed(peer, now: now)
             perform(directives, at: index)
+            if crashed, let geoDirectives = nodes[index].geo?.nodeLeft(peer, now: now) {
+                performGeo(geoDirectives, at: index)
+            }
         }
     }
 
-    private func perform(_ directives: [NodeDirective], at index: Int) {
+    func perform(_ directives: [NodeDirective], at index: Int) {
         for directive in directives {
             guard nodes[index].alive else { return }
             switch directive {
@@ -306,7 +390,7 @@ public final class Simulation {
                 // The close reaches the peer after every frame already in flight on the link.
                 let lastDelivery = index == key.low ? link.lastDelivery.0 : link.lastDelivery.1
                 let at = Swift.max(now.adding(milliseconds: latency()), lastDelivery)
-                queue.push(.closed(node: other, peer: nodes[index].id), at: at)
+                queue.push(.closed(node: other, peer: nodes[index].id, crashed: false), at: at)
             case .transmit(let bytes, let peer):
                 guard let other = indexByID[peer] else { continue }
                 let key = LinkKey(index, other)
@@ -337,7 +421,29 @@ public final class Simulation {
                 }
             case .requestCompleted(let requestID, let outcome):
                 deliveries.append(.completed(requester: nodes[index].id, requestID: requestID, outcome: outcome))
-            case .deliverSignal, .deliverSpread, .deliverKVS, .neighboursChanged, .peerLost:
+            case .deliverSpread(let incoming):
+                guard let directives = nodes[index].geo?.receive(incoming.bytes, from: incoming.source, now: now) else {
+                    continue
+                }
+                performGeo(directives, at: index)
+            case .deliverKVS(let incoming):
+                guard let message = try? KVSMessage(decoding: incoming.bytes) else { continue }
+                ensureKVS(at: index)
+                let directives = nodes[index].kvs!.receive(message, from: incoming.source, now: now, using: &random)
+                performKVS(directives, at: index)
+            case .neighboursChanged(let successors, let predecessors):
+                // Ring neighbours are reachable: a starting point for finding geographic neighbours.
+                guard configuration.geoContactsFromRing,
+                    let directives = nodes[index].geo?.discovered(successors + predecessors, now: now)
+                else {
+                    continue
+                }
+                performGeo(directives, at: index)
+            case .peerLost(let peer):
+                // As the node shell: pub/sub forgets a node whose link failed or went silent.
+                guard let directives = nodes[index].geo?.nodeLeft(peer, now: now) else { continue }
+                performGeo(directives, at: index)
+            case .deliverSignal:
                 break
             }
         }

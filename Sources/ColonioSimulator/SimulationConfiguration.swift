@@ -21,6 +21,15 @@ public struct SimulationConfiguration: Sendable {
     /// Whether the simulated seed offers random live nodes instead of the nearest ones (a stale or
     /// careless seed); joining must still find the node's place on the ring.
     public var randomBootstrapPeers = false
+    /// The coordinate space of location pub/sub; `nil`: nodes run no ``GeoInstance``.
+    public var space: CoordinateSpace?
+    /// Whether ring neighbours and bootstrap peers become geo contacts, as in the node shell. Without,
+    /// nodes find their geo neighbours only through ``Simulation/introduceGeoNeighbours()``.
+    public var geoContactsFromRing = true
+    /// Pub/sub parameters when ``space`` is set.
+    public var spreadSettings = SpreadSettings()
+    /// KVS timers of every node's ``KVSInstance``.
+    public var kvsTiming = KVSTiming()
 
     /// Creates a configuration; the defaults model a quiet network with fast failure detection.
     public init(

@@ -11,8 +11,9 @@ struct ColonioCommand: AsyncParsableCommand {
               colonio demo
               colonio seed --config docs/seed.example.json
               colonio node --seed ws://127.0.0.1:8080 --network demo --token T 'wait 1' status
+              colonio simulate --nodes 1000 --space sphere --seed 42
               colonio <subcommand> --help
             """,
-        subcommands: [SeedCommand.self, NodeCommand.self, BenchCommand.self, DemoCommand.self]
+        subcommands: [SeedCommand.self, NodeCommand.self, BenchCommand.self, DemoCommand.self, SimulateCommand.self]
     )
 }

@@ -12,6 +12,6 @@ struct BenchCommand: AsyncParsableCommand {
     /// Every benchmark subcommand; each lives in its own file in this folder.
     static let benchmarks: [any ParsableCommand.Type] = [
         LinkBenchmark.self, SeedBenchmark.self, OverlayBenchmark.self, KVSBenchmark.self,
-        OverlaySimulationBenchmark.self, KVSSimulationBenchmark.self,
+        OverlaySimulationBenchmark.self, KVSSimulationBenchmark.self, SpreadSimulationBenchmark.self,
     ]
 }

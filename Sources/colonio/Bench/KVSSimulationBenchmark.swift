@@ -1,5 +1,6 @@
 import ArgumentParser
 import ColonioCore
+import ColonioSimulator
 
 /// `colonio bench kvs`: the KVS consensus in simulation — many nodes' `KVSInstance`s on a virtual
 /// network with random delays — reporting throughput and messages per operation.
@@ -24,7 +25,7 @@ struct KVSSimulationBenchmark: ParsableCommand {
 
     /// The benchmark's figures as one JSON object.
     func figuresJSON() -> String {
-        var simulation = Simulation(
+        var simulation = KVSBenchNetwork(
             nodeCount: nodes, clientCount: clients, operationCount: operations, keyCount: keys,
             getPercent: getPercent, lossPercent: lossPercent, maximumDelay: maximumDelay, seed: seed)
         let clock = ContinuousClock()
@@ -63,7 +64,7 @@ struct KVSSimulationBenchmark: ParsableCommand {
 
 /// A deterministic virtual network for the benchmark: every client operation starts on a random node,
 /// messages go through the wire codec with random delay and optional loss.
-private struct Simulation {
+private struct KVSBenchNetwork {
     struct Figures {
         var succeeded = 0
         var conditionFailed = 0
@@ -87,12 +88,6 @@ private struct Simulation {
         case client(Int)
     }
 
-    private struct Scheduled {
-        var time: UInt64
-        var sequence: UInt64
-        var event: Event
-    }
-
     private struct Running {
         var client: Int
         var started: UInt64
@@ -112,8 +107,7 @@ private struct Simulation {
     private var instances: [KVSInstance]
     private var keys: [KVSKey]
     private var replicas: [KVSReplicaSet]
-    private var heap: [Scheduled] = []
-    private var sequence: UInt64 = 0
+    private var queue = EventQueue<Event>()
     private var now: UInt64 = 0
     private var issued = 0
     private var tickAt: [UInt64?]
@@ -147,9 +141,9 @@ private struct Simulation {
 
     mutating func run() {
         for client in 0..<clientCount { schedule(at: UInt64(client % 10), .client(client)) }
-        while let next = pop() {
-            now = next.time
-            switch next.event {
+        while let (time, event) = queue.pop() {
+            now = time.milliseconds
+            switch event {
             case .deliver(let message, let from, let to):
                 let directives = instances[to].receive(
                     message, from: ids[from], now: MonotonicTime(milliseconds: now), using: &random)
@@ -236,34 +230,6 @@ private struct Simulation {
     }
 
     private mutating func schedule(at time: UInt64, _ event: Event) {
-        sequence += 1
-        heap.append(Scheduled(time: time, sequence: sequence, event: event))
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard precedes(heap[child], heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    private mutating func pop() -> Scheduled? {
-        guard !heap.isEmpty else { return nil }
-        heap.swapAt(0, heap.count - 1)
-        let top = heap.removeLast()
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            var smallest = parent
-            if left < heap.count, precedes(heap[left], heap[smallest]) { smallest = left }
-            if left + 1 < heap.count, precedes(heap[left + 1], heap[smallest]) { smallest = left + 1 }
-            if smallest == parent { return top }
-            heap.swapAt(parent, smallest)
-            parent = smallest
-        }
-    }
-
-    private func precedes(_ lhs: Scheduled, _ rhs: Scheduled) -> Bool {
-        (lhs.time, lhs.sequence) < (rhs.time, rhs.sequence)
+        queue.push(event, at: MonotonicTime(milliseconds: time))
     }
 }

@@ -1,3 +1,4 @@
+import ColonioSimulator
 @testable import ColonioCore
 
 /// A deterministic in-memory network of ``KVSInstance``s with virtual time, for the KVS tests: messages
@@ -58,12 +59,6 @@ struct KVSSimulation {
         case endTransition
     }
 
-    private struct Scheduled {
-        var time: UInt64
-        var sequence: UInt64
-        var event: Event
-    }
-
     private struct PendingOperation {
         var client: Int?
         var historyIndex: Int?
@@ -77,7 +72,7 @@ struct KVSSimulation {
     private var random: SplitMix64
     private var now: UInt64 = 0
     private var sequence: UInt64 = 0
-    private var queue = EventQueue<Scheduled>()
+    private var queue = EventQueue<Event>()
     private var instances: [NodeID: KVSInstance] = [:]
     private var down: Set<NodeID> = []
     private var isolated: Set<NodeID> = []
@@ -116,9 +111,9 @@ struct KVSSimulation {
             schedule(after: 3_000, .partition(cut))
         }
         if configuration.joins + configuration.leaves > 0 { schedule(after: 300, .membershipChange) }
-        while let next = queue.pop(before: { ($0.time, $0.sequence) < ($1.time, $1.sequence) }) {
-            now = next.time
-            handle(next.event)
+        while let (time, event) = queue.pop() {
+            now = time.milliseconds
+            handle(event)
             if issued == configuration.operationCount, !hasClientOperations, transitionReadyAt == nil,
                pendingRepairs.isEmpty, previousRing == nil, outcome.joins == configuration.joins,
                outcome.leaves == configuration.leaves, isolated.isEmpty, down.isEmpty, finalReads.isEmpty {
@@ -416,44 +411,6 @@ struct KVSSimulation {
     }
 
     private mutating func schedule(at time: UInt64, _ event: Event) {
-        sequence += 1
-        queue.push(Scheduled(time: time, sequence: sequence, event: event)) {
-            ($0.time, $0.sequence) < ($1.time, $1.sequence)
-        }
-    }
-}
-
-/// A binary min-heap keyed by (time, sequence): a deterministic event queue.
-struct EventQueue<Element> {
-    private var elements: [Element] = []
-    var isEmpty: Bool { elements.isEmpty }
-
-    mutating func push(_ element: Element, before: (Element, Element) -> Bool) {
-        elements.append(element)
-        var child = elements.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard before(elements[child], elements[parent]) else { break }
-            elements.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    mutating func pop(before: (Element, Element) -> Bool) -> Element? {
-        guard !elements.isEmpty else { return nil }
-        elements.swapAt(0, elements.count - 1)
-        let top = elements.removeLast()
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            let right = left + 1
-            var smallest = parent
-            if left < elements.count, before(elements[left], elements[smallest]) { smallest = left }
-            if right < elements.count, before(elements[right], elements[smallest]) { smallest = right }
-            if smallest == parent { break }
-            elements.swapAt(parent, smallest)
-            parent = smallest
-        }
-        return top
+        queue.push(event, at: MonotonicTime(milliseconds: time))
     }
 }
