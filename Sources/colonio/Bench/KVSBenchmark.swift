@@ -5,7 +5,7 @@ import Foundation
 
 /// `colonio bench kvs`: the KVS between real nodes over WebRTC on loopback — get and put latency and
 /// operations per second — plus the consensus in simulation at large N.
-struct KVSBenchmark: AsyncParsableCommand {
+struct KVSBenchmark: Benchmark {
     static let configuration = CommandConfiguration(
         commandName: "kvs",
         abstract: "Real KVS (get/put latency, operations/s) and simulated KVS at large N (JSON).",
@@ -26,7 +26,9 @@ struct KVSBenchmark: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
+    @OptionGroup var output: BenchOutputOptions
+
+    func figures() async throws -> String {
         let network = try await BenchNetwork.start(nodes: nodes)
         var generator = SplitMix64(seed: 11)
         let value = [UInt8](repeating: 0x5A, count: 100)
@@ -87,6 +89,6 @@ struct KVSBenchmark: AsyncParsableCommand {
                 ["--nodes", "\(simulatedNodes)", "--operations", "\(simulatedOperations)"])
             json += ",\"simulation\":" + simulation.figuresJSON()
         }
-        print(json + "}")
+        return json + "}"
     }
 }

@@ -4,7 +4,7 @@ import ColonioSimulator
 
 /// `colonio bench kvs`: the KVS consensus in simulation — many nodes' `KVSInstance`s on a virtual
 /// network with random delays — reporting throughput and messages per operation.
-struct KVSSimulationBenchmark: ParsableCommand {
+struct KVSSimulationBenchmark: Benchmark {
     static let configuration = CommandConfiguration(
         commandName: "kvs-simulation",
         abstract: "KVS consensus in simulation: throughput, messages and latency per operation."
@@ -19,8 +19,10 @@ struct KVSSimulationBenchmark: ParsableCommand {
     @Option(help: "Largest one-way message delay in virtual milliseconds (smallest: 1).") var maximumDelay: UInt64 = 40
     @Option(help: "Random seed.") var seed: UInt64 = 1
 
-    func run() throws {
-        print(figuresJSON())
+    @OptionGroup var output: BenchOutputOptions
+
+    func figures() async throws -> String {
+        figuresJSON()
     }
 
     /// The benchmark's figures as one JSON object.
@@ -35,7 +37,7 @@ struct KVSSimulationBenchmark: ParsableCommand {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         let figures = simulation.figures
         let fields: [(String, String)] = [
-            ("benchmark", "\"kvs-simulation\""),
+            ("benchmark", "\"kvs-simulation\""), ("cores", "\(ProcessStatus.allowedCores())"),
             ("nodes", "\(nodes)"), ("clients", "\(clients)"), ("operations", "\(operations)"),
             ("keys", "\(keys)"), ("replication_factor", "3"), ("get_percent", "\(getPercent)"),
             ("loss_percent", "\(lossPercent)"), ("delay_ms", "\"1-\(maximumDelay)\""),

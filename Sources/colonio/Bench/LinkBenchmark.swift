@@ -5,7 +5,7 @@ import Logging
 
 /// `colonio bench link`: two WebRTC links in this process over loopback: connect time, 64-byte round
 /// trips and 64 KiB throughput.
-struct LinkBenchmark: AsyncParsableCommand {
+struct LinkBenchmark: Benchmark {
     static let configuration = CommandConfiguration(
         commandName: "link",
         abstract: "WebRTC link between two peers in one process over loopback: connect, RTT, throughput."
@@ -44,7 +44,9 @@ struct LinkBenchmark: AsyncParsableCommand {
         let peak_rss_mb: Double
     }
 
-    func run() async throws {
+    @OptionGroup var output: BenchOutputOptions
+
+    func figures() async throws -> String {
         let before = ProcessStatus.read()
         let logger = Logger(label: "colonio.bench.link")
         let engine = try WebRTCEngine(configuration: .loopbackOnly, logger: logger)
@@ -98,7 +100,7 @@ struct LinkBenchmark: AsyncParsableCommand {
         )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        return String(decoding: try encoder.encode(report), as: UTF8.self)
     }
 }
 

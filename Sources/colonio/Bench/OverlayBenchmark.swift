@@ -5,7 +5,7 @@ import Foundation
 
 /// `colonio bench overlay`: real nodes over WebRTC on loopback — request/response latency by hop count
 /// and requests per second through the overlay — plus the simulated overlay at large N.
-struct OverlayBenchmark: AsyncParsableCommand {
+struct OverlayBenchmark: Benchmark {
     static let configuration = CommandConfiguration(
         commandName: "overlay",
         abstract: "Real overlay (request latency by hops, requests/s) and simulated overlay at large N (JSON).",
@@ -25,7 +25,9 @@ struct OverlayBenchmark: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
+    @OptionGroup var output: BenchOutputOptions
+
+    func figures() async throws -> String {
         let network = try await BenchNetwork.start(nodes: nodes)
         var generator = SplitMix64(seed: 7)
         // Latency: one request at a time between random pairs, grouped by the hops the request took.
@@ -73,6 +75,6 @@ struct OverlayBenchmark: AsyncParsableCommand {
             let simulation = try OverlaySimulationBenchmark.parse(["--nodes"] + simulated.map(String.init))
             json += ",\"simulation\":" + simulation.figuresJSON()
         }
-        print(json + "}")
+        return json + "}"
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 
 /// `colonio bench overlay-simulation`: the ring overlay in the simulator at large N — hops per request and
 /// links per node once the ring is stable, and how long it took to get there.
-struct OverlaySimulationBenchmark: ParsableCommand {
+struct OverlaySimulationBenchmark: Benchmark {
     static let configuration = CommandConfiguration(
         commandName: "overlay-simulation",
         abstract: "Simulated ring overlay: hops per request and links per node at N nodes (JSON)."
@@ -28,8 +28,10 @@ struct OverlaySimulationBenchmark: ParsableCommand {
         guard requests >= 1, joinRate >= 1 else { throw ValidationError("--requests and --join-rate must be positive") }
     }
 
-    func run() throws {
-        print(figuresJSON())
+    @OptionGroup var output: BenchOutputOptions
+
+    func figures() async throws -> String {
+        figuresJSON()
     }
 
     /// The benchmark's figures as one JSON object.
@@ -38,7 +40,7 @@ struct OverlaySimulationBenchmark: ParsableCommand {
         for count in nodes {
             results.append(measure(nodeCount: count).json)
         }
-        return "{\"benchmark\":\"overlay-simulation\",\"seed\":\(seed),\"results\":[\(results.joined(separator: ","))]}"
+        return "{\"benchmark\":\"overlay-simulation\",\"cores\":\(ProcessStatus.allowedCores()),\"seed\":\(seed),\"results\":[\(results.joined(separator: ","))]}"
     }
 
     private struct Result {

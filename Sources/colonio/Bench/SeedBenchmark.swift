@@ -10,7 +10,7 @@ import Logging
 ///
 /// The seed runs as a separate `colonio seed` process so its RSS is measured alone; the clients run
 /// in this process. Both share the machine's cores, so the figures are a lower bound for the seed.
-struct SeedBenchmark: AsyncParsableCommand {
+struct SeedBenchmark: Benchmark {
     static let configuration = CommandConfiguration(
         commandName: "seed",
         abstract: "Sign-ins/s, relayed signals/s and seed RSS with N concurrent clients (prints JSON)."
@@ -34,7 +34,9 @@ struct SeedBenchmark: AsyncParsableCommand {
         guard signalsPerClient >= 1 else { throw ValidationError("--signals-per-client must be at least 1") }
     }
 
-    func run() async throws {
+    @OptionGroup var output: BenchOutputOptions
+
+    func figures() async throws -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("colonio-bench-seed-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -153,10 +155,10 @@ struct SeedBenchmark: AsyncParsableCommand {
             "seedConnectedRSSMegabytes": Double(seedConnectedRSS) / 1_048_576,
             "seedPeakRSSMegabytes": Double(seedPeakRSS) / 1_048_576,
             "clientProcessRSSMegabytes": Double(benchRSS) / 1_048_576,
-            "cores": ProcessInfo.processInfo.activeProcessorCount,
+            "cores": ProcessStatus.allowedCores(),
         ]
         let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
-        print(String(decoding: json, as: UTF8.self))
+        return String(decoding: json, as: UTF8.self)
     }
 
     static func currentExecutable() throws -> String {

@@ -4,11 +4,13 @@ import ColonioSimulator
 import Foundation
 
 /// `colonio bench spread`: location pub/sub in the simulator — delivery latency (virtual, with the
-/// simulator's 5-30 ms links) and spread messages sent per delivery, for circles of several radii.
-struct SpreadSimulationBenchmark: ParsableCommand {
+/// simulator's 5-30 ms links) and spread messages sent per delivery, for circles of several radii —
+/// and the real one-way delivery latency between nodes over WebRTC on loopback.
+struct SpreadBenchmarkCommand: Benchmark {
     static let configuration = CommandConfiguration(
         commandName: "spread",
-        abstract: "Simulated pub/sub: delivery latency p50/p99 and messages per delivery versus radius (JSON)."
+        abstract: "Pub/sub delivery latency and messages per delivery versus radius: simulated and real nodes.",
+        discussion: "Example: swift run -c release colonio bench spread --nodes 1000 10000 --real-nodes 16"
     )
 
     @Option(name: .long, parsing: .upToNextOption, help: "Network sizes to simulate.")
@@ -26,15 +28,24 @@ struct SpreadSimulationBenchmark: ParsableCommand {
     @Option(help: "Seed of the simulation's random choices.")
     var seed: UInt64 = 1
 
+    @Option(help: "Real nodes over WebRTC on a 1000 x 1000 plane (0: skip).")
+    var realNodes = 16
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Real circles' radii (plane units).")
+    var realRadii: [Double] = [100, 200, 400]
+
+    @OptionGroup var output: BenchOutputOptions
+
     mutating func validate() throws {
         guard nodes.allSatisfy({ $0 >= 2 }) else { throw ValidationError("--nodes values must be at least 2") }
         guard ScenarioOptions.space(named: space) != nil else { throw ValidationError("--space must be plane, sphere or torus") }
-        guard publications >= 1, radii.allSatisfy({ $0 > 0 }) else {
-            throw ValidationError("--publications and --radii must be positive")
+        guard realNodes == 0 || (2...64).contains(realNodes) else { throw ValidationError("--real-nodes must be 0 or 2 to 64") }
+        guard publications >= 1, radii.allSatisfy({ $0 > 0 }), realRadii.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--publications, --radii and --real-radii must be positive")
         }
     }
 
-    func run() throws {
+    func figures() async throws -> String {
         let started = Date()
         var results: [String] = []
         for count in nodes {
@@ -44,10 +55,14 @@ struct SpreadSimulationBenchmark: ParsableCommand {
                 publications: publications, seed: seed &+ UInt64(count))
             results.append(json(figures, wallSeconds: Date().timeIntervalSince(networkStarted)))
         }
-        print("{\"benchmark\":\"spread-simulation\",\"space\":\"\(space)\",\"seed\":\(seed),"
-              + "\"cores\":\(ProcessStatus.allowedCores()),\"linkDelayMilliseconds\":\"5-30\","
-              + "\"results\":[\(results.joined(separator: ","))],"
-              + "\"wallSeconds\":\(format(Date().timeIntervalSince(started)))}")
+        let simulation = "{\"space\":\"\(space)\",\"seed\":\(seed),\"linkDelayMilliseconds\":\"5-30\","
+            + "\"results\":[\(results.joined(separator: ","))],"
+            + "\"wallSeconds\":\(format(Date().timeIntervalSince(started)))}"
+        var json = "{\"benchmark\":\"spread\",\"cores\":\(ProcessStatus.allowedCores()),\"simulation\":\(simulation)"
+        if realNodes > 0 {
+            json += ",\"real\":" + (try await SpreadRealMeasurement.run(nodes: realNodes, radii: realRadii, publications: publications))
+        }
+        return json + "}"
     }
 
     private func json(_ figures: SpreadBenchmark.Figures, wallSeconds: Double) -> String {
