@@ -145,6 +145,16 @@ function toBytes(payload) {
   if (payload === undefined || payload === null) return new Uint8Array(0);
   throw new InvalidArgumentError('invalidPayload', 'payload must be a string, Uint8Array or ArrayBuffer');
 }
+/** RTCIceServer objects from encoded ICEServerConfiguration messages. */
+function iceServers(list) {
+  return list.map((bytes) => {
+    const s = new Fields(bytes);
+    const server = { urls: s.all(1).map((u) => decoder.decode(u)) };
+    if (s.has(2)) server.username = s.str(2);
+    if (s.has(3)) server.credential = s.str(3);
+    return server;
+  });
+}
 function randomU64() {
   const words = crypto.getRandomValues(new Uint32Array(2));
   return (BigInt(words[0]) << 32n) | BigInt(words[1]);
@@ -163,7 +173,7 @@ export const Op = Object.freeze({
 export const Command = Object.freeze({
   seedSend: 1, signedIn: 2, signInFailed: 3, openLink: 4, remoteAnswer: 5, remoteCandidate: 6, closeLink: 7,
   linkSend: 8, signAndSend: 9, verifyHello: 10, message: 11, requestDone: 12, spread: 13, publishDone: 14,
-  kvsDone: 15, result: 16, error: 17, state: 18, bytes: 19, log: 20,
+  kvsDone: 15, result: 16, error: 17, state: 18, bytes: 19, log: 20, iceServers: 21,
 });
 
 /** One instance of colonio.wasm: one node's state machines. */
@@ -417,13 +427,7 @@ export class Colonio {
         return;
       case Command.signedIn: {
         this.nodeID = f.node(1);
-        this.#iceServers = f.all(4).map((bytes) => {
-          const s = new Fields(bytes);
-          const server = { urls: s.all(1).map((u) => decoder.decode(u)) };
-          if (s.has(2)) server.username = s.str(2);
-          if (s.has(3)) server.credential = s.str(3);
-          return server;
-        });
+        this.#iceServers = iceServers(f.all(4));
         const spaceKind = f.str(5);
         this.space = spaceKind === 'sphere' ? { kind: spaceKind, radius: f.double(6) } : { kind: spaceKind, width: f.double(6), height: f.double(7) };
         this.maximumLinks = f.num(8);
@@ -513,6 +517,8 @@ export class Colonio {
         return;
       }
       case Command.log: this.log(f.str(1)); return;
+      // Renewed TURN credentials: for the peer connections made from now on.
+      case Command.iceServers: this.#iceServers = iceServers(f.all(1)); return;
       default: return;
     }
   }

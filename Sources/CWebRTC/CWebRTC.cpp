@@ -631,6 +631,19 @@ std::unique_ptr<webrtc::SessionDescriptionInterface> parseDescription(webrtc::Sd
   return description;
 }
 
+/// libwebrtc's form of the C API's ICE servers.
+std::vector<webrtc::PeerConnectionInterface::IceServer> iceServers(const cwrtc_ice_server *servers, size_t count) {
+  std::vector<webrtc::PeerConnectionInterface::IceServer> list;
+  for (size_t i = 0; i < count && servers != nullptr; ++i) {
+    webrtc::PeerConnectionInterface::IceServer server;
+    for (size_t u = 0; u < servers[i].url_count; ++u) server.urls.emplace_back(servers[i].urls[u]);
+    if (servers[i].username != nullptr) server.username = servers[i].username;
+    if (servers[i].credential != nullptr) server.password = servers[i].credential;
+    list.push_back(std::move(server));
+  }
+  return list;
+}
+
 }  // namespace
 
 struct cwrtc_peer {
@@ -702,18 +715,20 @@ cwrtc_factory *cwrtc_factory_create(const cwrtc_factory_options *options, char *
     configuration.ice_check_interval_weak_connectivity = opts.ice_check_interval_ms;
     configuration.ice_check_min_interval = opts.ice_check_interval_ms;
   }
-  for (size_t i = 0; i < opts.ice_server_count; ++i) {
-    const cwrtc_ice_server &source = opts.ice_servers[i];
-    webrtc::PeerConnectionInterface::IceServer server;
-    for (size_t u = 0; u < source.url_count; ++u) server.urls.emplace_back(source.urls[u]);
-    if (source.username != nullptr) server.username = source.username;
-    if (source.credential != nullptr) server.password = source.credential;
-    configuration.servers.push_back(std::move(server));
-  }
+  configuration.servers = iceServers(opts.ice_servers, opts.ice_server_count);
   return new cwrtc_factory{std::move(core)};
 }
 
 void cwrtc_factory_release(cwrtc_factory *factory) { delete factory; }
+
+void cwrtc_factory_set_ice_servers(cwrtc_factory *factory, const cwrtc_ice_server *servers, size_t count) {
+  if (factory == nullptr) return;
+  auto list = iceServers(servers, count);
+  // The configuration is read on the factory thread when a peer is created (cwrtc_peer_create blocks on
+  // that thread), so replacing it there orders it before every later creation without a lock.
+  auto core = factory->core;
+  core->thread->PostTask([core, list = std::move(list)]() mutable { core->configuration.servers = std::move(list); });
+}
 
 cwrtc_peer *cwrtc_peer_create(cwrtc_factory *factory, const cwrtc_peer_callbacks *callbacks, void *ctx, char *error,
                               size_t error_capacity) {

@@ -6,7 +6,7 @@ import Logging
 /// Make one per process (or per network configuration) and create links with `makeLink()`. The engine
 /// stays alive while any of its links does.
 public final class WebRTCEngine: Sendable {
-    /// The configuration the engine was made with.
+    /// The configuration the engine was made with (``setICEServers(_:)`` does not change it).
     public let configuration: WebRTCConfiguration
     let logger: Logger
     let handle: FactoryHandle
@@ -51,6 +51,15 @@ public final class WebRTCEngine: Sendable {
 
     deinit {
         cwrtc_factory_release(handle.pointer)
+    }
+
+    /// Replaces the STUN/TURN servers of links made from now on, e.g. with renewed time-limited TURN
+    /// credentials; links already made keep theirs. ``configuration`` still shows the initial servers.
+    public func setICEServers(_ servers: [ICEServer]) {
+        CStrings.withArrays([], servers) { _, cServers in
+            cwrtc_factory_set_ice_servers(handle.pointer, cServers.baseAddress, cServers.count)
+        }
+        logger.debug("ICE servers replaced", metadata: ["iceServers": "\(servers.count)"])
     }
 
     /// Creates a link (a peer connection with its data channel), ready for `makeOffer()` or

@@ -1,5 +1,8 @@
+import Colonio
 import ColonioCore
 import ColonioSeed
+import Crypto
+import Foundation
 import Testing
 
 @Suite struct TURNCredentialsTests {
@@ -9,5 +12,37 @@ import Testing
         let credentials = TURNCredentials(secret: "north-secret", expiry: 1_700_000_000, nodeID: nodeID)
         #expect(credentials.username == "1700000000:00112233445566778899aabbccddeeff")
         #expect(credentials.password == "xAIXptLd5VHLrtPurG+T3ptORjw=")
+    }
+
+    /// Time-limited TURN credentials would lapse during a long session: each certificate renewal brings
+    /// fresh ones (derived anew for this node, valid for the configured lifetime from the renewal).
+    @Test func certificateRenewalBringsFreshTURNCredentials() async throws {
+        let network = NetworkDefinition(
+            name: "alpha", tokens: ["alpha-token"],
+            iceServers: [
+                ICEServerDefinition(urls: ["stun:127.0.0.1:3478"]),
+                ICEServerDefinition(urls: ["turn:127.0.0.1:3479"], turnSecret: "north-secret", credentialLifetimeSeconds: 2),
+            ])
+        try await RunningSeed.with(RunningSeed.configuration(networks: [network])) { seed in
+            let client = try await SeedClient.connect(
+                url: seed.url, network: "alpha", token: "alpha-token", keypair: Curve25519.Signing.PrivateKey(),
+                logger: RunningSeed.logger)
+            let signedIn = client.iceServers
+            #expect(signedIn == client.session.configuration.iceServers)
+            // Expiries are whole seconds: wait until the next second so the renewed ones differ.
+            try await Task.sleep(for: .milliseconds(1_100))
+            try await client.renewCertificate()
+            let renewed = client.iceServers
+            #expect(renewed.count == 2)
+            #expect(renewed.first == ICEServerConfiguration(urls: ["stun:127.0.0.1:3478"]))
+            let turn = try #require(renewed.last)
+            #expect(turn.urls == ["turn:127.0.0.1:3479"])
+            let expiry = try #require(UInt64(turn.username.split(separator: ":").first ?? ""))
+            let earlier = try #require(UInt64(signedIn[1].username.split(separator: ":").first ?? ""))
+            #expect(expiry > earlier)
+            #expect(turn.username.hasSuffix(":" + client.session.nodeID.hex))
+            #expect(turn.credential == TURNCredentials(secret: "north-secret", username: turn.username).password)
+            await client.close()
+        }
     }
 }

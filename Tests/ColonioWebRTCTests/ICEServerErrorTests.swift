@@ -24,5 +24,34 @@ extension WebRTCTests {
             #expect(errors == [ICEServerError(url: url, code: 401, reason: "Unauthorized")])
             #expect(errors.first?.description == "\(url): 401 Unauthorized")
         }
+
+        /// Servers set after the engine started (renewed TURN credentials) are the ones new links use.
+        @Test func newLinksUseTheServersSetLater() async throws {
+            let server = try RefusingTURNServer()
+            defer { server.stop() }
+            let engine = try LinkPair.makeEngine(configuration: .loopbackOnly)
+            let url = "turn:127.0.0.1:\(server.port)?transport=udp"
+            engine.setICEServers([ICEServer(urls: [url], username: "1700000000:node", credential: "d3Jvbmc=")])
+            let link = try engine.makeLink()
+            _ = try await link.makeOffer()
+            var errors: [ICEServerError] = []
+            for _ in 0..<50 where errors.isEmpty {
+                try await Task.sleep(for: .milliseconds(100))
+                errors = link.iceServerErrors.filter { $0.code != 701 }
+            }
+            link.close()
+            #expect(errors.map(\.code) == [401])
+            #expect(server.requests > 0)
+
+            // And without servers again, a new link asks the TURN server nothing.
+            engine.setICEServers([])
+            let asked = server.requests
+            let plain = try engine.makeLink()
+            _ = try await plain.makeOffer()
+            try await Task.sleep(for: .milliseconds(500))
+            plain.close()
+            #expect(server.requests == asked)
+            #expect(plain.iceServerErrors.isEmpty)
+        }
     }
 }

@@ -73,9 +73,12 @@ struct BrowserNode {
             session?.renewCertificateAt = Self.renewalTime(expiry: response.certificate.expiry, issued: unixSeconds)
         case .relayedSignal(let from, let payload):
             receiveSignal(payload, from: from, viaSeed: true, now: now, out: &out)
-        case .certificateRenewed(let certificate):
+        case .certificateRenewed(let certificate, let iceServers):
             session?.certificate = certificate
             session?.renewCertificateAt = Self.renewalTime(expiry: certificate.expiry, issued: unixSeconds)
+            out.emit(.iceServers) { fields in
+                for server in iceServers { fields.write(field: 1, message: server) }
+            }
         case .error(let error):
             guard session != nil else {
                 out.emit(.signInFailed) {

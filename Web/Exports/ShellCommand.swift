@@ -50,6 +50,8 @@ enum ShellCommand: UInt32 {
     case bytes = 19
     /// A diagnostic line for the console: `1: text`.
     case log = 20
+    /// ICE servers for peer connections made from now on (renewed TURN credentials): `1: iceServer*`.
+    case iceServers = 21
 }
 
 /// Accumulates the commands of one call.

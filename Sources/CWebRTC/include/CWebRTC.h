@@ -141,6 +141,10 @@ cwrtc_factory *cwrtc_factory_create(const cwrtc_factory_options *options, char *
 /// called on the factory's own thread.
 void cwrtc_factory_release(cwrtc_factory *factory);
 
+/// Replaces the ICE servers of peers created from now on (e.g. renewed time-limited TURN credentials);
+/// existing peers keep theirs. Never blocks.
+void cwrtc_factory_set_ice_servers(cwrtc_factory *factory, const cwrtc_ice_server *servers, size_t count);
+
 /// Creates a peer with its data channel. `callbacks` is copied; `ctx` is passed to every callback until
 /// `released`. Returns NULL and fills `error` on failure.
 cwrtc_peer *cwrtc_peer_create(cwrtc_factory *factory, const cwrtc_peer_callbacks *callbacks, void *ctx,

@@ -65,10 +65,7 @@ public actor ColonioNode: Service {
         let config = client.session.configuration
         let engine: WebRTCEngine
         do {
-            var webRTC = WebRTCConfiguration(iceServers: config.iceServers.map {
-                ICEServer(urls: $0.urls, username: $0.username.isEmpty ? nil : $0.username,
-                          credential: $0.credential.isEmpty ? nil : $0.credential)
-            })
+            var webRTC = WebRTCConfiguration(iceServers: config.iceServers.map(ICEServer.init))
             if options.loopbackOnly {
                 webRTC.allowLoopback = true
                 webRTC.allowedInterfaces = []

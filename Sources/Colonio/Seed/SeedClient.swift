@@ -76,6 +76,12 @@ public final class SeedClient: Sendable {
         connection.currentCertificate ?? session.certificate
     }
 
+    /// The network's ICE servers: the sign-in ones until ``renewCertificate()`` brings fresh TURN
+    /// credentials.
+    public var iceServers: [ICEServerConfiguration] {
+        connection.currentICEServers ?? session.configuration.iceServers
+    }
+
     /// Whether the connection is still open.
     public var isConnected: Bool { connection.isOpen }
 
@@ -114,6 +120,7 @@ final class SeedConnection: Sendable {
         var renewals: [(id: UInt64, continuation: CheckedContinuation<Result<NodeCertificate, SeedClientError>, Never>)] = []
         var nextRenewalID: UInt64 = 0
         var certificate: NodeCertificate?
+        var iceServers: [ICEServerConfiguration]?
         var isOpen = true
         var task: Task<Void, Never>?
         var keepalive: Task<Void, Never>?
@@ -140,6 +147,7 @@ final class SeedConnection: Sendable {
 
     var isOpen: Bool { state.withLock { $0.isOpen } }
     var currentCertificate: NodeCertificate? { state.withLock { $0.certificate } }
+    var currentICEServers: [ICEServerConfiguration]? { state.withLock { $0.iceServers } }
 
     func open(endpoint: String, signIn request: SignInRequest) async throws(SeedClientError) -> SignInResponse {
         let result = await withCheckedContinuation { continuation in
@@ -255,9 +263,10 @@ final class SeedConnection: Sendable {
             resolveSignIn(.success(response))
         case .relayedSignal(let from, let payload):
             signalContinuation.yield((from: from, payload: payload))
-        case .certificateRenewed(let certificate):
+        case .certificateRenewed(let certificate, let iceServers):
             let pending = state.withLock { state in
                 state.certificate = certificate
+                state.iceServers = iceServers
                 return state.renewals.isEmpty ? nil : state.renewals.removeFirst().continuation
             }
             pending?.resume(returning: .success(certificate))

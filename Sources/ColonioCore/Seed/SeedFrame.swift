@@ -18,8 +18,9 @@ public enum SeedFrame: Equatable, Sendable {
     // Seed to client.
     /// Sign-in succeeded.
     case signedIn(SignInResponse)
-    /// A fresh certificate, answering ``renewCertificate``.
-    case certificateRenewed(NodeCertificate)
+    /// A fresh certificate, answering ``renewCertificate``, with the network's ICE servers and fresh
+    /// time-limited TURN credentials for the links the node makes from now on.
+    case certificateRenewed(NodeCertificate, iceServers: [ICEServerConfiguration])
     /// A signal another node of the network sent to this one.
     case relayedSignal(from: NodeID, payload: SignalPayload)
     /// A request failed.
@@ -70,7 +71,7 @@ extension SeedFrame: WireMessage {
                 frame = .signedIn(try reader.readMessage(field, limit: limit))
             case FieldNumber.certificateRenewed:
                 let renewed: CertificateRenewedMessage = try reader.readMessage(field, limit: limit)
-                frame = .certificateRenewed(renewed.certificate)
+                frame = .certificateRenewed(renewed.certificate, iceServers: renewed.iceServers)
             case FieldNumber.relayedSignal:
                 let routed: RoutedSignal = try reader.readMessage(field, limit: limit)
                 frame = .relayedSignal(from: routed.peer, payload: routed.payload)
@@ -99,8 +100,10 @@ extension SeedFrame: WireMessage {
             writer.write(field: FieldNumber.keepalive, message: KeepaliveMessage(nonce: nonce))
         case .signedIn(let response):
             writer.write(field: FieldNumber.signedIn, message: response)
-        case .certificateRenewed(let certificate):
-            writer.write(field: FieldNumber.certificateRenewed, message: CertificateRenewedMessage(certificate: certificate))
+        case .certificateRenewed(let certificate, let iceServers):
+            writer.write(
+                field: FieldNumber.certificateRenewed,
+                message: CertificateRenewedMessage(certificate: certificate, iceServers: iceServers))
         case .relayedSignal(let from, let payload):
             writer.write(field: FieldNumber.relayedSignal, message: RoutedSignal(peer: from, payload: payload))
         case .error(let error):
@@ -169,25 +172,34 @@ struct KeepaliveMessage: WireMessage {
 /// `CertificateRenewed` in the schema.
 struct CertificateRenewedMessage: WireMessage {
     var certificate: NodeCertificate
+    var iceServers: [ICEServerConfiguration]
 
-    init(certificate: NodeCertificate) {
+    init(certificate: NodeCertificate, iceServers: [ICEServerConfiguration]) {
         self.certificate = certificate
+        self.iceServers = iceServers
     }
 
     init(from reader: inout WireReader) throws(WireDecodingError) {
         var certificate: NodeCertificate?
+        var iceServers: [ICEServerConfiguration] = []
         while let field = try reader.nextField() {
             switch field.number {
             case 1: certificate = try reader.readMessage(field, limit: SeedLimits.nestedMessageBytes)
+            case 2:
+                guard iceServers.count < SeedLimits.iceServers else {
+                    throw .countLimitExceeded(field: 2, limit: SeedLimits.iceServers)
+                }
+                iceServers.append(try reader.readMessage(field, limit: SeedLimits.nestedMessageBytes))
             default: try reader.skip(field)
             }
         }
         guard let certificate else { throw .missingField(1) }
-        self.init(certificate: certificate)
+        self.init(certificate: certificate, iceServers: iceServers)
     }
 
     func encode(to writer: inout WireWriter) {
         writer.write(field: 1, message: certificate)
+        for server in iceServers { writer.write(field: 2, message: server) }
     }
 }
 

@@ -182,9 +182,15 @@ final class SeedConnectionHandler {
             reject(.notSignedIn, "sign in before renewing a certificate")
             return
         }
+        let now = context.unixSeconds()
+        // Time-limited TURN credentials expire like the certificate does: renew them together.
+        let iceServers = context.networks[identity.network]?.iceServers.map {
+            $0.resolved(for: identity.nodeID, nowUnixSeconds: now)
+        } ?? []
         mailbox.deliver(
             .certificateRenewed(
-                context.certificate(network: identity.network, nodeID: identity.nodeID, publicKey: identity.publicKey)))
+                context.certificate(network: identity.network, nodeID: identity.nodeID, publicKey: identity.publicKey),
+                iceServers: iceServers))
         logger.debug("certificate renewed")
     }
 

@@ -54,7 +54,9 @@ import Testing
                 nodeID: nodeA, certificate: certificate, seedPublicKey: key,
                 configuration: NetworkConfiguration(name: "x", space: .torus(width: 10, height: 20)),
                 bootstrapPeers: [], keepaliveIntervalMilliseconds: 1)),
-        .certificateRenewed(certificate),
+        .certificateRenewed(
+            certificate,
+            iceServers: [ICEServerConfiguration(urls: ["turn:127.0.0.1:3478"], username: "1700000000:ab", credential: "c")]),
         .relayedSignal(from: nodeA, payload: SignalPayload(sessionID: 7, kind: .answer(sdp: "sdp"))),
         .error(SeedErrorMessage(code: .badToken, message: "wrong token")),
         .error(SeedErrorMessage(code: .unknownPeer, message: "gone", peer: nodeB, sessionID: 5)),

@@ -12,6 +12,14 @@ final class RefusingTURNServer: Sendable {
         let value = Atomic(false)
     }
     private let stopped = StopFlag()
+    /// Allocate requests answered so far.
+    private final class Counter: Sendable {
+        let value = Atomic(0)
+    }
+    private let allocations = Counter()
+
+    /// How many Allocate requests the server has answered.
+    var requests: Int { allocations.value.load(ordering: .acquiring) }
 
     init() throws {
         let descriptor = Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
@@ -33,7 +41,7 @@ final class RefusingTURNServer: Sendable {
         }
         socket = descriptor
         port = UInt16(bigEndian: address.sin_port)
-        let thread = Thread { [stopped] in
+        let thread = Thread { [stopped, allocations] in
             // Bounded by the receive timeout: the loop sees `stop()` within 100 ms.
             var buffer = [UInt8](repeating: 0, count: 2048)
             while !stopped.value.load(ordering: .acquiring) {
@@ -45,6 +53,7 @@ final class RefusingTURNServer: Sendable {
                     }
                 }
                 guard count >= 20, let reply = Self.reply(to: Array(buffer[0..<count])) else { continue }
+                allocations.value.add(1, ordering: .releasing)
                 _ = withUnsafePointer(to: &peer) { pointer in
                     pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                         sendto(descriptor, reply, reply.count, 0, $0, peerLength)
