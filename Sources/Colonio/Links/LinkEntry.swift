@@ -1,10 +1,10 @@
 import ColonioCore
 import ColonioWebRTC
 
-/// One WebRTC link to a peer, from the first signal until it closes. Only touched on the node's actor.
+/// One link to a peer (WebRTC or in memory), from the first signal until it closes. Only touched on the node's actor.
 final class LinkEntry {
     let peer: NodeID
-    let link: PeerLink
+    let link: any TransportLink
     /// The signaling session this link belongs to; signals of other sessions are ignored.
     let sessionID: UInt64
     /// Whether this side made the offer.
@@ -31,7 +31,7 @@ final class LinkEntry {
     private let outbox: AsyncStream<[UInt8]>.Continuation
     private var tasks: [Task<Void, Never>] = []
 
-    init(peer: NodeID, link: PeerLink, sessionID: UInt64, isOfferer: Bool, signalsViaSeed: Bool) {
+    init(peer: NodeID, link: any TransportLink, sessionID: UInt64, isOfferer: Bool, signalsViaSeed: Bool) {
         self.peer = peer
         self.link = link
         self.sessionID = sessionID

@@ -28,16 +28,16 @@ extension ColonioNode {
                 self.seedRefused(failure, generation: generation)
             }
         })
-        let engine = session.engine
+        let transport = session.transport
         session.tasks.append(Task {
-            await Self.keepCertificateFresh(seed: seed, engine: engine, logger: logger)
+            await Self.keepCertificateFresh(seed: seed, transport: transport, logger: logger)
         })
     }
 
     /// Renews the node's certificate halfway through its life, so that peers keep accepting new links
     /// from it, and with it the TURN credentials of new links (time-limited ones expire too); retries
     /// every 30 s while the seed cannot renew it.
-    private static func keepCertificateFresh(seed: SeedClient, engine: WebRTCEngine, logger: Logger) async {
+    private static func keepCertificateFresh(seed: SeedClient, transport: any LinkTransport, logger: Logger) async {
         var issued = UInt64(Date().timeIntervalSince1970)
         while !Task.isCancelled {
             let delay = CertificateRenewal.delay(expiry: seed.certificate.expiry, issued: issued,
@@ -50,7 +50,7 @@ extension ColonioNode {
             do {
                 let renewed = try await seed.renewCertificate()
                 issued = UInt64(Date().timeIntervalSince1970)
-                engine.setICEServers(seed.iceServers.map(ICEServer.init))
+                transport.setICEServers(seed.iceServers.map(ICEServer.init))
                 logger.info("certificate renewed", metadata: ["expiry": "\(renewed.expiry)"])
             } catch {
                 logger.warning("could not renew the certificate; retrying in 30 s", metadata: ["error": "\(error)"])

@@ -49,11 +49,11 @@ extension ColonioNode {
     private func makeEntry(
         peer: NodeID, sessionID: UInt64, isOfferer: Bool, viaSeed: Bool, in session: NodeSession
     ) -> LinkEntry? {
-        let link: PeerLink
+        let link: any TransportLink
         do {
-            link = try session.engine.makeLink(logger: session.logger)
+            link = try session.transport.makeLink(logger: session.logger)
         } catch {
-            session.logger.error("cannot create a WebRTC link", metadata: ["peer": "\(peer)", "error": "\(error)"])
+            session.logger.error("cannot create a link", metadata: ["peer": "\(peer)", "error": "\(error)"])
             interpret(session.machine.linkFailed(peer, now: session.now()), in: session)
             return nil
         }

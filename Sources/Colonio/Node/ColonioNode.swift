@@ -63,8 +63,10 @@ public actor ColonioNode: Service {
             throw .alreadyConnected
         }
         let config = client.session.configuration
-        let engine: WebRTCEngine
-        do {
+        let transport: any LinkTransport
+        if let inMemory = options.inMemoryLinks {
+            transport = inMemory
+        } else {
             var webRTC = WebRTCConfiguration(iceServers: config.iceServers.map(ICEServer.init))
             if options.loopbackOnly {
                 webRTC.allowLoopback = true
@@ -72,16 +74,18 @@ public actor ColonioNode: Service {
             } else {
                 webRTC.allowedInterfaces = options.allowedInterfaces
             }
-            engine = try WebRTCEngine(configuration: webRTC, logger: logger)
-        } catch {
-            await client.close()
-            throw .seedFailed("could not start WebRTC: \(error)")
+            do {
+                transport = WebRTCTransport(engine: try WebRTCEngine(configuration: webRTC, logger: logger))
+            } catch {
+                await client.close()
+                throw .seedFailed("could not start WebRTC: \(error)")
+            }
         }
         var nodeLogger = logger
         nodeLogger[metadataKey: "node"] = "\(client.session.nodeID)"
         generations += 1
         let newSession = NodeSession(
-            seed: client, keypair: keypair, engine: engine, logger: nodeLogger, generation: generations)
+            seed: client, keypair: keypair, transport: transport, logger: nodeLogger, generation: generations)
         session = newSession
         for name in handlers.keys { newSession.machine.registerHandler(name) }
         let directives = newSession.machine.start(

@@ -8,11 +8,17 @@ public struct ColonioNodeOptions: Sendable {
     public var allowedInterfaces: [String]?
     /// How often the node's protocol timers run. Shorter reacts faster to failures, costs more CPU.
     public var tickInterval: Duration
+    /// Link nodes of this process through this network instead of WebRTC (tests, tools); `nil`: WebRTC.
+    public var inMemoryLinks: InMemoryLinkNetwork?
 
     /// Creates options.
-    public init(loopbackOnly: Bool = false, allowedInterfaces: [String]? = nil, tickInterval: Duration = .milliseconds(100)) {
+    public init(
+        loopbackOnly: Bool = false, allowedInterfaces: [String]? = nil, tickInterval: Duration = .milliseconds(100),
+        inMemoryLinks: InMemoryLinkNetwork? = nil
+    ) {
         self.loopbackOnly = loopbackOnly
         self.allowedInterfaces = allowedInterfaces
         self.tickInterval = tickInterval
+        self.inMemoryLinks = inMemoryLinks
     }
 }

@@ -8,7 +8,8 @@ import Logging
 final class NodeSession {
     let seed: SeedClient
     let keypair: Curve25519.Signing.PrivateKey
-    let engine: WebRTCEngine
+    /// WebRTC, or an in-memory network in tests.
+    let transport: any LinkTransport
     let logger: Logger
     let nodeID: NodeID
     let network: String
@@ -30,11 +31,11 @@ final class NodeSession {
     var tasks: [Task<Void, Never>] = []
     private let clockOrigin = ContinuousClock.now
 
-    init(seed: SeedClient, keypair: Curve25519.Signing.PrivateKey, engine: WebRTCEngine, logger: Logger, generation: UInt64) {
+    init(seed: SeedClient, keypair: Curve25519.Signing.PrivateKey, transport: any LinkTransport, logger: Logger, generation: UInt64) {
         self.generation = generation
         self.seed = seed
         self.keypair = keypair
-        self.engine = engine
+        self.transport = transport
         self.logger = logger
         self.nodeID = seed.session.nodeID
         self.network = seed.session.configuration.name
