@@ -14,12 +14,16 @@ struct ExpiringSet<Element: Hashable & Sendable>: Sendable {
 
     func contains(_ element: Element) -> Bool { expiries[element] != nil }
 
+    /// Removes `element` before its expiry.
+    mutating func remove(_ element: Element) { expiries[element] = nil }
+
     var count: Int { expiries.count }
 
     /// Drops members whose expiry is at or before `now`.
     mutating func removeExpired(now: MonotonicTime) {
         while head < order.count, order[head].expiry <= now {
-            expiries[order[head].element] = nil
+            // Only the entry that is current: one removed and inserted again has a later expiry.
+            if expiries[order[head].element] == order[head].expiry { expiries[order[head].element] = nil }
             head += 1
         }
         if head > 1024 && head * 2 > order.count {

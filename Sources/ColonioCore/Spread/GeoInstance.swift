@@ -43,6 +43,14 @@ public struct GeoInstance: Sendable {
     private var announcedVersion: [NodeID: UInt64] = [:]
     private var contacts: Set<NodeID> = []
     private var nextRefresh = MonotonicTime.zero
+    /// Nodes reported gone (``nodeLeft(_:now:)``), ignored when others still mention them until the
+    /// report is ``departureMemoryMilliseconds`` old or the node speaks for itself again. Without this,
+    /// neighbours that learn of a crash at different times hand the dead node back to each other, and
+    /// it stays in everyone's neighbourhood for good.
+    private var departed = ExpiringSet<NodeID>()
+    /// How long a departure is remembered: longer than it takes every node linked to the departed one
+    /// to notice (the link timeout) and to re-announce (``refreshMilliseconds``).
+    public var departureMemoryMilliseconds: UInt64 = 120_000
 
     /// Topics this node subscribes to.
     public var subscriptions: Set<String> { Set(subscribedTopics.map { String(decoding: $0, as: UTF8.self) }) }
@@ -89,7 +97,7 @@ public struct GeoInstance: Sendable {
     /// the geo overlay: each is asked for its announcement.
     public mutating func discovered(_ nodes: [NodeID], now: MonotonicTime) -> [GeoDirective] {
         var directives: [GeoDirective] = []
-        for node in nodes where node != id && peers[node] == nil {
+        for node in nodes where node != id && peers[node] == nil && !departed.contains(node) {
             if position == nil {
                 contacts.insert(node)
             } else {
@@ -105,6 +113,8 @@ public struct GeoInstance: Sendable {
         firstHand[node] = nil
         for peer in peers.keys { peers[peer]?.neighbours[node] = nil }
         contacts.remove(node)
+        departed.removeExpired(now: now)
+        _ = departed.insert(node, expiry: now.adding(milliseconds: departureMemoryMilliseconds))
         var directives: [GeoDirective] = []
         update(forceAnnouncement: false, &directives)
         return directives
@@ -159,6 +169,7 @@ public struct GeoInstance: Sendable {
     public mutating func tick(now: MonotonicTime) -> [GeoDirective] {
         var directives: [GeoDirective] = []
         seen.removeExpired(now: now)
+        departed.removeExpired(now: now)
         storedPayloads = storedPayloads.filter { $0.value.expiry > now }
         pendingFetches = pendingFetches.filter { $0.value.expiry > now }
         for (messageID, deadline) in awaitingReceipts.sorted(by: { $0.key.sequence < $1.key.sequence })
@@ -312,8 +323,12 @@ public struct GeoInstance: Sendable {
     private mutating func onAnnounce(_ announce: GeoAnnounce, from sender: NodeID, _ directives: inout [GeoDirective]) {
         guard (try? space.validated(announce.position.position)) == announce.position.position else { return }
         if let known = firstHand[sender], known.version > announce.position.version { return }
+        // A node reported gone that speaks again is alive after all (its link had only failed).
+        departed.remove(sender)
         var cleaned = announce
-        cleaned.neighbours = announce.neighbours.filter { (try? space.validated($0.value.position)) == $0.value.position }
+        cleaned.neighbours = announce.neighbours.filter {
+            !departed.contains($0.key) && (try? space.validated($0.value.position)) == $0.value.position
+        }
         peers[sender] = cleaned
         firstHand[sender] = announce.position
         guard position != nil else {

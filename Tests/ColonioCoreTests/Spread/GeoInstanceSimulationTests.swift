@@ -111,6 +111,40 @@ import Testing
         Self.run(space: space, nodes: 1000, circles: 10, rounds: 0, seed: 2)
     }
 
+    /// Crashed nodes' neighbours learn of the crash one by one, with announcements circulating in between
+    /// (those that have not learned yet still list the dead node): every neighbourhood must still end up
+    /// exactly the Delaunay graph of the survivors, and pub/sub exact again.
+    @Test(arguments: spaces)
+    func neighbourhoodsHealAfterCrashesLearnedAtDifferentTimes(space: CoordinateSpace) {
+        var sim = GeoSimulation(space: space, seed: 5)
+        var random = SplitMix64(seed: 6)
+        sim.bootstrap((0..<150).map { _ in randomPosition(in: space, using: &random) })
+        #expect(sim.run())
+        #expect(sim.nodesWithWrongNeighbours().isEmpty)
+        var learners: [(node: NodeID, departed: NodeID)] = []
+        for victim in Array(sim.ids.shuffled(using: &random).prefix(15)) {
+            learners += sim.ids.filter { sim.instances[$0]!.linked.contains(victim) }.map { ($0, victim) }
+            sim.crash(victim)
+        }
+        learners.removeAll { sim.instances[$0.node] == nil }  // crashed themselves
+        learners.shuffle(using: &random)
+        #expect(learners.count > 40)
+        for (node, departed) in learners {
+            sim.nodeLeft(departed, at: node)
+            #expect(sim.run())
+            sim.tick(advancing: 200)
+        }
+        sim.tick(advancing: 30_000)  // one refresh round
+        #expect(sim.run())
+        #expect(sim.nodesWithWrongNeighbours().isEmpty)
+        for node in sim.ids { sim.instances[node]!.subscribe("t") }
+        for _ in 0..<10 {
+            Self.checkCircle(&sim, publisher: sim.ids[Int.random(in: 0..<sim.ids.count, using: &random)],
+                             center: randomPosition(in: space, using: &random), radius: Self.randomRadius(space, using: &random),
+                             subscribers: Set(sim.ids))
+        }
+    }
+
     @Test(arguments: spaces)
     func newcomersFindTheirNeighboursFromOneRandomContact(space: CoordinateSpace) {
         var sim = GeoSimulation(space: space, seed: 3)

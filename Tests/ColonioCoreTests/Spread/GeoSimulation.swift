@@ -56,6 +56,20 @@ struct GeoSimulation {
         }
     }
 
+    /// Stops `node` without a word: packets to it are dropped; nobody is told (see ``nodeLeft(_:at:)``).
+    mutating func crash(_ node: NodeID) {
+        ids.removeAll { $0 == node }
+        instances[node] = nil
+        positions[node] = nil
+        wanted[node] = nil
+    }
+
+    /// Tells `node` that `departed` is gone, as its shell does when their link times out.
+    mutating func nodeLeft(_ departed: NodeID, at node: NodeID) {
+        let directives = instances[node]!.nodeLeft(departed, now: now)
+        apply(directives, at: node)
+    }
+
     mutating func move(_ node: NodeID, to position: Position) {
         let directives = try! instances[node]!.setPosition(position, now: now)
         positions[node] = try! space.validated(position)
