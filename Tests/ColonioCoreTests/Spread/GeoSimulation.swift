@@ -12,6 +12,8 @@ struct GeoSimulation {
     var deliveries: [NodeID: [SpreadDelivery]] = [:]
     var outcomes: [SpreadMessageID: [GeoDirective]] = [:]
     var wanted: [NodeID: Set<NodeID>] = [:]
+    /// Nodes stopped by ``crash(_:)``.
+    private(set) var crashed: Set<NodeID> = []
     /// Packets sent so far, by kind: announcements and forwards.
     var announcementsSent = 0
     var forwardsSent = 0
@@ -58,6 +60,7 @@ struct GeoSimulation {
 
     /// Stops `node` without a word: packets to it are dropped; nobody is told (see ``nodeLeft(_:at:)``).
     mutating func crash(_ node: NodeID) {
+        crashed.insert(node)
         ids.removeAll { $0 == node }
         instances[node] = nil
         positions[node] = nil
@@ -86,6 +89,12 @@ struct GeoSimulation {
                 deliveries[node, default: []].append(delivery)
             case .wantNeighbours(let set):
                 wanted[node] = set
+                // The shell's connect attempt to a crashed node fails: the seed refuses to signal to a node
+                // it no longer knows, and the shell reports the departure. It arrives after the packets
+                // already queued, as the seed's answer would. (An empty packet stands for it.)
+                for gone in set.sorted() where instances[gone] == nil && crashed.contains(gone) {
+                    queue.append((gone, node, []))
+                }
             case .publishSucceeded(let id), .publishFailed(let id, _):
                 outcomes[id, default: []].append(directive)
             }
@@ -101,6 +110,10 @@ struct GeoSimulation {
             head += 1
             delivered += 1
             guard instances[to] != nil else { continue }
+            if bytes.isEmpty {
+                nodeLeft(from, at: to)
+                continue
+            }
             let directives = instances[to]!.receive(bytes, from: from, now: now)
             apply(directives, at: to)
             if head > 100_000 {
