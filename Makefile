@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: setup build test wasm wasm-test demo bench bench-smoke nat-test nat-bench nat-lab-check browser-check browser-node-check clean
+.PHONY: setup build test wasm wasm-test demo bench bench-smoke nat-test nat-bench nat-lab-check browser-check browser-node-check browser-node-test clean
 
 setup:
 	@scripts/setup.sh
@@ -25,6 +25,7 @@ test: setup wasm-test
 	"$$($(SWIFT) build --show-bin-path $(SWIFT_BUILD_FLAGS))/colonio" demo
 	$(MAKE) --no-print-directory bench-smoke
 	$(MAKE) --no-print-directory nat-test
+	$(MAKE) --no-print-directory browser-node-test
 
 # Every benchmark at a tiny size (`bench all --quick`): checks that each runs and prints valid JSON
 # (not its figures). The NAT benchmark is left to nat-test, which runs the same lab.
@@ -68,7 +69,19 @@ browser-check:
 	scripts/browser-check.py --browsers 1 --wasm .build-wasm/browser-check.wasm
 	scripts/browser-check.py --browsers 2 --wasm .build-wasm/browser-check.wasm
 
-# Two browser pages (colonio.js + colonio.wasm served by the seed) and two native nodes in one network:
+# The real-browser test of `make browser-node-check` inside `make test` (the wasm is built already): it
+# needs root for its network namespace; without root it prints a loud SKIPPED banner instead.
+browser-node-test:
+	@if [ "$$(id -u)" -ne 0 ]; then \
+		echo "=================================================================="; \
+		echo "browser-node-test: SKIPPED (needs root for a network namespace)"; \
+		echo "=================================================================="; \
+	else \
+		COLONIO_SETUP_EXTRAS=browser scripts/setup.sh && \
+		COLONIO_BROWSER_TEST=1 $(SWIFT) test --skip-build --no-parallel --filter BrowserNodeTests $(SWIFT_BUILD_FLAGS); \
+	fi
+
+# Two browser pages (colonio.js + colonio.wasm served by the seed) and four native nodes in one network:
 # requests, KVS and pub/sub both ways, demo page screenshot (root, Chromium; ~1 min; not part of test).
 browser-node-check: wasm
 	@COLONIO_SETUP_EXTRAS=browser scripts/setup.sh

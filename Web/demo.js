@@ -91,8 +91,11 @@ async function start(network, token) {
       context.strokeStyle = 'rgba(255, 140, 0, 0.8)'; context.stroke();
     }
     const self = state.position ? toCanvas(state.position) : null;
+    // Where the last frame put each node: tests check the canvas pixels there.
+    demo.drawn = { self, neighbours: [] };
     for (const neighbour of state.neighbours) {
       const { cx, cy } = toCanvas(neighbour);
+      demo.drawn.neighbours.push({ id: neighbour.id, cx, cy });
       if (self) {
         context.strokeStyle = state.links.includes(neighbour.id) ? '#4a8' : '#bbb';
         context.beginPath(); context.moveTo(self.cx, self.cy); context.lineTo(cx, cy); context.stroke();

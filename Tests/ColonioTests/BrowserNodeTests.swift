@@ -7,9 +7,9 @@ import Synchronization
 import Testing
 
 /// Two browser pages (headless Chromium in a network namespace, driven through
-/// `scripts/browser_harness.py driver`) and two native nodes in one network: requests, KVS and pub/sub
+/// `scripts/browser_harness.py driver`) and four native nodes in one network: requests, KVS and pub/sub
 /// in both directions, and a screenshot of the demo page. Needs root, Chromium and `Web/colonio.wasm`,
-/// so it runs only with `COLONIO_BROWSER_TEST=1` (`make browser-node-check`), not in `make test`.
+/// so it runs only with `COLONIO_BROWSER_TEST=1`: `make test` runs it as root (`make browser-node-test`).
 @Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["COLONIO_BROWSER_TEST"] == "1"))
 struct BrowserNodeTests {
     static let logger: Logger = {
@@ -68,7 +68,8 @@ struct BrowserNodeTests {
         var natives: [ColonioNode] = []
         var nativeIDs: [NodeID] = []
         var nativeInboxes: [AsyncStream<SpreadDelivery>] = []
-        for (index, position) in [Position(x: 20, y: 70), Position(x: 80, y: 20)].enumerated() {
+        let nativePositions = [Position(x: 20, y: 70), Position(x: 80, y: 20), Position(x: 10, y: 10), Position(x: 90, y: 90)]
+        for (index, position) in nativePositions.enumerated() {
             let node = ColonioNode(options: ColonioNodeOptions(allowedInterfaces: [vethName]), logger: Self.logger)
             try await node.connect(seed: seed.url, network: "web", token: "web-token")
             let id = try #require(await node.nodeID)
@@ -169,7 +170,7 @@ struct BrowserNodeTests {
             _ = try await driver.request(["op": "wait_for", "page": page, "expression": "window.demo.received.some((m) => m.text === 'native news')", "timeout": 30])
         }
         // Pub/sub is best effort while geographic neighbours converge (a flood that starts before a node is
-        // known to its neighbours misses it), so the page publishes again, at most 5 times, until both
+        // known to its neighbours misses it), so the page publishes again, at most 5 times, until all
         // native nodes have one; the attempts needed are printed.
         var missing = Set(nativeInboxes.indices)
         var seen: [Int: [String]] = [:]
@@ -181,9 +182,28 @@ struct BrowserNodeTests {
                 seen[index, default: []] += received
                 if received.last == "page news" { missing.remove(index) }
             }
-            if missing.isEmpty { print("page publication reached both native nodes after \(attempt) attempt(s)") }
+            if missing.isEmpty { print("page publication reached every native node after \(attempt) attempt(s)") }
         }
         #expect(missing.isEmpty, "native nodes \(missing.sorted()) never received the page's publication: \(seen)")
+
+        // Small circles: a native publication around page 0 reaches it and not page 1; a page publication
+        // around native 1 reaches it and no other native node.
+        try await Self.eventually {
+            try await natives[2].publish(
+                Array("near page 0".utf8), topic: "demo", center: Position(x: 30, y: 30), radius: 10,
+                options: SpreadOptions(requireReceiver: true))
+        }
+        _ = try await driver.request(["op": "wait_for", "page": pages[0], "expression": "window.demo.received.some((m) => m.text === 'near page 0')", "timeout": 30])
+        _ = try await driver.evaluate(pages[1], Self.retrying(
+            "await colonio.publish('demo', 'near native 1', { x: 80, y: 20, radius: 8, requireReceiver: true }); return true;"), timeout: 30)
+        let nearNative = await Self.deliveries(in: nativeInboxes[1], until: "near native 1", within: .seconds(10))
+        #expect(nearNative.last == "near native 1")
+        for index in [0, 2, 3] {
+            let others = await Self.deliveries(in: nativeInboxes[index], until: "near native 1", within: .seconds(1))
+            #expect(!others.contains("near native 1"), "native \(index) is outside the circle: \(others)")
+        }
+        let pageOneGot = try await driver.evaluate(pages[1], "window.demo.received.some((m) => m.text === 'near page 0')") as? Bool
+        #expect(pageOneGot == false, "page 1 is outside the circle around page 0")
 
         // The demo page, with its neighbours on the map.
         _ = try await driver.evaluate(pages[0], "(async () => { document.getElementById('kvsGet').click(); await new Promise((r) => setTimeout(r, 600)); return true; })()")
@@ -191,8 +211,39 @@ struct BrowserNodeTests {
         try FileManager.default.createDirectory(atPath: (screenshot as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let saved = try await driver.request(["op": "screenshot", "page": pages[0], "path": screenshot])
         print("demo page screenshot: \(saved?["path"] as? String ?? screenshot)")
+        // The map shows this node (red) and each geographic neighbour (green): the canvas pixels where the
+        // page drew them, and as many neighbours as the node has.
+        let drawn = try await driver.evaluate(pages[0], """
+            (() => { const c = document.getElementById('map').getContext('2d'); const d = window.demo.drawn;
+              const rgb = (p) => Array.from(c.getImageData(Math.round(p.cx), Math.round(p.cy), 1, 1).data.slice(0, 3));
+              return { self: d.self ? rgb(d.self) : null, neighbours: d.neighbours.map(rgb),
+                       expected: colonio.state().neighbours.length }; })()
+            """) as? [String: Any]
+        #expect(drawn?["self"] as? [Int] == [0xdd, 0x33, 0x33], "this node is drawn in red: \(drawn ?? [:])")
+        let drawnNeighbours = drawn?["neighbours"] as? [[Int]] ?? []
+        #expect(!drawnNeighbours.isEmpty && drawnNeighbours.count == drawn?["expected"] as? Int)
+        #expect(drawnNeighbours.allSatisfy { $0 == [0x44, 0xaa, 0x88] }, "neighbours are drawn in green: \(drawnNeighbours)")
 
-        for page in pages { _ = try? await driver.evaluate(page, "colonio.disconnect(), true") }
+        // Page 1 closes abruptly (no disconnect): the others talk on, requests to it fail.
+        _ = try await driver.request(["op": "close", "page": pages[1], "abrupt": true])
+        for (nativeIndex, nativeID) in nativeIDs.enumerated() {
+            let reply = try await driver.evaluate(pages[0], Self.retrying(
+                "return new TextDecoder().decode(await colonio.request('\(nativeID.hex)', 'echo', 'after close'));"), timeout: 30)
+            #expect(reply as? String == "native \(nativeIndex): after close")
+        }
+        for (nativeIndex, native) in natives.enumerated() {
+            let pageZero = pageIDs[0]
+            let reply = try await Self.eventually {
+                try await native.request(Array("after close".utf8), to: NodeID(hex: pageZero)!, name: "echo")
+            }
+            #expect(String(decoding: reply, as: UTF8.self) == "echo from \(pageZero): after close", "native \(nativeIndex)")
+        }
+        let closedPage = pageIDs[1]
+        await #expect(throws: ColonioError.self) {
+            try await natives[0].request(Array("to a closed page".utf8), to: NodeID(hex: closedPage)!, name: "echo")
+        }
+
+        _ = try? await driver.evaluate(pages[0], "colonio.disconnect(), true")
         for native in natives { await native.disconnect() }
         _ = try? await driver.request(["op": "shutdown"])
         await seed.stop()
