@@ -148,6 +148,21 @@ struct BrowserNodeTests {
                 """, timeout: 60) as? [Double] ?? []
             print("request round trip \(label), ms p50/p90/max: \(figures.map { ($0 * 1000).rounded() / 1000 })")
         }
+        // Throughput page -> native (printed): 16 MiB as 64 KiB requests, 8 in flight, to a handler that
+        // answers with nothing; the page and native 0 are direct neighbours in a network this small.
+        let sunk = Mutex(0)
+        await natives[0].handle("sink") { message in
+            sunk.withLock { $0 += message.payload.count }
+            return []
+        }
+        let throughput = try await driver.evaluate(pages[0], """
+            (async () => { const data = new Uint8Array(65536); const start = performance.now(); let next = 0;
+              const lane = async () => { while (next < 256) { next++; await colonio.request('\(nativeIDs[0].hex)', 'sink', data); } };
+              await Promise.all(Array.from({ length: 8 }, lane));
+              return 256 * 65536 / ((performance.now() - start) / 1000) / 1e6; })()
+            """, timeout: 120) as? Double
+        #expect(sunk.withLock { $0 } == 256 * 65_536)
+        print("throughput page -> native, 64 KiB requests: \(((throughput ?? 0) * 10).rounded() / 10) MB/s")
 
         // KVS both ways.
         _ = try await Self.eventually { try await natives[0].kvs.put("from-native", Array("native value".utf8)) }
