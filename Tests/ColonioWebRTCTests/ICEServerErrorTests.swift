@@ -6,6 +6,19 @@ extension WebRTCTests {
     /// checking, so without this the link would only never connect).
     @Suite
     struct ICEServerErrorTests {
+        /// Starts gathering on `link` (an offer), waits up to 5 s for an ICE server error other than 701
+        /// (unreachable), closes the link and returns what it reported.
+        static func serverErrorsWhileGathering(on link: PeerLink) async throws -> [ICEServerError] {
+            _ = try await link.makeOffer()
+            var errors: [ICEServerError] = []
+            for _ in 0..<50 where errors.isEmpty {
+                try await Task.sleep(for: .milliseconds(100))
+                errors = link.iceServerErrors.filter { $0.code != 701 }
+            }
+            link.close()
+            return errors
+        }
+
         @Test func aRefusedTURNCredentialIsReportedOnTheLink() async throws {
             let server = try RefusingTURNServer()
             defer { server.stop() }
@@ -14,13 +27,7 @@ extension WebRTCTests {
             configuration.iceServers = [ICEServer(urls: [url], username: "1700000000:node", credential: "d3Jvbmc=")]
             let link = try LinkPair.makeEngine(configuration: configuration).makeLink()
             #expect(link.iceServerErrors.isEmpty)
-            _ = try await link.makeOffer()
-            var errors: [ICEServerError] = []
-            for _ in 0..<50 where errors.isEmpty {
-                try await Task.sleep(for: .milliseconds(100))
-                errors = link.iceServerErrors.filter { $0.code != 701 }
-            }
-            link.close()
+            let errors = try await Self.serverErrorsWhileGathering(on: link)
             #expect(errors == [ICEServerError(url: url, code: 401, reason: "Unauthorized")])
             #expect(errors.first?.description == "\(url): 401 Unauthorized")
         }
@@ -33,13 +40,7 @@ extension WebRTCTests {
             let url = "turn:127.0.0.1:\(server.port)?transport=udp"
             engine.setICEServers([ICEServer(urls: [url], username: "1700000000:node", credential: "d3Jvbmc=")])
             let link = try engine.makeLink()
-            _ = try await link.makeOffer()
-            var errors: [ICEServerError] = []
-            for _ in 0..<50 where errors.isEmpty {
-                try await Task.sleep(for: .milliseconds(100))
-                errors = link.iceServerErrors.filter { $0.code != 701 }
-            }
-            link.close()
+            let errors = try await Self.serverErrorsWhileGathering(on: link)
             #expect(errors.map(\.code) == [401])
             #expect(server.requests > 0)
 

@@ -16,6 +16,7 @@ public final class InMemoryLinkNetwork: Sendable {
     /// Offers made and not yet answered, by token.
     private let offers = Mutex<[String: InMemoryLink]>([:])
 
+    /// Creates a network with no links; hand the same instance to every node that should link in memory.
     public init() {}
 
     func register(_ link: InMemoryLink, token: String) {

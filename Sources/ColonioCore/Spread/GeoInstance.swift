@@ -51,6 +51,15 @@ public struct GeoInstance: Sendable {
     /// How long a departure is remembered: longer than it takes every node linked to the departed one
     /// to notice (the link timeout) and to re-announce (``refreshMilliseconds``).
     public var departureMemoryMilliseconds: UInt64 = 120_000
+    /// How long a neighbour known only second-hand has to answer this node's announcement (asked twice)
+    /// before it is taken as gone. A dead node can be heard of from nodes that have not learned of its
+    /// death yet; nobody may ever report it gone to this node (a failed connect is no proof).
+    public var answerTimeoutMilliseconds: UInt64 = 10_000
+    /// Neighbours not heard from first-hand yet: when to ask again or give up, and whether asked again.
+    private var unanswered: [NodeID: (deadline: MonotonicTime, askedAgain: Bool)] = [:]
+    /// When each peer last announced itself. Live peers re-announce every ``refreshMilliseconds``; one
+    /// silent for three of those is taken as gone (its link may be down without anyone saying so).
+    private var lastHeard: [NodeID: MonotonicTime] = [:]
 
     /// Topics this node subscribes to.
     public var subscriptions: Set<String> { Set(subscribedTopics.map { String(decoding: $0, as: UTF8.self) }) }
@@ -142,7 +151,7 @@ public struct GeoInstance: Sendable {
         var directives: [GeoDirective] = []
         switch packet {
         case .announce(let announce):
-            onAnnounce(announce, from: sender, &directives)
+            onAnnounce(announce, from: sender, now: now, &directives)
         case .forward(let forward):
             guard seen.insert(forward.id, expiry: expiry(now)) else { break }
             route(forward, previous: sender, now: now, &directives)
@@ -170,6 +179,7 @@ public struct GeoInstance: Sendable {
         var directives: [GeoDirective] = []
         seen.removeExpired(now: now)
         departed.removeExpired(now: now)
+        checkUnansweredNeighbours(now: now, &directives)
         storedPayloads = storedPayloads.filter { $0.value.expiry > now }
         pendingFetches = pendingFetches.filter { $0.value.expiry > now }
         for (messageID, deadline) in awaitingReceipts.sorted(by: { $0.key.sequence < $1.key.sequence })
@@ -320,7 +330,9 @@ public struct GeoInstance: Sendable {
 
     // MARK: - Neighbours
 
-    private mutating func onAnnounce(_ announce: GeoAnnounce, from sender: NodeID, _ directives: inout [GeoDirective]) {
+    private mutating func onAnnounce(
+        _ announce: GeoAnnounce, from sender: NodeID, now: MonotonicTime, _ directives: inout [GeoDirective]
+    ) {
         guard (try? space.validated(announce.position.position)) == announce.position.position else { return }
         if let known = firstHand[sender], known.version > announce.position.version { return }
         // A node reported gone that speaks again is alive after all (its link had only failed).
@@ -330,6 +342,7 @@ public struct GeoInstance: Sendable {
             !departed.contains($0.key) && (try? space.validated($0.value.position)) == $0.value.position
         }
         peers[sender] = cleaned
+        lastHeard[sender] = now
         firstHand[sender] = announce.position
         guard position != nil else {
             contacts.insert(sender)
@@ -337,6 +350,35 @@ public struct GeoInstance: Sendable {
         }
         if announce.wantReply { sendAnnouncement(to: sender, wantReply: false, &directives) }
         update(forceAnnouncement: false, &directives)
+    }
+
+    /// Gives neighbours known only second-hand `answerTimeoutMilliseconds` to announce themselves, asks
+    /// once more, then forgets them as departed (``nodeLeft(_:now:)``); forgets peers silent for three
+    /// refresh periods the same way.
+    private mutating func checkUnansweredNeighbours(now: MonotonicTime, _ directives: inout [GeoDirective]) {
+        guard position != nil else { return }
+        lastHeard = lastHeard.filter { peers[$0.key] != nil }
+        let silenceLimit = 3 * refreshMilliseconds + answerTimeoutMilliseconds
+        for (peer, heard) in lastHeard.sorted(by: { $0.key < $1.key }) where heard.adding(milliseconds: silenceLimit) <= now {
+            directives += nodeLeft(peer, now: now)
+        }
+        unanswered = unanswered.filter { neighbours[$0.key] != nil && peers[$0.key] == nil }
+        for node in neighbours.keys.sorted() where peers[node] == nil {
+            // An earlier departure in this loop may have changed the neighbourhood.
+            guard neighbours[node] != nil else { continue }
+            guard let entry = unanswered[node] else {
+                unanswered[node] = (now.adding(milliseconds: answerTimeoutMilliseconds), false)
+                continue
+            }
+            guard entry.deadline <= now else { continue }
+            if !entry.askedAgain {
+                sendAnnouncement(to: node, wantReply: true, &directives)
+                unanswered[node] = (now.adding(milliseconds: answerTimeoutMilliseconds), true)
+            } else {
+                unanswered[node] = nil
+                directives += nodeLeft(node, now: now)
+            }
+        }
     }
 
     /// Recomputes the neighbours from everything known, then announces and re-links as needed.
