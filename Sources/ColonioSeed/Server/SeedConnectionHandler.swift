@@ -164,9 +164,8 @@ final class SeedConnectionHandler {
         identity = Identity(network: name, nodeID: nodeID, publicKey: publicKey)
         logger[metadataKey: "node"] = "\(nodeID.hex)"
         context.metrics.nodeRegistered(network: name)
-        let now = context.unixSeconds()
         let configuration = NetworkConfiguration(
-            name: name, iceServers: network.iceServers.map { $0.resolved(for: nodeID, nowUnixSeconds: now) },
+            name: name, iceServers: context.iceServers(of: network, for: nodeID),
             space: network.space, routing: network.routing, kvs: network.kvs, spread: network.spread)
         let response = SignInResponse(
             nodeID: nodeID, certificate: context.certificate(network: name, nodeID: nodeID, publicKey: publicKey),
@@ -182,11 +181,8 @@ final class SeedConnectionHandler {
             reject(.notSignedIn, "sign in before renewing a certificate")
             return
         }
-        let now = context.unixSeconds()
         // Time-limited TURN credentials expire like the certificate does: renew them together.
-        let iceServers = context.networks[identity.network]?.iceServers.map {
-            $0.resolved(for: identity.nodeID, nowUnixSeconds: now)
-        } ?? []
+        let iceServers = context.networks[identity.network].map { context.iceServers(of: $0, for: identity.nodeID) } ?? []
         mailbox.deliver(
             .certificateRenewed(
                 context.certificate(network: identity.network, nodeID: identity.nodeID, publicKey: identity.publicKey),

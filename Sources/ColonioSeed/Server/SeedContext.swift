@@ -36,6 +36,12 @@ final class SeedContext: Sendable {
         UInt64(max(0, Date().timeIntervalSince1970))
     }
 
+    /// `network`'s ICE servers as handed to `nodeID` now: time-limited TURN credentials derived afresh.
+    func iceServers(of network: NetworkDefinition, for nodeID: NodeID) -> [ICEServerConfiguration] {
+        let now = unixSeconds()
+        return network.iceServers.map { $0.resolved(for: nodeID, nowUnixSeconds: now) }
+    }
+
     /// A signed certificate for `nodeID` valid for the configured lifetime from now.
     func certificate(network: String, nodeID: NodeID, publicKey: [UInt8]) -> NodeCertificate {
         let expiry = unixSeconds() + UInt64(configuration.limits.certificateLifetimeSeconds)

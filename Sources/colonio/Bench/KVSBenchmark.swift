@@ -87,7 +87,7 @@ struct KVSBenchmark: Benchmark {
         if simulatedNodes > 0 {
             let simulation = try KVSSimulationBenchmark.parse(
                 ["--nodes", "\(simulatedNodes)", "--operations", "\(simulatedOperations)"])
-            json += ",\"simulation\":" + simulation.figuresJSON()
+            json += ",\"simulation\":" + simulation.figures()
         }
         return json + "}"
     }

@@ -21,12 +21,8 @@ struct KVSSimulationBenchmark: Benchmark {
 
     @OptionGroup var output: BenchOutputOptions
 
-    func figures() async throws -> String {
-        figuresJSON()
-    }
-
     /// The benchmark's figures as one JSON object.
-    func figuresJSON() -> String {
+    func figures() -> String {
         var simulation = KVSBenchNetwork(
             nodeCount: nodes, clientCount: clients, operationCount: operations, keyCount: keys,
             getPercent: getPercent, lossPercent: lossPercent, maximumDelay: maximumDelay, seed: seed)

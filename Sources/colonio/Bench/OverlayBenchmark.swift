@@ -73,7 +73,7 @@ struct OverlayBenchmark: Benchmark {
             + "\"rss_mb\":\(Int(ProcessStatus.read().residentMB))"
         if !simulated.isEmpty {
             let simulation = try OverlaySimulationBenchmark.parse(["--nodes"] + simulated.map(String.init))
-            json += ",\"simulation\":" + simulation.figuresJSON()
+            json += ",\"simulation\":" + simulation.figures()
         }
         return json + "}"
     }

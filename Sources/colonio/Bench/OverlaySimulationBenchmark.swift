@@ -30,12 +30,8 @@ struct OverlaySimulationBenchmark: Benchmark {
 
     @OptionGroup var output: BenchOutputOptions
 
-    func figures() async throws -> String {
-        figuresJSON()
-    }
-
     /// The benchmark's figures as one JSON object.
-    func figuresJSON() -> String {
+    func figures() -> String {
         var results: [String] = []
         for count in nodes {
             results.append(measure(nodeCount: count).json)
