@@ -8,7 +8,9 @@
 /// A node announces its position and neighbour list (``GeoAnnounce``) to its neighbours whenever either
 /// changes; a newcomer asks contacts the overlay gives it (``discovered(_:now:)``) to reply, then walks
 /// towards its place through neighbours of neighbours. Positions carry versions so stale second-hand
-/// reports never override fresher ones.
+/// reports never override fresher ones; announcements carry sequence numbers so an overtaken one is
+/// dropped, and go to each node at most once per ``announcementIntervalMilliseconds`` (changes in
+/// between travel together), which bounds the traffic when views disagree.
 ///
 /// **Messages.** A publication travels greedily (each hop to the neighbour nearest the centre) until it
 /// reaches a node inside the circle, then floods along Delaunay edges between nodes inside it. The nodes
@@ -41,6 +43,19 @@ public struct GeoInstance: Sendable {
     public private(set) var linked: Set<NodeID> = []
     private var announcementVersion: UInt64 = 0
     private var announcedVersion: [NodeID: UInt64] = [:]
+    /// The shortest time between two announcements to the same node; changes in between are sent
+    /// together when it has passed. Without it two nodes whose views feed each other's (a dead node
+    /// still mentioned by some, a near-cocircular quartet) answer each change with a change, every
+    /// announcement to all neighbours, and the traffic grows exponentially.
+    public var announcementIntervalMilliseconds: UInt64 = 100
+    /// When this node last announced itself to each node (kept for the interval or while linked).
+    private var lastAnnounced: [NodeID: MonotonicTime] = [:]
+    /// Nodes owed an announcement that the interval held back (sent from ``tick(now:)``).
+    private var deferredAnnouncements: Set<NodeID> = []
+    /// Numbers this node's announcements, so a receiver can drop one overtaken by a later one.
+    private var announcementSequence: UInt64 = 0
+    /// The highest announcement sequence heard from each node (bounded with ``firstHand``).
+    private var heardSequence: [NodeID: UInt64] = [:]
     private var contacts: Set<NodeID> = []
     private var nextRefresh = MonotonicTime.zero
     /// Nodes reported gone (``nodeLeft(_:now:)``), ignored when others still mention them until the
@@ -95,10 +110,10 @@ public struct GeoInstance: Sendable {
         positionVersion += 1
         var directives: [GeoDirective] = []
         if !hadPosition {
-            for contact in contacts.sorted() { sendAnnouncement(to: contact, wantReply: true, &directives) }
+            for contact in contacts.sorted() { sendAnnouncement(to: contact, wantReply: true, now: now, &directives) }
             contacts = []
         }
-        update(forceAnnouncement: true, &directives)
+        update(forceAnnouncement: true, now: now, &directives)
         return directives
     }
 
@@ -110,7 +125,7 @@ public struct GeoInstance: Sendable {
             if position == nil {
                 contacts.insert(node)
             } else {
-                sendAnnouncement(to: node, wantReply: true, &directives)
+                sendAnnouncement(to: node, wantReply: true, now: now, &directives)
             }
         }
         return directives
@@ -122,10 +137,12 @@ public struct GeoInstance: Sendable {
         firstHand[node] = nil
         for peer in peers.keys { peers[peer]?.neighbours[node] = nil }
         contacts.remove(node)
+        unanswered[node] = nil
+        deferredAnnouncements.remove(node)
         departed.removeExpired(now: now)
         _ = departed.insert(node, expiry: now.adding(milliseconds: departureMemoryMilliseconds))
         var directives: [GeoDirective] = []
-        update(forceAnnouncement: false, &directives)
+        update(forceAnnouncement: false, now: now, &directives)
         return directives
     }
 
@@ -190,9 +207,12 @@ public struct GeoInstance: Sendable {
         if now >= nextRefresh {
             nextRefresh = now.adding(milliseconds: refreshMilliseconds)
             if position != nil {
-                for node in linked.sorted() { sendAnnouncement(to: node, wantReply: peers[node] == nil, &directives) }
+                for node in linked.sorted() {
+                    sendAnnouncement(to: node, wantReply: peers[node] == nil, now: now, &directives)
+                }
             }
         }
+        sendDeferredAnnouncements(now: now, &directives)
         return directives
     }
 
@@ -335,8 +355,13 @@ public struct GeoInstance: Sendable {
     ) {
         guard (try? space.validated(announce.position.position)) == announce.position.position else { return }
         if let known = firstHand[sender], known.version > announce.position.version { return }
+        // Packets routed over the overlay can overtake each other: an older neighbour list must not
+        // replace a newer one.
+        if let heard = heardSequence[sender], announce.sequence < heard { return }
+        heardSequence[sender] = announce.sequence
         // A node reported gone that speaks again is alive after all (its link had only failed).
         departed.remove(sender)
+        unanswered[sender] = nil
         var cleaned = announce
         cleaned.neighbours = announce.neighbours.filter {
             !departed.contains($0.key) && (try? space.validated($0.value.position)) == $0.value.position
@@ -348,8 +373,8 @@ public struct GeoInstance: Sendable {
             contacts.insert(sender)
             return
         }
-        if announce.wantReply { sendAnnouncement(to: sender, wantReply: false, &directives) }
-        update(forceAnnouncement: false, &directives)
+        if announce.wantReply { sendAnnouncement(to: sender, wantReply: false, now: now, &directives) }
+        update(forceAnnouncement: false, now: now, &directives)
     }
 
     /// Gives neighbours known only second-hand `answerTimeoutMilliseconds` to announce themselves, asks
@@ -362,17 +387,17 @@ public struct GeoInstance: Sendable {
         for (peer, heard) in lastHeard.sorted(by: { $0.key < $1.key }) where heard.adding(milliseconds: silenceLimit) <= now {
             directives += nodeLeft(peer, now: now)
         }
-        unanswered = unanswered.filter { neighbours[$0.key] != nil && peers[$0.key] == nil }
-        for node in neighbours.keys.sorted() where peers[node] == nil {
-            // An earlier departure in this loop may have changed the neighbourhood.
-            guard neighbours[node] != nil else { continue }
-            guard let entry = unanswered[node] else {
-                unanswered[node] = (now.adding(milliseconds: answerTimeoutMilliseconds), false)
-                continue
-            }
-            guard entry.deadline <= now else { continue }
+        // The clock of a node keeps running while it drops in and out of the neighbourhood (two views
+        // that disagree about it make it flap); it stops when the node answers or nobody mentions it.
+        unanswered = unanswered.filter { firstHand[$0.key] != nil && !departed.contains($0.key) }
+        for node in neighbours.keys.sorted() where peers[node] == nil && unanswered[node] == nil {
+            unanswered[node] = (now.adding(milliseconds: answerTimeoutMilliseconds), false)
+        }
+        for (node, entry) in unanswered.sorted(by: { $0.key < $1.key }) where entry.deadline <= now {
+            // An earlier departure in this loop may have settled it.
+            guard unanswered[node] != nil else { continue }
             if !entry.askedAgain {
-                sendAnnouncement(to: node, wantReply: true, &directives)
+                sendAnnouncement(to: node, wantReply: true, now: now, &directives)
                 unanswered[node] = (now.adding(milliseconds: answerTimeoutMilliseconds), true)
             } else {
                 unanswered[node] = nil
@@ -382,7 +407,7 @@ public struct GeoInstance: Sendable {
     }
 
     /// Recomputes the neighbours from everything known, then announces and re-links as needed.
-    private mutating func update(forceAnnouncement: Bool, _ directives: inout [GeoDirective]) {
+    private mutating func update(forceAnnouncement: Bool, now: MonotonicTime, _ directives: inout [GeoDirective]) {
         guard let position else { return }
         var best: [NodeID: VersionedPosition] = [:]
         func merge(_ node: NodeID, _ candidate: VersionedPosition) {
@@ -399,7 +424,10 @@ public struct GeoInstance: Sendable {
         for (node, known) in best where (firstHand[node]?.version ?? 0) < known.version || firstHand[node] == nil {
             firstHand[node] = known
         }
-        if firstHand.count > GeoInstance.rememberedPositions { firstHand = firstHand.filter { best[$0.key] != nil } }
+        if firstHand.count > GeoInstance.rememberedPositions {
+            firstHand = firstHand.filter { best[$0.key] != nil }
+            heardSequence = heardSequence.filter { firstHand[$0.key] != nil }
+        }
 
         let candidates = best.keys.sorted()
         let local = DelaunayGraph.neighboursOfFirst([position] + candidates.map { best[$0]!.position }, in: space)
@@ -421,18 +449,44 @@ public struct GeoInstance: Sendable {
             directives.append(.wantNeighbours(newLinked))
         }
         for node in previousTargets.union(newLinked).sorted() where announcedVersion[node] != announcementVersion {
-            sendAnnouncement(to: node, wantReply: peers[node] == nil && newLinked.contains(node), &directives)
+            if let last = lastAnnounced[node], now < last.adding(milliseconds: announcementIntervalMilliseconds) {
+                deferredAnnouncements.insert(node)
+            } else {
+                sendAnnouncement(to: node, wantReply: peers[node] == nil && newLinked.contains(node), now: now, &directives)
+            }
         }
         announcedVersion = announcedVersion.filter { newLinked.contains($0.key) }
     }
 
-    private mutating func sendAnnouncement(to node: NodeID, wantReply: Bool, _ directives: inout [GeoDirective]) {
+    /// Sends the announcements ``update(forceAnnouncement:now:_:)`` held back, once their node's interval
+    /// has passed: by then they carry every change made in between, in one packet.
+    private mutating func sendDeferredAnnouncements(now: MonotonicTime, _ directives: inout [GeoDirective]) {
+        for node in deferredAnnouncements.sorted() {
+            if let last = lastAnnounced[node], now < last.adding(milliseconds: announcementIntervalMilliseconds) {
+                continue
+            }
+            deferredAnnouncements.remove(node)
+            if announcedVersion[node] != announcementVersion {
+                sendAnnouncement(to: node, wantReply: peers[node] == nil && linked.contains(node), now: now, &directives)
+            }
+        }
+        lastAnnounced = lastAnnounced.filter {
+            now < $0.value.adding(milliseconds: announcementIntervalMilliseconds) || linked.contains($0.key)
+        }
+    }
+
+    private mutating func sendAnnouncement(
+        to node: NodeID, wantReply: Bool, now: MonotonicTime, _ directives: inout [GeoDirective]
+    ) {
         guard let position else { return }
+        announcementSequence += 1
         let announce = GeoAnnounce(
             position: VersionedPosition(position: position, version: positionVersion),
-            neighbours: neighbours, wantReply: wantReply
+            neighbours: neighbours, wantReply: wantReply, sequence: announcementSequence
         )
         announcedVersion[node] = announcementVersion
+        lastAnnounced[node] = now
+        deferredAnnouncements.remove(node)
         directives.append(.send(SpreadPacket.announce(announce).encoded(), to: node))
     }
 }

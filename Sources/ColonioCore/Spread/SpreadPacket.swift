@@ -72,12 +72,17 @@ public struct GeoAnnounce: Equatable, Sendable {
     public var neighbours: [NodeID: VersionedPosition]
     /// Asks the receiver to answer with its own announcement (first contact).
     public var wantReply: Bool
+    /// Increases with every announcement the sender makes, so that one overtaken by a later one is dropped.
+    public var sequence: UInt64
 
     /// Creates an announcement.
-    public init(position: VersionedPosition, neighbours: [NodeID: VersionedPosition], wantReply: Bool) {
+    public init(
+        position: VersionedPosition, neighbours: [NodeID: VersionedPosition], wantReply: Bool, sequence: UInt64 = 0
+    ) {
         self.position = position
         self.neighbours = neighbours
         self.wantReply = wantReply
+        self.sequence = sequence
     }
 }
 
@@ -121,6 +126,7 @@ extension GeoAnnounce: WireMessage {
         var version: UInt64 = 0
         var neighbours: [NodeID: VersionedPosition] = [:]
         var wantReply = false
+        var sequence: UInt64 = 0
         var count = 0
         while let field = try reader.nextField() {
             switch field.number {
@@ -134,12 +140,13 @@ extension GeoAnnounce: WireMessage {
                 let entry: GeoNeighbourEntry = try reader.readMessage(field, limit: 128)
                 neighbours[entry.id] = entry.position
             case 4: wantReply = try reader.readBool(field)
+            case 5: sequence = try reader.readUInt64(field)
             default: try reader.skip(field)
             }
         }
         guard let position else { throw .missingField(1) }
         self.init(position: VersionedPosition(position: position, version: version), neighbours: neighbours,
-                  wantReply: wantReply)
+                  wantReply: wantReply, sequence: sequence)
     }
 
     public func encode(to writer: inout WireWriter) {
@@ -150,6 +157,7 @@ extension GeoAnnounce: WireMessage {
             writer.write(field: 3, message: GeoNeighbourEntry(id: id, position: neighbours[id]!))
         }
         if wantReply { writer.write(field: 4, bool: true) }
+        if sequence != 0 { writer.write(field: 5, uint64: sequence) }
     }
 }
 

@@ -87,7 +87,7 @@ import Testing
         let packets: [SpreadPacket] = [
             .announce(GeoAnnounce(position: VersionedPosition(position: Position(x: 1, y: 2), version: 4),
                                   neighbours: [NodeID(5): VersionedPosition(position: Position(x: 3, y: 4), version: 1)],
-                                  wantReply: true)),
+                                  wantReply: true, sequence: 12)),
             .forward(SpreadForward(id: id, topic: "topic", center: Position(x: 1, y: 1), radius: 2.5,
                                    senderPosition: Position(x: 0, y: 0), payload: [1, 2], announcedSize: 0,
                                    wantReceipt: true, hops: 7, covered: [NodeID(8), NodeID(9)])),

@@ -101,30 +101,39 @@ struct GeoSimulation {
         }
     }
 
-    /// Delivers queued packets until none are left or `limit` were delivered; returns whether it settled.
+    /// Delivers queued packets until none are left or `limit` were delivered, advancing the clock by
+    /// ``settleStepMilliseconds`` and ticking every node whenever the queue runs dry (announcements the
+    /// rate limit held back go out then), until a tick sends nothing; returns whether it settled.
     mutating func run(limit: Int = 5_000_000) -> Bool {
         var delivered = 0
-        while head < queue.count {
-            guard delivered < limit else { return false }
-            let (from, to, bytes) = queue[head]
-            head += 1
-            delivered += 1
-            guard instances[to] != nil else { continue }
-            if bytes.isEmpty {
-                nodeLeft(from, at: to)
-                continue
+        for _ in 0..<1_000 {
+            while head < queue.count {
+                guard delivered < limit else { return false }
+                let (from, to, bytes) = queue[head]
+                head += 1
+                delivered += 1
+                guard instances[to] != nil else { continue }
+                if bytes.isEmpty {
+                    nodeLeft(from, at: to)
+                    continue
+                }
+                let directives = instances[to]!.receive(bytes, from: from, now: now)
+                apply(directives, at: to)
+                if head > 100_000 {
+                    queue.removeFirst(head)
+                    head = 0
+                }
             }
-            let directives = instances[to]!.receive(bytes, from: from, now: now)
-            apply(directives, at: to)
-            if head > 100_000 {
-                queue.removeFirst(head)
-                head = 0
-            }
+            queue.removeAll()
+            head = 0
+            tick(advancing: GeoSimulation.settleStepMilliseconds)
+            if queue.isEmpty { return true }
         }
-        queue.removeAll()
-        head = 0
-        return true
+        return false
     }
+
+    /// How far the clock moves between delivery rounds in ``run(limit:)``: one announcement interval.
+    static let settleStepMilliseconds: UInt64 = 100
 
     mutating func tick(advancing milliseconds: UInt64) {
         now = now.adding(milliseconds: milliseconds)
