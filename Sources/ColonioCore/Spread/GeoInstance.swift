@@ -57,6 +57,19 @@ public struct GeoInstance: Sendable {
     /// The highest announcement sequence heard from each node (bounded with ``firstHand``).
     private var heardSequence: [NodeID: UInt64] = [:]
     private var contacts: Set<NodeID> = []
+    /// Whether this node is still looking for its place (after joining or moving): it asks only the
+    /// known node nearest to its position, then that node's nearer neighbours, greedily, and takes its
+    /// Delaunay neighbours once the nearest known node has answered and lists nobody nearer. Without the
+    /// walk a newcomer far from its contacts takes every node on the facing side of what it knows as a
+    /// neighbour, asks them all, and sweeps most of the network (hundreds of nodes at 1,000, and as
+    /// many links in a real node).
+    private var walking = false
+    /// Nodes asked during the walk: when, and whether asked a second time.
+    private var walkAsked: [NodeID: (time: MonotonicTime, askedAgain: Bool)] = [:]
+    /// How long a node asked during the walk has to answer before it is asked again, and then passed over.
+    public var walkStepTimeoutMilliseconds: UInt64 = 2_000
+    /// Whether the position changed since neighbours were last told (they are told after the walk).
+    private var positionUnannounced = false
     private var nextRefresh = MonotonicTime.zero
     /// Nodes reported gone (``nodeLeft(_:now:)``), ignored when others still mention them until the
     /// report is ``departureMemoryMilliseconds`` old or the node speaks for itself again. Without this,
@@ -110,10 +123,17 @@ public struct GeoInstance: Sendable {
         positionVersion += 1
         var directives: [GeoDirective] = []
         if !hadPosition {
-            for contact in contacts.sorted() { sendAnnouncement(to: contact, wantReply: true, now: now, &directives) }
+            for contact in contacts.sorted() {
+                walkAsked[contact] = (now, false)
+                sendAnnouncement(to: contact, wantReply: true, now: now, &directives)
+            }
             contacts = []
         }
-        update(forceAnnouncement: true, now: now, &directives)
+        // A node that moved (or arrived) first walks to its new place; its neighbours hear of the new
+        // position when it has found it.
+        walking = true
+        positionUnannounced = true
+        update(forceAnnouncement: false, now: now, &directives)
         return directives
     }
 
@@ -125,6 +145,9 @@ public struct GeoInstance: Sendable {
             if position == nil {
                 contacts.insert(node)
             } else {
+                // A node without neighbours walks from its new contacts to its place.
+                if neighbours.isEmpty { walking = true }
+                if walking { walkAsked[node] = (now, false) }
                 sendAnnouncement(to: node, wantReply: true, now: now, &directives)
             }
         }
@@ -138,6 +161,7 @@ public struct GeoInstance: Sendable {
         for peer in peers.keys { peers[peer]?.neighbours[node] = nil }
         contacts.remove(node)
         unanswered[node] = nil
+        walkAsked[node] = nil
         deferredAnnouncements.remove(node)
         departed.removeExpired(now: now)
         _ = departed.insert(node, expiry: now.adding(milliseconds: departureMemoryMilliseconds))
@@ -197,6 +221,7 @@ public struct GeoInstance: Sendable {
         seen.removeExpired(now: now)
         departed.removeExpired(now: now)
         checkUnansweredNeighbours(now: now, &directives)
+        checkWalk(now: now, &directives)
         storedPayloads = storedPayloads.filter { $0.value.expiry > now }
         pendingFetches = pendingFetches.filter { $0.value.expiry > now }
         for (messageID, deadline) in awaitingReceipts.sorted(by: { $0.key.sequence < $1.key.sequence })
@@ -428,6 +453,7 @@ public struct GeoInstance: Sendable {
             firstHand = firstHand.filter { best[$0.key] != nil }
             heardSequence = heardSequence.filter { firstHand[$0.key] != nil }
         }
+        if walking && !walkArrived(best: best, position: position, now: now, &directives) { return }
 
         let candidates = best.keys.sorted()
         let local = DelaunayGraph.neighboursOfFirst([position] + candidates.map { best[$0]!.position }, in: space)
@@ -439,9 +465,10 @@ public struct GeoInstance: Sendable {
         // Peers that are neither neighbours nor claim this node are no longer needed.
         peers = peers.filter { newLinked.contains($0.key) }
 
-        let changed = forceAnnouncement || Set(newNeighbours.keys) != Set(neighbours.keys)
+        let changed = forceAnnouncement || positionUnannounced || Set(newNeighbours.keys) != Set(neighbours.keys)
             || newNeighbours.contains { neighbours[$0.key]?.position != $0.value.position }
         let previousTargets = linked.union(neighbours.keys)
+        positionUnannounced = false
         neighbours = newNeighbours
         if changed { announcementVersion += 1 }
         if newLinked != linked {
@@ -456,6 +483,54 @@ public struct GeoInstance: Sendable {
             }
         }
         announcedVersion = announcedVersion.filter { newLinked.contains($0.key) }
+    }
+
+    /// One step of the walk: whether this node has arrived (the nearest known node has answered, or
+    /// nobody is known and nobody is being asked); otherwise asks the nearest known node.
+    private mutating func walkArrived(
+        best: [NodeID: VersionedPosition], position: Position, now: MonotonicTime, _ directives: inout [GeoDirective]
+    ) -> Bool {
+        var nearest: (node: NodeID, distance: Double)?
+        for (node, known) in best {
+            let distance = space.distance(position, known.position)
+            if nearest == nil || distance < nearest!.distance || (distance == nearest!.distance && node < nearest!.node) {
+                nearest = (node, distance)
+            }
+        }
+        guard let nearest else {
+            // Nobody known: a first node is where it belongs; a newcomer waits for its contacts.
+            guard walkAsked.isEmpty else { return false }
+            walking = false
+            return true
+        }
+        // Its answer lists its neighbours, now known too: if it is still the nearest, none of them is
+        // nearer, and on a Delaunay graph that makes it the nearest node of all.
+        if peers[nearest.node] != nil {
+            walking = false
+            walkAsked = [:]
+            return true
+        }
+        if walkAsked[nearest.node] == nil {
+            walkAsked[nearest.node] = (now, false)
+            sendAnnouncement(to: nearest.node, wantReply: true, now: now, &directives)
+        }
+        return false
+    }
+
+    /// Asks again a node of the walk that did not answer, then passes over it (as departed).
+    private mutating func checkWalk(now: MonotonicTime, _ directives: inout [GeoDirective]) {
+        guard walking, position != nil else { return }
+        for (node, asked) in walkAsked.sorted(by: { $0.key < $1.key })
+        where peers[node] == nil && asked.time.adding(milliseconds: walkStepTimeoutMilliseconds) <= now {
+            guard walkAsked[node] != nil else { continue }
+            if !asked.askedAgain {
+                walkAsked[node] = (now, true)
+                sendAnnouncement(to: node, wantReply: true, now: now, &directives)
+            } else {
+                walkAsked[node] = nil
+                directives += nodeLeft(node, now: now)
+            }
+        }
     }
 
     /// Sends the announcements ``update(forceAnnouncement:now:_:)`` held back, once their node's interval

@@ -17,6 +17,8 @@ struct GeoSimulation {
     /// Packets sent so far, by kind: announcements and forwards.
     var announcementsSent = 0
     var forwardsSent = 0
+    /// Announcements sent so far by each node (tests reset it).
+    var announcementsBySender: [NodeID: Int] = [:]
     var now = MonotonicTime(milliseconds: 1_000)
     var random: SplitMix64
 
@@ -83,7 +85,12 @@ struct GeoSimulation {
         for directive in directives {
             switch directive {
             case .send(let bytes, let destination):
-                if case .announce = try! SpreadPacket(decoding: bytes) { announcementsSent += 1 } else { forwardsSent += 1 }
+                if case .announce = try! SpreadPacket(decoding: bytes) {
+                    announcementsSent += 1
+                    announcementsBySender[node, default: 0] += 1
+                } else {
+                    forwardsSent += 1
+                }
                 queue.append((node, destination, bytes))
             case .deliver(let delivery):
                 deliveries[node, default: []].append(delivery)
