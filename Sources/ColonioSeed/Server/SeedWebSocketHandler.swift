@@ -77,8 +77,10 @@ final class SeedWebSocketHandler: ChannelInboundHandler {
             closing = true
         case let aggregation as NIOWebSocketFrameAggregator.Error:
             switch aggregation {
-            case .accumulatedFrameSizeIsTooLarge, .tooManyFragments, .nonFinalFragmentSizeIsTooSmall:
+            case .accumulatedFrameSizeIsTooLarge, .tooManyFragments:
                 sendClose(code: .messageTooLarge, context: context)
+            case .nonFinalFragmentSizeIsTooSmall:
+                sendClose(code: .policyViolation, context: context)
             default:
                 sendClose(code: .protocolError, context: context)
             }
