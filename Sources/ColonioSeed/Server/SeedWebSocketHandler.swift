@@ -26,6 +26,9 @@ final class SeedWebSocketHandler: ChannelInboundHandler {
     private var queued: [SeedConnectionHandler.Message] = []
     /// A close frame has been sent; the connection is ending and further data is ignored.
     private var closing = false
+    /// Whether this connection is counted in the connections gauge; a client that left during the
+    /// upgrade is never counted, since its `channelInactive` fired before this handler was added.
+    private var counted = false
 
     init(seed: SeedContext, connection: SeedConnectionHandler, logger: Logger) {
         self.seed = seed
@@ -35,13 +38,18 @@ final class SeedWebSocketHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         connection.mailbox.upgraded()
+        guard context.channel.isActive else { return }
+        counted = true
         seed.metrics.connectionOpened()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         queued.removeAll()
         connection.connectionClosed()
-        seed.metrics.connectionClosed()
+        if counted {
+            counted = false
+            seed.metrics.connectionClosed()
+        }
         context.fireChannelInactive()
     }
 
