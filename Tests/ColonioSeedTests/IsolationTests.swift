@@ -40,8 +40,8 @@ import Testing
             #expect(received?.from == beta2.session.nodeID)
             #expect(received?.payload == payload)
 
-            #expect(await seed.registry.nodes(network: "alpha").sorted() == [alpha.session.nodeID, alpha2.session.nodeID].sorted())
-            #expect(await seed.registry.nodes(network: "beta").sorted() == [beta.session.nodeID, beta2.session.nodeID].sorted())
+            #expect(seed.registry.nodes(network: "alpha").sorted() == [alpha.session.nodeID, alpha2.session.nodeID].sorted())
+            #expect(seed.registry.nodes(network: "beta").sorted() == [beta.session.nodeID, beta2.session.nodeID].sorted())
             for client in [alpha, alpha2, beta, beta2] { await client.close() }
         }
     }

@@ -1,24 +1,40 @@
 import ColonioSeed
-import Hummingbird
-import HummingbirdTesting
 import Testing
 
 @Suite struct OperationsTests {
     @Test func healthAndMetricsEndpointsAnswer() async throws {
-        let server = SeedServer(
-            configuration: RunningSeed.configuration(), signingKey: SeedSigningKey(), logger: RunningSeed.logger)
-        let app = Application(router: server.buildRouter())
-        try await app.test(.router) { client in
-            try await client.execute(uri: "/healthz", method: .get) { response in
-                #expect(response.status == .ok)
-                #expect(String(buffer: response.body) == "ok\n")
-            }
-            try await client.execute(uri: "/metrics", method: .get) { response in
-                #expect(response.status == .ok)
-                let text = String(buffer: response.body)
-                #expect(text.contains(#"colonio_seed_nodes{network="alpha"} 0"#))
-                #expect(text.contains(#"colonio_seed_sign_ins_total{network="alpha"} 0"#))
-                #expect(text.contains(#"colonio_seed_relayed_signals_total{network="alpha"} 0"#))
+        try await RunningSeed.with { seed in
+            let health = try await RawConnection.request("/healthz", port: seed.port)
+            #expect(health.status == 200)
+            #expect(String(decoding: health.body, as: UTF8.self) == "ok\n")
+
+            let metrics = try await RawConnection.request("/metrics", port: seed.port)
+            #expect(metrics.status == 200)
+            #expect(metrics.header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8")
+            let text = String(decoding: metrics.body, as: UTF8.self)
+            #expect(text.contains(#"colonio_seed_nodes{network="alpha"} 0"#))
+            #expect(text.contains(#"colonio_seed_sign_ins_total{network="alpha"} 0"#))
+            #expect(text.contains(#"colonio_seed_relayed_signals_total{network="alpha"} 0"#))
+
+            #expect(try await RawConnection.request("/nowhere", port: seed.port).status == 404)
+            #expect(try await RawConnection.request("/healthz", method: "POST", port: seed.port).status == 405)
+            // The WebSocket endpoint without an upgrade.
+            #expect(try await RawConnection.request("/v1/networks/alpha/ws", port: seed.port).status == 426)
+        }
+    }
+
+    @Test func oneConnectionServesSeveralRequests() async throws {
+        try await RunningSeed.with { seed in
+            try await RawConnection.with(port: seed.port) { connection in
+                // Two requests sent back to back (pipelined), answered in order on the same connection.
+                try await connection.send(
+                    "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nHEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+                let first = try await connection.receiveHTTPHead()
+                #expect(first?.hasPrefix("HTTP/1.1 200") == true)
+                #expect(try await connection.receive(count: 3) == Array("ok\n".utf8))
+                let second = try await connection.receiveHTTPHead()
+                #expect(second?.hasPrefix("HTTP/1.1 200") == true)
+                #expect(second?.lowercased().contains("content-type: text/plain; version=0.0.4") == true)
             }
         }
     }

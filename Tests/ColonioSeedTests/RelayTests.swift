@@ -45,7 +45,7 @@ import Testing
             let leavingID = leaving.session.nodeID
             await leaving.close()
             #expect(!leaving.isConnected)
-            #expect(await seed.eventually { await seed.registry.nodeCount(network: "alpha") == 1 })
+            #expect(await seed.eventually { seed.registry.nodeCount(network: "alpha") == 1 })
             try staying.send(signal: SignalPayload(sessionID: 1, kind: .offer(sdp: "x")), to: leavingID)
             let failure = await next(staying.failures)
             #expect(failure?.code == .unknownPeer)
@@ -75,10 +75,10 @@ import Testing
                 if case .signedIn = frame { signedIn = true; break }
             }
             #expect(signedIn)
-            #expect(await seed.registry.nodeCount(network: "alpha") == 2)
+            #expect(seed.registry.nodeCount(network: "alpha") == 2)
             await silent.closed.value
-            #expect(await seed.eventually { await seed.registry.nodeCount(network: "alpha") == 1 })
-            #expect(await seed.registry.nodes(network: "alpha") == [client.session.nodeID])
+            #expect(await seed.eventually { seed.registry.nodeCount(network: "alpha") == 1 })
+            #expect(seed.registry.nodes(network: "alpha") == [client.session.nodeID])
             #expect(client.isConnected)
             await client.close()
         }

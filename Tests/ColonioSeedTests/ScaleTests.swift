@@ -20,7 +20,7 @@ import Testing
             }
             #expect(clients.count == count)
             #expect(Set(clients.map(\.session.nodeID)).count == count)
-            #expect(await seed.registry.nodeCount(network: "alpha") == count)
+            #expect(seed.registry.nodeCount(network: "alpha") == count)
 
             for (index, client) in clients.enumerated() {
                 let target = clients[(index + 1) % count].session.nodeID
@@ -46,7 +46,7 @@ import Testing
             await withTaskGroup(of: Void.self) { group in
                 for client in clients { group.addTask { await client.close() } }
             }
-            #expect(await seed.eventually(attempts: 1000) { await seed.registry.nodeCount(network: "alpha") == 0 })
+            #expect(await seed.eventually(attempts: 1000) { seed.registry.nodeCount(network: "alpha") == 0 })
         }
     }
 }

@@ -1,8 +1,5 @@
 import ColonioSeed
 import Foundation
-import HTTPTypes
-import Hummingbird
-import HummingbirdTesting
 import Testing
 
 @Suite struct WebFilesTests {
@@ -15,25 +12,30 @@ import Testing
         try Data([0x00, 0x61, 0x73, 0x6D]).write(to: directory.appendingPathComponent("colonio.wasm"))
         var configuration = RunningSeed.configuration()
         configuration.webDirectory = directory.path
-        let server = SeedServer(configuration: configuration, signingKey: SeedSigningKey(), logger: RunningSeed.logger)
-        let app = Application(router: server.buildRouter())
-        try await app.test(.router) { client in
+        try await RunningSeed.with(configuration) { seed in
             for (path, type, body) in [
                 ("/", "text/html; charset=utf-8", Array("<!doctype html>demo".utf8)),
                 ("/colonio.js", "text/javascript; charset=utf-8", Array("export {};".utf8)),
                 ("/colonio.wasm", "application/wasm", [0x00, 0x61, 0x73, 0x6D]),
             ] {
-                try await client.execute(uri: path, method: .get) { response in
-                    #expect(response.status == .ok)
-                    #expect(response.headers[.contentType] == type)
-                    #expect(response.headers[HTTPField.Name("Cross-Origin-Opener-Policy")!] == "same-origin")
-                    #expect(response.headers[HTTPField.Name("Cross-Origin-Embedder-Policy")!] == "require-corp")
-                    #expect(Array(response.body.readableBytesView) == body)
-                }
+                let response = try await RawConnection.request(path, port: seed.port)
+                #expect(response.status == 200)
+                #expect(response.header("Content-Type") == type)
+                #expect(response.header("Cross-Origin-Opener-Policy") == "same-origin")
+                #expect(response.header("Cross-Origin-Embedder-Policy") == "require-corp")
+                #expect(response.body == body)
             }
+            // HEAD: the headers of GET, no body.
+            let head = try await RawConnection.request("/colonio.js", method: "HEAD", port: seed.port)
+            #expect(head.status == 200)
+            #expect(head.header("Content-Length") == "10")
+            #expect(head.body.isEmpty)
             // demo.js is not in the directory.
-            try await client.execute(uri: "/demo.js", method: .get) { response in
-                #expect(response.status == .notFound)
+            #expect(try await RawConnection.request("/demo.js", port: seed.port).status == 404)
+            // Only the listed files are served: nothing else in the directory, nothing outside it.
+            try Data("secret".utf8).write(to: directory.appendingPathComponent("seed.key"))
+            for path in ["/seed.key", "/../seed.key", "/%2e%2e/etc/passwd", "/colonio.js/../seed.key"] {
+                #expect(try await RawConnection.request(path, port: seed.port).status == 404)
             }
         }
     }
@@ -41,12 +43,9 @@ import Testing
     @Test func servesNothingWithoutAWebDirectory() async throws {
         var configuration = RunningSeed.configuration()
         configuration.webDirectory = nil
-        let server = SeedServer(configuration: configuration, signingKey: SeedSigningKey(), logger: RunningSeed.logger)
-        let app = Application(router: server.buildRouter())
-        try await app.test(.router) { client in
-            try await client.execute(uri: "/colonio.js", method: .get) { response in
-                #expect(response.status == .notFound)
-            }
+        try await RunningSeed.with(configuration) { seed in
+            let response = try await RawConnection.request("/colonio.js", port: seed.port)
+            #expect(response.status == 404)
         }
     }
 

@@ -1,15 +1,19 @@
 import ColonioCore
+import Synchronization
 
 /// A ``NetworkRegistry`` in this process's memory: one sorted ring of IDs per network.
-public actor InMemoryNetworkRegistry: NetworkRegistry {
+///
+/// Synchronous (a ``SynchronousNetworkRegistry``): the seed's event loops call it directly, so one
+/// lock guards the state. Each operation is a dictionary lookup or a binary search plus an array
+/// insertion, short enough to hold a lock for on an event loop.
+public final class InMemoryNetworkRegistry: SynchronousNetworkRegistry {
     private struct Network {
         /// Registered IDs in ascending order, for the nearest-on-ring query.
         var ring: [NodeID] = []
         var mailboxes: [NodeID: SeedMailbox] = [:]
     }
 
-    private var networks: [String: Network] = [:]
-    private var generator = SystemRandomNumberGenerator()
+    private let networks = Mutex<[String: Network]>([:])
 
     /// Creates an empty registry.
     public init() {}
@@ -17,7 +21,17 @@ public actor InMemoryNetworkRegistry: NetworkRegistry {
     public func register(
         network name: String, maximumNodes: Int, predecessors: Int, successors: Int, mailbox: SeedMailbox
     ) throws(NetworkRegistryError) -> NodeRegistration {
-        var network = networks[name, default: Network()]
+        try networks.withLock { (networks: inout [String: Network]) throws(NetworkRegistryError) -> NodeRegistration in
+            try Self.register(
+                in: &networks[name, default: Network()], maximumNodes: maximumNodes, predecessors: predecessors,
+                successors: successors, mailbox: mailbox)
+        }
+    }
+
+    private static func register(
+        in network: inout Network, maximumNodes: Int, predecessors: Int, successors: Int, mailbox: SeedMailbox
+    ) throws(NetworkRegistryError) -> NodeRegistration {
+        var generator = SystemRandomNumberGenerator()
         guard network.ring.count < maximumNodes else { throw .networkFull(limit: maximumNodes) }
         var id = NodeID.random(using: &generator)
         while network.mailboxes[id] != nil { id = NodeID.random(using: &generator) }
@@ -26,28 +40,33 @@ public actor InMemoryNetworkRegistry: NetworkRegistry {
             at: index, in: network.ring, predecessors: predecessors, successors: successors)
         network.ring.insert(id, at: index)
         network.mailboxes[id] = mailbox
-        networks[name] = network
         return NodeRegistration(nodeID: id, bootstrapPeers: peers)
     }
 
     public func unregister(network name: String, nodeID: NodeID) {
-        guard var network = networks[name], network.mailboxes.removeValue(forKey: nodeID) != nil else { return }
-        let index = InMemoryNetworkRegistry.insertionIndex(of: nodeID, in: network.ring)
-        if index < network.ring.count, network.ring[index] == nodeID { network.ring.remove(at: index) }
-        networks[name] = network.ring.isEmpty ? nil : network
+        networks.withLock { networks in
+            // Modified in place: copying a network out and back would copy its ring on every removal.
+            guard networks[name]?.mailboxes.removeValue(forKey: nodeID) != nil else { return }
+            let index = networks[name].flatMap { network in
+                let index = InMemoryNetworkRegistry.insertionIndex(of: nodeID, in: network.ring)
+                return index < network.ring.count && network.ring[index] == nodeID ? index : nil
+            }
+            if let index { networks[name]?.ring.remove(at: index) }
+            if networks[name]?.ring.isEmpty == true { networks[name] = nil }
+        }
     }
 
     public func mailbox(network name: String, nodeID: NodeID) -> SeedMailbox? {
-        networks[name]?.mailboxes[nodeID]
+        networks.withLock { $0[name]?.mailboxes[nodeID] }
     }
 
     public func nodeCount(network name: String) -> Int {
-        networks[name]?.ring.count ?? 0
+        networks.withLock { $0[name]?.ring.count ?? 0 }
     }
 
     /// The IDs of every node in `network`, ascending (for tests and diagnostics).
     public func nodes(network name: String) -> [NodeID] {
-        networks[name]?.ring ?? []
+        networks.withLock { $0[name]?.ring ?? [] }
     }
 
     /// First index whose ID is not less than `id`.

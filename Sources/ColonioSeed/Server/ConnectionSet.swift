@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 /// Every open connection's mailbox, so the seed can close lapsed and, at shutdown, all connections.
@@ -21,8 +22,10 @@ final class ConnectionSet: Sendable {
         return lapsed.count
     }
 
-    func closeAll(reason: String) {
+    /// Closes every connection; the returned future completes once all of them have closed.
+    func closeAll(reason: String, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         let all = mailboxes.withLock { Array($0.values) }
         for mailbox in all { mailbox.close(reason: reason) }
+        return EventLoopFuture.andAllComplete(all.map(\.closeFuture), on: eventLoop)
     }
 }

@@ -1,18 +1,38 @@
 import ColonioCore
 import Crypto
 import Logging
-import WSCore
+import NIOCore
 
-/// The seed's side of one WebSocket: decodes frames, signs in, relays signals, answers keepalives.
+/// The seed's side of one WebSocket: decodes messages, signs in, relays signals, answers keepalives.
 ///
-/// Used only by the connection's reader task, so its state needs no locks. Every refused frame
-/// produces an error frame and a log line; nothing a client sends ends the seed or affects other
-/// connections.
+/// Called only on the connection's event loop (by ``SeedWebSocketHandler``), so its state needs no
+/// locks. Every refused message produces an error frame and a log line; nothing a client sends ends
+/// the seed or affects other connections.
 ///
-/// Memory matters here (one per connected node): a task keeps the largest async stack it ever
-/// needed, so the async methods hold only small values across their single suspension point and do
-/// the work with large locals (configurations, certificates, responses) in synchronous helpers.
+/// With a ``SynchronousNetworkRegistry`` (the in-memory default) each message is handled completely
+/// in ``receive(_:)``. Another registry is asynchronous: ``receive(_:)`` then returns the registry
+/// call still needed as a ``Pending``, the caller runs ``resolve(_:registry:mailbox:)`` outside the
+/// event loop and hands the result back to ``complete(_:with:)``.
 final class SeedConnectionHandler {
+    /// One complete WebSocket message.
+    enum Message {
+        case binary(ByteBuffer)
+        /// A text message; only its kind matters, since the seed refuses it.
+        case text
+    }
+
+    /// The registry call a message still needs.
+    enum Pending: Sendable {
+        case register(network: String, maximumNodes: Int, predecessors: Int, successors: Int, publicKey: [UInt8])
+        case relay(network: String, from: NodeID, to: NodeID, payload: SignalPayload)
+    }
+
+    /// What the registry answered for a ``Pending`` call.
+    enum Resolution: Sendable {
+        case registered(Result<NodeRegistration, NetworkRegistryError>)
+        case target(SeedMailbox?)
+    }
+
     private struct Identity {
         var network: String
         var nodeID: NodeID
@@ -28,6 +48,9 @@ final class SeedConnectionHandler {
     private var identity: Identity?
     /// Rate-limit refusals are logged at most once a second so a flood cannot flood the log.
     private var lastRateLimitLog: Int64?
+    /// Set when the connection ended; a registration an asynchronous registry completes afterwards is
+    /// undone at once.
+    private var isClosed = false
 
     init(context: SeedContext, pathNetwork: String, mailbox: SeedMailbox, logger: Logger) {
         self.context = context
@@ -39,46 +62,91 @@ final class SeedConnectionHandler {
         self.logger = logger
     }
 
-    /// What a decoded frame still needs after the synchronous part of its handling.
-    private enum Pending {
-        case register(network: String, maximumNodes: Int, predecessors: Int, successors: Int, publicKey: [UInt8])
-        case relay(network: String, from: NodeID, to: NodeID, payload: SignalPayload)
+    /// Handles one complete message; returns the registry call still to make when the registry is
+    /// asynchronous, `nil` when the message has been handled.
+    func receive(_ message: Message) -> Pending? {
+        guard let pending = process(message) else { return nil }
+        guard let registry = context.synchronousRegistry else { return pending }
+        complete(pending, with: Self.resolve(pending, registry: registry, mailbox: mailbox))
+        return nil
     }
 
-    /// Handles one complete WebSocket message.
-    func receive(_ message: WebSocketMessage) async {
-        guard let pending = process(message) else { return }
+    /// Makes `pending`'s call on a synchronous registry.
+    private static func resolve(
+        _ pending: Pending, registry: any SynchronousNetworkRegistry, mailbox: SeedMailbox
+    ) -> Resolution {
         switch pending {
-        case .register(let network, let maximumNodes, let predecessors, let successors, let publicKey):
-            let result: Result<NodeRegistration, NetworkRegistryError>
+        case .register(let network, let maximumNodes, let predecessors, let successors, _):
             do {
-                result = .success(
-                    try await context.registry.register(
-                        network: network, maximumNodes: maximumNodes, predecessors: predecessors,
-                        successors: successors, mailbox: mailbox))
+                return .registered(
+                    .success(
+                        try registry.register(
+                            network: network, maximumNodes: maximumNodes, predecessors: predecessors,
+                            successors: successors, mailbox: mailbox)))
             } catch {
-                result = .failure(error)
+                return .registered(.failure(error))
+            }
+        case .relay(let network, _, let to, _):
+            return .target(registry.mailbox(network: network, nodeID: to))
+        }
+    }
+
+    /// Makes `pending`'s call on an asynchronous registry (off the event loop).
+    static func resolve(_ pending: Pending, registry: any NetworkRegistry, mailbox: SeedMailbox) async -> Resolution {
+        switch pending {
+        case .register(let network, let maximumNodes, let predecessors, let successors, _):
+            do {
+                return .registered(
+                    .success(
+                        try await registry.register(
+                            network: network, maximumNodes: maximumNodes, predecessors: predecessors,
+                            successors: successors, mailbox: mailbox)))
+            } catch {
+                return .registered(.failure(error))
+            }
+        case .relay(let network, _, let to, _):
+            return .target(await registry.mailbox(network: network, nodeID: to))
+        }
+    }
+
+    /// Finishes a message once its registry call has been made.
+    func complete(_ pending: Pending, with resolution: Resolution) {
+        switch (pending, resolution) {
+        case (.register(let network, _, _, _, let publicKey), .registered(let result)):
+            if isClosed {
+                if case .success(let registration) = result { unregister(network: network, nodeID: registration.nodeID) }
+                return
             }
             completeSignIn(network: network, publicKey: publicKey, result: result)
-        case .relay(let network, let from, let to, let payload):
-            let target = await context.registry.mailbox(network: network, nodeID: to)
+        case (.relay(let network, let from, let to, let payload), .target(let target)):
             completeRelay(network: network, from: from, to: to, payload: payload, target: target)
+        case (.register, .target), (.relay, .registered):
+            assertionFailure("a registry resolution does not match its call")
         }
     }
 
     /// Unregisters the node; called once when the connection ends.
-    func connectionClosed() async {
+    func connectionClosed() {
+        isClosed = true
         guard let identity else { return }
-        let network = identity.network
-        let nodeID = identity.nodeID
-        await context.registry.unregister(network: network, nodeID: nodeID)
-        context.metrics.nodeUnregistered(network: network)
+        unregister(network: identity.network, nodeID: identity.nodeID)
+        context.metrics.nodeUnregistered(network: identity.network)
         logger.debug("node unregistered")
+    }
+
+    private func unregister(network: String, nodeID: NodeID) {
+        if let registry = context.synchronousRegistry {
+            registry.unregister(network: network, nodeID: nodeID)
+        } else {
+            let registry = context.registry
+            // Nothing waits for this: the connection is gone, and the registry orders its own calls.
+            Task { await registry.unregister(network: network, nodeID: nodeID) }
+        }
     }
 
     // MARK: - Synchronous parts
 
-    private func process(_ message: WebSocketMessage) -> Pending? {
+    private func process(_ message: Message) -> Pending? {
         let now = context.now()
         mailbox.touch(now: now)
         guard limiter.admit(now: now) else {

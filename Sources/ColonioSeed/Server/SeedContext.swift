@@ -8,6 +8,8 @@ final class SeedContext: Sendable {
     let networks: [String: NetworkDefinition]
     let signingKey: SeedSigningKey
     let registry: any NetworkRegistry
+    /// `registry` when it answers without suspending, so connections can call it on their event loop.
+    let synchronousRegistry: (any SynchronousNetworkRegistry)?
     let metrics: SeedMetrics
     let connections = ConnectionSet()
     let logger: Logger
@@ -21,6 +23,7 @@ final class SeedContext: Sendable {
         self.networks = Dictionary(configuration.networks.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.signingKey = signingKey
         self.registry = registry
+        self.synchronousRegistry = registry as? any SynchronousNetworkRegistry
         self.metrics = metrics
         self.logger = logger
     }

@@ -1,0 +1,83 @@
+import Colonio
+import ColonioCore
+import ColonioSeed
+import Crypto
+import ServiceLifecycle
+import Testing
+
+/// A registry that suspends on every call, as one backed by a database would: an actor, and not a
+/// `SynchronousNetworkRegistry`, so the seed takes its task-per-call path.
+actor SlowRegistry: NetworkRegistry {
+    private let inner = InMemoryNetworkRegistry()
+    private(set) var calls = 0
+
+    func register(
+        network: String, maximumNodes: Int, predecessors: Int, successors: Int, mailbox: SeedMailbox
+    ) async throws(NetworkRegistryError) -> NodeRegistration {
+        calls += 1
+        await Task.yield()
+        return try inner.register(
+            network: network, maximumNodes: maximumNodes, predecessors: predecessors, successors: successors,
+            mailbox: mailbox)
+    }
+
+    func unregister(network: String, nodeID: NodeID) async {
+        calls += 1
+        await Task.yield()
+        inner.unregister(network: network, nodeID: nodeID)
+    }
+
+    func mailbox(network: String, nodeID: NodeID) async -> SeedMailbox? {
+        calls += 1
+        await Task.yield()
+        return inner.mailbox(network: network, nodeID: nodeID)
+    }
+
+    func nodeCount(network: String) async -> Int {
+        inner.nodeCount(network: network)
+    }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct AsynchronousRegistryTests {
+    @Test func signInRelayAndUnregisterWorkThroughAnAsynchronousRegistry() async throws {
+        let registry = SlowRegistry()
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let server = SeedServer(
+            configuration: RunningSeed.configuration(limits: SeedLimitsConfiguration(framesPerSecond: 1000)),
+            signingKey: SeedSigningKey(), registry: registry, logger: RunningSeed.logger,
+            onListening: { portContinuation.yield($0) })
+        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], logger: RunningSeed.logger)
+        let task = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        let url = "ws://127.0.0.1:\(port)"
+        func connect() async throws -> SeedClient {
+            try await SeedClient.connect(
+                url: url, network: "alpha", token: "alpha-token", keypair: Curve25519.Signing.PrivateKey(),
+                logger: RunningSeed.logger)
+        }
+
+        let first = try await connect()
+        let second = try await connect()
+        #expect(second.session.bootstrapPeers == [first.session.nodeID])
+        // A burst: each signal waits for its registry lookup, and they still arrive in order.
+        let sent = (0..<50).map { SignalPayload(sessionID: UInt64($0), kind: .offer(sdp: "v=0 \($0)")) }
+        for payload in sent { try first.send(signal: payload, to: second.session.nodeID) }
+        var received: [SignalPayload] = []
+        var signals = second.signals.makeAsyncIterator()
+        while received.count < sent.count, let signal = await signals.next() { received.append(signal.payload) }
+        #expect(received == sent)
+        #expect(await registry.calls >= 52)
+
+        await first.close()
+        var unregistered = false
+        for _ in 0..<500 where !unregistered {
+            unregistered = await registry.nodeCount(network: "alpha") == 1
+            if !unregistered { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(unregistered)
+        await second.close()
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
+}
