@@ -20,6 +20,9 @@ public struct ScenarioOptions: Sendable {
     public var circles = 20
     /// KVS keys written and read back.
     public var kvsKeys = 40
+    /// Whether nodes find their geo neighbours from their ring neighbours, as the node shell does, instead
+    /// of being introduced to their Delaunay neighbours by the simulated seed (faster to simulate).
+    public var geoContactsFromRing = false
     /// Longest virtual time to wait for convergence, in milliseconds.
     public var convergenceLimitMilliseconds: UInt64 = 300_000
     /// Topic every node subscribes to.

@@ -31,6 +31,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Share of frames the transport drops, e.g. 1%.")
     var loss = "0%"
 
+    @Flag(help: "Nodes find their pub/sub neighbours from their ring neighbours, as real nodes do, instead of being introduced to them by the simulated seed.")
+    var ringContacts = false
+
     @Option(help: "Folder for the SVG pictures.")
     var out = "."
 
@@ -65,6 +68,7 @@ struct SimulateCommand: ParsableCommand {
         var options = ScenarioOptions(nodeCount: nodes, space: ScenarioOptions.space(named: space)!, seed: seed)
         options.churnFraction = Self.fraction(churn)!
         options.lossRate = Self.fraction(loss)!
+        options.geoContactsFromRing = ringContacts
         let bar = ProgressBar()
         let started = Date()
         let scenario = SimulationScenario(options: options) { step, fraction in bar.show(step, fraction) }
@@ -90,7 +94,8 @@ struct SimulateCommand: ParsableCommand {
 
     private static func printText(_ report: ScenarioReport, options: ScenarioOptions, wallSeconds: Double, pictures: [String]) {
         print("colonio simulate: \(options.nodeCount) nodes, seed \(options.seed), churn \(format(options.churnFraction * 100))%, "
-              + "loss \(format(options.lossRate * 100))%")
+              + "loss \(format(options.lossRate * 100))%, pub/sub contacts from "
+              + (options.geoContactsFromRing ? "ring neighbours" : "the seed"))
         for phase in report.phases {
             let converged = phase.convergedAfterMilliseconds.map { "\(format(Double($0) / 1000)) s (virtual)" } ?? "NOT within the limit"
             print("\n\(phase.name): \(phase.nodes) nodes")
@@ -127,6 +132,7 @@ struct SimulateCommand: ParsableCommand {
         }
         return "{\"nodes\":\(options.nodeCount),\"space\":\(quoted(space)),\"seed\":\(options.seed),"
             + "\"churn\":\(format(options.churnFraction)),\"loss\":\(format(options.lossRate)),"
+            + "\"ringContacts\":\(options.geoContactsFromRing),"
             + "\"passed\":\(report.passed),\"phases\":[\(phases.joined(separator: ","))],"
             + "\"virtualMilliseconds\":\(report.virtualMilliseconds),\"events\":\(report.events),"
             + "\"frames\":\(report.frames),\"spreadPackets\":\(report.spreadPackets),\"wallSeconds\":\(format(wallSeconds)),"

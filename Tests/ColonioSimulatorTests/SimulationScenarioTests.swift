@@ -44,6 +44,18 @@ import Testing
         #expect(Self.failures(report).isEmpty, "\(Self.failures(report))")
     }
 
+    /// Pub/sub neighbours found the real node's way, from ring contacts while 1,000 nodes a second join
+    /// (this once set off announcement storms from about 100 nodes), and again after churn.
+    @Test func everyCheckPassesWithRingContacts() {
+        var options = Self.options("plane", seed: 3)
+        options.nodeCount = 150
+        options.geoContactsFromRing = true
+        options.churnFraction = 0.1
+        let report = SimulationScenario(options: options).run()
+        #expect(report.phases.count == 2)
+        #expect(Self.failures(report).isEmpty, "\(Self.failures(report))")
+    }
+
     @Test func runsAreReproducibleFromTheSeed() {
         func run() -> (UInt64, UInt64) {
             var options = Self.options("torus", seed: 3)
