@@ -65,6 +65,10 @@ extension ColonioNode {
         interpret(session.machine.tick(now: now), in: session)
         interpret(session.geo.tick(now: now), in: session)
         interpret(session.kvs.tick(now: now), in: session)
+        let authenticated = session.links.values.filter(\.isAuthenticated).count
+        session.metrics.update(
+            links: authenticated, pending: session.links.count - authenticated,
+            geoNeighbours: session.geo.neighbours.count, overlay: session.machine.statistics)
     }
 
     private func receiveSeedSignal(_ payload: SignalPayload, from peer: NodeID, generation: UInt64) {
@@ -106,8 +110,13 @@ extension ColonioNode {
             case .requestCompleted(let requestID, let outcome):
                 if let operation = session.kvsRequests.removeValue(forKey: requestID) {
                     interpret(session.kvs.ownerResponded(operation, outcome: outcome, now: session.now()), in: session)
-                } else {
-                    session.pendingRequests.removeValue(forKey: requestID)?.resume(returning: outcome)
+                } else if let waiting = session.pendingRequests.removeValue(forKey: requestID) {
+                    if case .response = outcome {
+                        session.metrics.requestCompleted(succeeded: true)
+                    } else {
+                        session.metrics.requestCompleted(succeeded: false)
+                    }
+                    waiting.resume(returning: outcome)
                 }
             case .deliverSignal(let payload, let from):
                 receiveSignal(payload, from: from, viaSeed: false, in: session)
@@ -140,6 +149,7 @@ extension ColonioNode {
                     session.logger.warning("dropped a pub/sub packet", metadata: ["error": "\(error)"])
                 }
             case .deliver(let delivery):
+                session.metrics.spreadDelivered()
                 for continuation in subscribers[delivery.topic, default: [:]].values { continuation.yield(delivery) }
             case .wantNeighbours(let peers):
                 interpret(session.machine.setAuxiliaryLinks(peers, now: session.now()), in: session)
@@ -173,6 +183,11 @@ extension ColonioNode {
             case .respond(let token, let bytes):
                 interpret(session.machine.respond(to: token, payload: bytes, now: now), in: session)
             case .complete(let operation, let result):
+                if case .success = result {
+                    session.metrics.kvsCompleted(succeeded: true)
+                } else {
+                    session.metrics.kvsCompleted(succeeded: false)
+                }
                 session.pendingKVS.removeValue(forKey: operation)?.resume(returning: result.mapError(ColonioError.init))
             }
         }
@@ -182,6 +197,7 @@ extension ColonioNode {
         let message = ColonioMessage(
             source: incoming.source, name: incoming.name, payload: incoming.payload,
             hopCount: Int(incoming.hopCount), isRequest: incoming.reply != nil)
+        session.metrics.messageDelivered(isRequest: message.isRequest)
         guard let handler = handlers[incoming.name] else {
             if let token = incoming.reply {
                 interpret(session.machine.respond(to: token, failure: DeliveryFailure(code: .noHandler), now: session.now()), in: session)

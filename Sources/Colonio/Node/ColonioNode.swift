@@ -1,5 +1,6 @@
 import ColonioCore
 import ColonioWebRTC
+import CoreMetrics
 import Crypto
 import Logging
 import ServiceLifecycle
@@ -85,7 +86,8 @@ public actor ColonioNode: Service {
         nodeLogger[metadataKey: "node"] = "\(client.session.nodeID)"
         generations += 1
         let newSession = NodeSession(
-            seed: client, keypair: keypair, transport: transport, logger: nodeLogger, generation: generations)
+            seed: client, keypair: keypair, transport: transport, logger: nodeLogger, generation: generations,
+            metricsFactory: options.metricsFactory ?? MetricsSystem.factory)
         session = newSession
         for name in handlers.keys { newSession.machine.registerHandler(name) }
         let directives = newSession.machine.start(
@@ -150,6 +152,7 @@ public actor ColonioNode: Service {
         } catch {
             throw ColonioError(error)
         }
+        session.metrics.published()
         guard options.requireReceiver else {
             interpret(published.directives, in: session)
             return

@@ -1,4 +1,5 @@
 import ColonioWebRTC
+import CoreMetrics
 
 /// How a ``ColonioNode`` connects; the defaults suit production use.
 public struct ColonioNodeOptions: Sendable {
@@ -10,15 +11,19 @@ public struct ColonioNodeOptions: Sendable {
     public var tickInterval: Duration
     /// Link nodes of this process through this network instead of WebRTC (tests, tools); `nil`: WebRTC.
     public var inMemoryLinks: InMemoryLinkNetwork?
+    /// Where the node's `colonio_node_*` metrics go; `nil`: the factory `MetricsSystem` was bootstrapped
+    /// with by the application (none by default: the library never bootstraps one).
+    public var metricsFactory: (any MetricsFactory)?
 
     /// Creates options.
     public init(
         loopbackOnly: Bool = false, allowedInterfaces: [String]? = nil, tickInterval: Duration = .milliseconds(100),
-        inMemoryLinks: InMemoryLinkNetwork? = nil
+        inMemoryLinks: InMemoryLinkNetwork? = nil, metricsFactory: (any MetricsFactory)? = nil
     ) {
         self.loopbackOnly = loopbackOnly
         self.allowedInterfaces = allowedInterfaces
         self.tickInterval = tickInterval
         self.inMemoryLinks = inMemoryLinks
+        self.metricsFactory = metricsFactory
     }
 }

@@ -1,5 +1,6 @@
 import ColonioCore
 import ColonioWebRTC
+import CoreMetrics
 import Crypto
 import Logging
 
@@ -29,10 +30,15 @@ final class NodeSession {
     var links: [NodeID: LinkEntry] = [:]
     var pendingRequests: [UInt64: CheckedContinuation<RequestOutcome, Never>] = [:]
     var tasks: [Task<Void, Never>] = []
+    let metrics: NodeMetrics
     private let clockOrigin = ContinuousClock.now
 
-    init(seed: SeedClient, keypair: Curve25519.Signing.PrivateKey, transport: any LinkTransport, logger: Logger, generation: UInt64) {
+    init(
+        seed: SeedClient, keypair: Curve25519.Signing.PrivateKey, transport: any LinkTransport, logger: Logger,
+        generation: UInt64, metricsFactory: any MetricsFactory
+    ) {
         self.generation = generation
+        self.metrics = NodeMetrics(network: seed.session.configuration.name, factory: metricsFactory)
         self.seed = seed
         self.keypair = keypair
         self.transport = transport
