@@ -118,6 +118,18 @@ let package = Package(
             dependencies: ["Colonio", "ColonioCore", "ColonioSeed", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
+        // `colonio bench seed`'s load generator (in the executable) against an embedded seed.
+        .testTarget(
+            name: "ColonioCommandTests",
+            dependencies: [
+                "colonio",
+                "ColonioCore",
+                "ColonioSeed",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
         .testTarget(name: "ColonioCoreTests", dependencies: ["ColonioCore", "ColonioSimulator"], swiftSettings: strictSwift),
         .testTarget(name: "ColonioWebRTCTests", dependencies: ["ColonioWebRTC"], swiftSettings: strictSwift),
         // Many node machines on an in-memory transport with a virtual clock (tests, `colonio simulate`).
