@@ -107,6 +107,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // The seed benchmark's load generator (Bench/SeedLoad) is a plain NIO WebSocket client.
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             swiftSettings: strictSwift
         ),
@@ -115,6 +120,18 @@ let package = Package(
             dependencies: [
                 "Colonio", "ColonioCore", "ColonioSeed", .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // `colonio bench seed`'s load generator (in the executable) against an embedded seed.
+        .testTarget(
+            name: "ColonioCommandTests",
+            dependencies: [
+                "colonio",
+                "ColonioCore",
+                "ColonioSeed",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSwift
         ),

@@ -22,6 +22,18 @@ enum ProcessStatus {
         kilobytes(name, pid: pid) * 1024
     }
 
+    /// User plus system CPU time of process `pid` ("self": this process, all threads) so far, in
+    /// seconds, from `/proc/<pid>/stat`.
+    static func cpuSeconds(pid: String = "self") -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
+        // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// CPUs this process may run on (1 under `taskset -c 0`).
     static func allowedCores() -> Int {
         let list = text(of: "Cpus_allowed_list", pid: "self")
