@@ -515,6 +515,10 @@ class Peer final : public webrtc::PeerConnectionObserver,
     while (!outbox_.empty() && !closed_.load(std::memory_order_acquire)) {
       rtc::CopyOnWriteBuffer fragment = std::move(outbox_.front());
       outbox_.pop_front();
+      // Counted in the channel before it leaves the queue, so that `bufferedAmount` read from another
+      // thread never dips below the truth while the fragment moves (send's backpressure relies on it);
+      // `Send` then stores the channel's own figure.
+      channelBuffered_.fetch_add(fragment.size(), std::memory_order_relaxed);
       queued_.fetch_sub(fragment.size(), std::memory_order_relaxed);
       if (!channel_->Send(webrtc::DataBuffer(fragment, true))) {
         // Only when the channel's own queue (16 MB) overflows; a reliable link that lost data is broken.
