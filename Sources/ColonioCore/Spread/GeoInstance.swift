@@ -64,8 +64,8 @@ public struct GeoInstance: Sendable {
     /// neighbour, asks them all, and sweeps most of the network (hundreds of nodes at 1,000, and as
     /// many links in a real node).
     private var walking = false
-    /// Nodes asked during the walk: when, and whether asked a second time.
-    private var walkAsked: [NodeID: (time: MonotonicTime, askedAgain: Bool)] = [:]
+    /// Nodes asked during the walk and not answered yet.
+    private var walkAsked: Questions = [:]
     /// How long a node asked during the walk has to answer before it is asked again, and then passed over.
     public var walkStepTimeoutMilliseconds: UInt64 = 2_000
     /// Whether the position changed since neighbours were last told (they are told after the walk).
@@ -83,8 +83,10 @@ public struct GeoInstance: Sendable {
     /// before it is taken as gone. A dead node can be heard of from nodes that have not learned of its
     /// death yet; nobody may ever report it gone to this node (a failed connect is no proof).
     public var answerTimeoutMilliseconds: UInt64 = 10_000
-    /// Neighbours not heard from first-hand yet: when to ask again or give up, and whether asked again.
-    private var unanswered: [NodeID: (deadline: MonotonicTime, askedAgain: Bool)] = [:]
+    /// Nodes asked for their announcement: when to ask again or give up, and whether asked again.
+    private typealias Questions = [NodeID: (deadline: MonotonicTime, askedAgain: Bool)]
+    /// Neighbours not heard from first-hand yet.
+    private var unanswered: Questions = [:]
     /// When each peer last announced itself. Live peers re-announce every ``refreshMilliseconds``; one
     /// silent for three of those is taken as gone (its link may be down without anyone saying so).
     private var lastHeard: [NodeID: MonotonicTime] = [:]
@@ -124,7 +126,7 @@ public struct GeoInstance: Sendable {
         var directives: [GeoDirective] = []
         if !hadPosition {
             for contact in contacts.sorted() {
-                walkAsked[contact] = (now, false)
+                walkAsked[contact] = (now.adding(milliseconds: walkStepTimeoutMilliseconds), false)
                 sendAnnouncement(to: contact, wantReply: true, now: now, &directives)
             }
             contacts = []
@@ -147,7 +149,7 @@ public struct GeoInstance: Sendable {
             } else {
                 // A node without neighbours walks from its new contacts to its place.
                 if neighbours.isEmpty { walking = true }
-                if walking { walkAsked[node] = (now, false) }
+                if walking { walkAsked[node] = (now.adding(milliseconds: walkStepTimeoutMilliseconds), false) }
                 sendAnnouncement(to: node, wantReply: true, now: now, &directives)
             }
         }
@@ -387,6 +389,7 @@ public struct GeoInstance: Sendable {
         // A node reported gone that speaks again is alive after all (its link had only failed).
         departed.remove(sender)
         unanswered[sender] = nil
+        walkAsked[sender] = nil
         var cleaned = announce
         cleaned.neighbours = announce.neighbours.filter {
             !departed.contains($0.key) && (try? space.validated($0.value.position)) == $0.value.position
@@ -418,15 +421,35 @@ public struct GeoInstance: Sendable {
         for node in neighbours.keys.sorted() where peers[node] == nil && unanswered[node] == nil {
             unanswered[node] = (now.adding(milliseconds: answerTimeoutMilliseconds), false)
         }
-        for (node, entry) in unanswered.sorted(by: { $0.key < $1.key }) where entry.deadline <= now {
-            // An earlier departure in this loop may have settled it.
-            guard unanswered[node] != nil else { continue }
-            if !entry.askedAgain {
-                sendAnnouncement(to: node, wantReply: true, now: now, &directives)
-                unanswered[node] = (now.adding(milliseconds: answerTimeoutMilliseconds), true)
+        let due = Self.dueQuestions(&unanswered, timeoutMilliseconds: answerTimeoutMilliseconds, now: now)
+        pursue(due, now: now, &directives)
+    }
+
+    /// The questions whose deadline passed, in node order: one not asked again yet is given a new
+    /// deadline and is to be asked once more (`giveUp` false); one asked twice already is removed and
+    /// its node is to be forgotten as departed (`giveUp` true).
+    private static func dueQuestions(
+        _ questions: inout Questions, timeoutMilliseconds: UInt64, now: MonotonicTime
+    ) -> [(node: NodeID, giveUp: Bool)] {
+        var due: [(node: NodeID, giveUp: Bool)] = []
+        for (node, entry) in questions.sorted(by: { $0.key < $1.key }) where entry.deadline <= now {
+            if entry.askedAgain {
+                questions[node] = nil
             } else {
-                unanswered[node] = nil
+                questions[node] = (now.adding(milliseconds: timeoutMilliseconds), true)
+            }
+            due.append((node, entry.askedAgain))
+        }
+        return due
+    }
+
+    /// Asks once more, or forgets as departed (``nodeLeft(_:now:)``), the nodes ``dueQuestions`` returned.
+    private mutating func pursue(_ due: [(node: NodeID, giveUp: Bool)], now: MonotonicTime, _ directives: inout [GeoDirective]) {
+        for (node, giveUp) in due {
+            if giveUp {
                 directives += nodeLeft(node, now: now)
+            } else {
+                sendAnnouncement(to: node, wantReply: true, now: now, &directives)
             }
         }
     }
@@ -511,7 +534,7 @@ public struct GeoInstance: Sendable {
             return true
         }
         if walkAsked[nearest.node] == nil {
-            walkAsked[nearest.node] = (now, false)
+            walkAsked[nearest.node] = (now.adding(milliseconds: walkStepTimeoutMilliseconds), false)
             sendAnnouncement(to: nearest.node, wantReply: true, now: now, &directives)
         }
         return false
@@ -520,17 +543,8 @@ public struct GeoInstance: Sendable {
     /// Asks again a node of the walk that did not answer, then passes over it (as departed).
     private mutating func checkWalk(now: MonotonicTime, _ directives: inout [GeoDirective]) {
         guard walking, position != nil else { return }
-        for (node, asked) in walkAsked.sorted(by: { $0.key < $1.key })
-        where peers[node] == nil && asked.time.adding(milliseconds: walkStepTimeoutMilliseconds) <= now {
-            guard walkAsked[node] != nil else { continue }
-            if !asked.askedAgain {
-                walkAsked[node] = (now, true)
-                sendAnnouncement(to: node, wantReply: true, now: now, &directives)
-            } else {
-                walkAsked[node] = nil
-                directives += nodeLeft(node, now: now)
-            }
-        }
+        let due = Self.dueQuestions(&walkAsked, timeoutMilliseconds: walkStepTimeoutMilliseconds, now: now)
+        pursue(due, now: now, &directives)
     }
 
     /// Sends the announcements ``update(forceAnnouncement:now:_:)`` held back, once their node's interval
