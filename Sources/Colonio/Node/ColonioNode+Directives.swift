@@ -65,7 +65,7 @@ extension ColonioNode {
         interpret(session.machine.tick(now: now), in: session)
         interpret(session.geo.tick(now: now), in: session)
         interpret(session.kvs.tick(now: now), in: session)
-        let authenticated = session.links.values.filter(\.isAuthenticated).count
+        let authenticated = session.authenticatedLinkCount
         session.metrics.update(
             links: authenticated, pending: session.links.count - authenticated,
             geoNeighbours: session.geo.neighbours.count, overlay: session.machine.statistics)

@@ -11,7 +11,7 @@ extension ColonioNode {
             return status
         }
         let ring = session.machine.ring
-        let authenticated = session.links.values.filter(\.isAuthenticated).count
+        let authenticated = session.authenticatedLinkCount
         return NodeStatus(
             nodeID: session.nodeID, network: session.network, isConnected: true,
             isSeedConnected: session.seed.isConnected, hasJoined: ring?.hasJoined ?? false,

@@ -28,6 +28,8 @@ final class NodeSession {
     /// Publications waiting for a receipt (`requireReceiver`).
     var pendingPublications: [SpreadMessageID: CheckedContinuation<SpreadError?, Never>] = [:]
     var links: [NodeID: LinkEntry] = [:]
+    /// Links whose peer passed the certificate hello.
+    var authenticatedLinkCount: Int { links.values.filter(\.isAuthenticated).count }
     var pendingRequests: [UInt64: CheckedContinuation<RequestOutcome, Never>] = [:]
     var tasks: [Task<Void, Never>] = []
     let metrics: NodeMetrics

@@ -61,13 +61,22 @@ import Testing
         }
     }
 
-    static func run(space: CoordinateSpace, nodes: Int, circles: Int, rounds: Int, seed: UInt64) {
+    /// `nodes` nodes at random positions (from `positionSeed`), introduced to their Delaunay neighbours
+    /// and settled: every neighbourhood exact. Returns the generator to draw further positions from.
+    static func settledNetwork(
+        space: CoordinateSpace, nodes: Int, seed: UInt64, positionSeed: UInt64
+    ) -> (GeoSimulation, SplitMix64) {
         var sim = GeoSimulation(space: space, seed: seed)
-        var random = SplitMix64(seed: seed &+ 100)
+        var random = SplitMix64(seed: positionSeed)
         sim.bootstrap((0..<nodes).map { _ in randomPosition(in: space, using: &random) })
         let settled = sim.run()
         #expect(settled)
         #expect(sim.nodesWithWrongNeighbours().isEmpty)
+        return (sim, random)
+    }
+
+    static func run(space: CoordinateSpace, nodes: Int, circles: Int, rounds: Int, seed: UInt64) {
+        var (sim, random) = settledNetwork(space: space, nodes: nodes, seed: seed, positionSeed: seed &+ 100)
         var subscribers = Set<NodeID>()
         for node in sim.ids where Double.random(in: 0..<1, using: &random) < 0.7 {
             sim.instances[node]!.subscribe("t")
@@ -117,12 +126,7 @@ import Testing
     /// Delaunay graph of the survivors, stay so after the departures are forgotten, and pub/sub be exact.
     @Test(arguments: spaces)
     func neighbourhoodsHealAfterCrashesLearnedAtDifferentTimes(space: CoordinateSpace) {
-        var sim = GeoSimulation(space: space, seed: 5)
-        var random = SplitMix64(seed: 6)
-        sim.bootstrap((0..<150).map { _ in randomPosition(in: space, using: &random) })
-        let bootstrapped = sim.run()
-        #expect(bootstrapped)
-        #expect(sim.nodesWithWrongNeighbours().isEmpty)
+        var (sim, random) = Self.settledNetwork(space: space, nodes: 150, seed: 5, positionSeed: 6)
         var learners: [(node: NodeID, departed: NodeID)] = []
         for victim in Array(sim.ids.shuffled(using: &random).prefix(15)) {
             learners += sim.ids.filter { sim.instances[$0]!.linked.contains(victim) }.map { ($0, victim) }
@@ -180,11 +184,7 @@ import Testing
     /// the newcomer contacting up to 790 of them.)
     @Test(arguments: spaces)
     func aNewcomerWalksToItsPlaceWithFewAnnouncements(space: CoordinateSpace) {
-        var sim = GeoSimulation(space: space, seed: 11)
-        var random = SplitMix64(seed: 12)
-        sim.bootstrap((0..<600).map { _ in randomPosition(in: space, using: &random) })
-        let bootstrapped = sim.run()
-        #expect(bootstrapped)
+        var (sim, random) = Self.settledNetwork(space: space, nodes: 600, seed: 11, positionSeed: 12)
         var costs: [Int] = []
         for _ in 0..<6 {
             let before = sim.announcementsSent
