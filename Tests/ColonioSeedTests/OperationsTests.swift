@@ -1,7 +1,7 @@
 import ColonioSeed
 import Testing
 
-@Suite struct OperationsTests {
+@Suite(.timeLimit(.minutes(1))) struct OperationsTests {
     @Test func healthAndMetricsEndpointsAnswer() async throws {
         try await RunningSeed.with { seed in
             let health = try await RawConnection.request("/healthz", port: seed.port)

@@ -2,7 +2,7 @@ import ColonioSeed
 import Foundation
 import Testing
 
-@Suite struct WebFilesTests {
+@Suite(.timeLimit(.minutes(1))) struct WebFilesTests {
     @Test func servesTheBrowserNodeWithIsolationHeaders() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("colonio-web-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
