@@ -317,7 +317,7 @@ class Peer final : public webrtc::PeerConnectionObserver,
       fragments.push_back(std::move(fragment));
       offset += length;
     } while (offset < size);
-    queued_.fetch_add(wireBytes, std::memory_order_relaxed);
+    buffered_.fetch_add(wireBytes, std::memory_order_relaxed);
     auto self = shared_from_this();
     thread()->PostTask([self, fragments = std::move(fragments)]() mutable {
       if (self->closed_.load(std::memory_order_acquire)) return;
@@ -328,7 +328,7 @@ class Peer final : public webrtc::PeerConnectionObserver,
   }
 
   uint64_t bufferedAmount() const {
-    return queued_.load(std::memory_order_relaxed) + channelBuffered_.load(std::memory_order_relaxed);
+    return buffered_.load(std::memory_order_relaxed);
   }
 
   void notifyWhenLow(uint64_t lowWater) {
@@ -438,9 +438,10 @@ class Peer final : public webrtc::PeerConnectionObserver,
 
   void OnBufferedAmountChange(uint64_t) override {
     if (channel_ == nullptr) return;
-    // Called from inside Send as well (the message left the channel's queue): only account here.
-    channelBuffered_.store(channel_->buffered_amount(), std::memory_order_relaxed);
-    if (!flushing_) checkLow();
+    // Called from inside Send as well: `flushOutbox` accounts once its loop is over.
+    if (flushing_) return;
+    accountChannel();
+    checkLow();
   }
 
  private:
@@ -515,11 +516,8 @@ class Peer final : public webrtc::PeerConnectionObserver,
     while (!outbox_.empty() && !closed_.load(std::memory_order_acquire)) {
       rtc::CopyOnWriteBuffer fragment = std::move(outbox_.front());
       outbox_.pop_front();
-      // Counted in the channel before it leaves the queue, so that `bufferedAmount` read from another
-      // thread never dips below the truth while the fragment moves (send's backpressure relies on it);
-      // `Send` then stores the channel's own figure.
-      channelBuffered_.fetch_add(fragment.size(), std::memory_order_relaxed);
-      queued_.fetch_sub(fragment.size(), std::memory_order_relaxed);
+      // Moving between our queue and the channel's leaves the total unchanged.
+      channelAccounted_ += fragment.size();
       if (!channel_->Send(webrtc::DataBuffer(fragment, true))) {
         // Only when the channel's own queue (16 MB) overflows; a reliable link that lost data is broken.
         RTC_LOG(LS_ERROR) << "CWebRTC: the data channel refused a message; closing the link";
@@ -530,8 +528,20 @@ class Peer final : public webrtc::PeerConnectionObserver,
     }
     flushing_ = false;
     if (channel_ == nullptr) return;
-    channelBuffered_.store(channel_->buffered_amount(), std::memory_order_relaxed);
+    accountChannel();
     checkLow();
+  }
+
+  /// Network thread: brings the total up to date with what the channel's own queue now holds.
+  void accountChannel() {
+    if (closed_.load(std::memory_order_acquire)) return;  // a closed link holds nothing
+    uint64_t now = channel_->buffered_amount();
+    if (now >= channelAccounted_) {
+      buffered_.fetch_add(now - channelAccounted_, std::memory_order_relaxed);
+    } else {
+      buffered_.fetch_sub(channelAccounted_ - now, std::memory_order_relaxed);
+    }
+    channelAccounted_ = now;
   }
 
   void checkLow() {
@@ -548,8 +558,8 @@ class Peer final : public webrtc::PeerConnectionObserver,
     auto held = std::move(heldCandidates_);
     heldCandidates_.clear();
     for (auto &entry : held) complete(entry.first, CWRTC_CLOSED, "the link closed", nullptr);
-    queued_.store(0, std::memory_order_relaxed);
-    channelBuffered_.store(0, std::memory_order_relaxed);
+    buffered_.store(0, std::memory_order_relaxed);
+    channelAccounted_ = 0;
     outbox_.clear();
     if (!released_ && callbacks_.closed != nullptr) callbacks_.closed(ctx_);
   }
@@ -593,8 +603,12 @@ class Peer final : public webrtc::PeerConnectionObserver,
   std::vector<std::shared_ptr<Operation>> pending_;
   std::vector<std::pair<std::shared_ptr<Operation>, std::unique_ptr<webrtc::IceCandidateInterface>>> heldCandidates_;
   std::deque<rtc::CopyOnWriteBuffer> outbox_;
-  std::atomic<uint64_t> queued_{0};
-  std::atomic<uint64_t> channelBuffered_{0};
+  // Bytes in our outbox plus the channel's queue, as one atomic: `bufferedAmount` is read from any thread,
+  // and a sum of two counters read one after the other can be off by a fragment in either direction while
+  // the network thread moves it (too low lets `send` overshoot its high-water mark).
+  std::atomic<uint64_t> buffered_{0};
+  // Network thread: the part of `buffered_` that stands for the channel's own queue.
+  uint64_t channelAccounted_ = 0;
   std::atomic<bool> closed_{false};
   uint64_t lowWater_ = 0;
   bool lowArmed_ = false;
