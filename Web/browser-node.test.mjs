@@ -31,6 +31,13 @@ class FakeSeed {
     return { expiry, signature, bytes: new Uint8Array([...signed.subarray(28), ...encodeFields({ 5: signature })]) };
   }
 
+  peersOf(nodeHex) {
+    return [...this.clients.keys()].filter((h) => h !== nodeHex).map((h) => Uint8Array.from(h.match(/../g), (p) => parseInt(p, 16)));
+  }
+
+  /** Closes every node's connection from the seed's side, as a seed restart would. */
+  dropAll() { for (const socket of [...this.clients.values()]) socket.close(); }
+
   bytesOf(commands) { return commands.filter(([k]) => k === Command.bytes).map(([, f]) => f.bytes(1).slice()); }
 
   async receive(socket, data) {
@@ -38,7 +45,20 @@ class FakeSeed {
       if (field === 1) { // signIn
         const request = new Fields(body);
         if (request.str(1) !== NETWORK || request.str(2) !== TOKEN) return socket.close();
-        const id = crypto.getRandomValues(new Uint8Array(16));
+        let id = crypto.getRandomValues(new Uint8Array(16));
+        if (request.has(4)) { // resume: the node's own signature over network, node ID and time
+          const resume = new Fields(request.bytes(4));
+          const claimed = new Fields(resume.bytes(1)).bytes(2).slice();
+          const [signed] = this.bytesOf(this.helper.call(Op.testResumeBytes, { 1: NETWORK, 2: claimed, 3: resume.big(2) }));
+          const nodeKey = await crypto.subtle.importKey('raw', request.bytes(3).slice(), { name: 'Ed25519' }, false, ['verify']);
+          const valid = await crypto.subtle.verify('Ed25519', nodeKey, resume.bytes(3).slice(), signed);
+          if (!valid) this.badClaims = (this.badClaims ?? 0) + 1;
+          if (!valid || this.refuseResumes) {
+            return socket.deliver(encodeFields({ 19: encodeFields({ 1: 13, 2: 'resume refused' }) }));
+          }
+          this.resumed = (this.resumed ?? 0) + 1;
+          id = claimed;
+        }
         // `shortLivedNext`: a certificate that expires in 3 s (the node must renew it to keep linking).
         const expiry = BigInt(Math.floor(Date.now() / 1000) + (this.shortLivedNext ? 3 : 3600));
         this.shortLivedNext = false;
@@ -49,7 +69,9 @@ class FakeSeed {
         const signingKey = this.forgeNext ? (await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign'])).privateKey : this.key.privateKey;
         this.forgeNext = false;
         const signature = new Uint8Array(await crypto.subtle.sign('Ed25519', signingKey, signed));
-        const peers = [...this.clients.keys()].map((h) => Uint8Array.from(h.match(/../g), (p) => parseInt(p, 16)));
+        // `hideNext`: no bootstrap peers, as if the node were alone (it must ask for peers itself).
+        const peers = this.hideNext ? [] : this.peersOf(hex(id));
+        this.hideNext = false;
         const [frame] = this.bytesOf(this.helper.call(Op.testSignedInFrame, {
           1: id, 2: request.bytes(3), 3: expiry, 4: signature, 5: this.publicKey, 6: NETWORK, 7: peers, 8: MAXIMUM_LINKS,
         }));
@@ -60,6 +82,9 @@ class FakeSeed {
         this.renewals = (this.renewals ?? 0) + 1;
         const renewed = await this.certificate(socket, 3600);
         socket.deliver(encodeFields({ 17: encodeFields({ 1: renewed.bytes }) }));
+      } else if (field === 5) { // findPeers
+        this.peerSearches = (this.peerSearches ?? 0) + 1;
+        socket.deliver(encodeFields({ 21: encodeFields({ 1: this.peersOf(socket.nodeID) }) }));
       } else if (field === 3) { // signal: relay
         const [relayed, to] = this.bytesOf(this.helper.call(Op.testRelay, { 1: Uint8Array.from(socket.nodeID.match(/../g), (p) => parseInt(p, 16)), 2: data }));
         this.clients.get(hex(to))?.deliver(relayed);
@@ -167,7 +192,10 @@ async function attempt(operation, tries = 20) {
 }
 
 const seed = await FakeSeed.create();
-const common = { seed: 'ws://seed.invalid', network: NETWORK, token: TOKEN, wasm: wasmModule, WebSocket: makeWebSocket(seed), RTCPeerConnection: FakePeerConnection };
+const common = {
+  seed: 'ws://seed.invalid', network: NETWORK, token: TOKEN, wasm: wasmModule, WebSocket: makeWebSocket(seed),
+  RTCPeerConnection: FakePeerConnection, retryMilliseconds: 100, maximumRetryMilliseconds: 400,
+};
 const nodes = [];
 const timer = setTimeout(() => { console.error('FAIL: the test took longer than 60 s'); process.exit(1); }, 60000);
 try {
@@ -286,6 +314,33 @@ try {
   }
   check('all pairs of 6 nodes answer requests under the link cap', wrong === 0);
   check(`no node ever held more than ${MAXIMUM_LINKS} links`, most <= MAXIMUM_LINKS, `most ${most}`);
+
+  // The seed connection drops: every node reopens it and signs in again under its own ID, with a claim
+  // signed by its key; the network keeps answering.
+  const before = live.map((n) => n.nodeID);
+  seed.dropAll();
+  await waitFor('every node back on the seed under its ID', () => live.every((n) => seed.clients.has(n.nodeID)));
+  check('IDs kept after the seed connection dropped', live.every((n, i) => n.nodeID === before[i]));
+  check('every resume claim was signed by its node', seed.resumed === live.length && !seed.badClaims, `${seed.resumed} resumed, ${seed.badClaims ?? 0} bad`);
+  const [first, second] = live;
+  check('requests still answered after the seed came back',
+    new TextDecoder().decode(await attempt(() => first.request(second.nodeID, 'echo', 'back'), 50)) === `echo from ${second.nodeID}: back`);
+
+  // The seed cannot restore an ID: that node signs in again under a new one and is reachable by it.
+  seed.refuseResumes = true;
+  seed.clients.get(first.nodeID).close();
+  await waitFor('a refused node signed in again under a new ID', () => first.nodeID !== before[0] && seed.clients.has(first.nodeID));
+  seed.refuseResumes = false;
+  check('the new ID is reachable',
+    new TextDecoder().decode(await attempt(() => second.request(first.nodeID, 'echo', 'new'), 50)) === `echo from ${first.nodeID}: new`);
+
+  // A node the seed gave no bootstrap peers has no link, asks the seed for peers and joins through them.
+  seed.hideNext = true;
+  const loner = await Colonio.connect(common);
+  loner.log = () => {};
+  nodes.push(loner);
+  await waitFor('a node without bootstrap peers links through peers it asked for', () => loner.links().length > 0);
+  check('the node asked the seed for peers', (seed.peerSearches ?? 0) >= 1, String(seed.peerSearches));
 } catch (error) {
   check('no unexpected error', false, error.stack);
 } finally {

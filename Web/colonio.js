@@ -167,13 +167,14 @@ export const Op = Object.freeze({
   create: 0, signIn: 1, seedFrame: 2, keepalive: 3, seedClosed: 4, tick: 5, linkDescription: 6,
   linkCandidate: 7, linkOpen: 8, linkFrame: 9, linkVerified: 10, linkClosed: 11, handle: 12, send: 13,
   request: 14, respond: 15, setPosition: 16, subscribe: 17, publish: 18, kvs: 19, state: 20, stop: 21,
-  testCertificateBytes: 22, testSignedInFrame: 23, testRelay: 24,
+  testCertificateBytes: 22, testSignedInFrame: 23, testRelay: 24, resume: 25, testResumeBytes: 26,
 });
 /** Output commands (ShellCommand in Swift). */
 export const Command = Object.freeze({
   seedSend: 1, signedIn: 2, signInFailed: 3, openLink: 4, remoteAnswer: 5, remoteCandidate: 6, closeLink: 7,
   linkSend: 8, signAndSend: 9, verifyHello: 10, message: 11, requestDone: 12, spread: 13, publishDone: 14,
-  kvsDone: 15, result: 16, error: 17, state: 18, bytes: 19, log: 20, iceServers: 21,
+  kvsDone: 15, result: 16, error: 17, state: 18, bytes: 19, log: 20, iceServers: 21, seedSignAndSend: 22,
+  seedRestored: 23,
 });
 
 /** One instance of colonio.wasm: one node's state machines. */
@@ -234,8 +235,11 @@ const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 export class Colonio {
   /**
    * Signs in to `network` through the seed at `seed` (`ws://host:port`) with `token` and joins the overlay.
-   * Resolves once signed in; links form in the background. Options for tests: `wasm` (URL, bytes or
-   * module), `WebSocket`, `RTCPeerConnection`, `tickMilliseconds`, `timeoutMilliseconds`.
+   * Resolves once signed in; links form in the background. A lost seed connection is reopened under the
+   * same `nodeID` (`retryMilliseconds` 1000 doubling up to `maximumRetryMilliseconds` 30000); if the seed
+   * cannot restore the ID, the node signs in again and `nodeID` changes. A node left without links asks
+   * the seed for peers. Options for tests: `wasm` (URL, bytes or module), `WebSocket`, `RTCPeerConnection`,
+   * `tickMilliseconds`, `timeoutMilliseconds`.
    */
   static async connect(options) {
     const node = new Colonio(options);
@@ -246,6 +250,7 @@ export class Colonio {
   #options; #core; #ws; #keys; #iceServers = []; #links = new Map(); #handlers = new Map();
   #subscribers = new Map(); #requests = new Map(); #kvsOps = new Map(); #publications = new Map();
   #timers = []; #connected = false; #signIn = null; #early = new Map();
+  #publicKey; #keepaliveTimer = null; #reconnectTimer = null; #retryDelay = 0;
   /** This node's ID (32 hexadecimal digits). */
   nodeID = null;
   /** The network's coordinate space `{kind, width, height}` or `{kind: 'sphere', radius}`. */
@@ -257,7 +262,8 @@ export class Colonio {
   /** Receives every message of a subscribed topic: `(topic, delivery) => {}` (set by `subscribe`). */
 
   constructor(options) {
-    this.#options = { tickMilliseconds: 100, timeoutMilliseconds: 10000, ...options };
+    this.#options = { tickMilliseconds: 100, timeoutMilliseconds: 10000, retryMilliseconds: 1000, maximumRetryMilliseconds: 30000, ...options };
+    this.#retryDelay = this.#options.retryMilliseconds;
     this.kvs = Object.freeze({
       get: (key) => this.#kvs(key, { 2: 0 }),
       put: (key, value, options = {}) => this.#kvs(key, { 2: 1, 3: toBytes(value), ...condition(options.condition) }),
@@ -271,30 +277,61 @@ export class Colonio {
     this.#core = await WasmCore.load(this.#options.wasm);
     this.#core.call(Op.create, { 1: randomU64() });
     this.#keys = await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
-    const publicKey = new Uint8Array(await crypto.subtle.exportKey('raw', this.#keys.publicKey));
-    const WS = this.#options.WebSocket ?? globalThis.WebSocket;
-    const url = `${seed.replace(/\/+$/, '')}/v1/networks/${encodeURIComponent(network)}/ws`;
+    this.#publicKey = new Uint8Array(await crypto.subtle.exportKey('raw', this.#keys.publicKey));
+    const url = this.#seedURL();
     await new Promise((resolve, reject) => {
       const timer = setTimeout(() => fail(new ConnectError('timeout', `no sign-in answer from ${url} within ${this.#options.timeoutMilliseconds} ms`)), this.#options.timeoutMilliseconds);
       const fail = (error) => { clearTimeout(timer); this.#signIn = null; try { this.#ws?.close(); } catch {} reject(error); };
       this.#signIn = { resolve: () => { clearTimeout(timer); this.#signIn = null; resolve(); }, reject: fail };
-      let ws;
-      try { ws = new WS(url); } catch (error) { return fail(new ConnectError('seedUnreachable', `cannot open ${url}: ${error.message}`)); }
-      this.#ws = ws;
-      ws.binaryType = 'arraybuffer';
-      ws.onopen = () => this.#run(Op.signIn, { 1: network, 2: token ?? '', 3: publicKey });
-      ws.onmessage = (event) => {
-        if (typeof event.data === 'string') return this.log('seed sent a text frame; ignored');
-        this.#run(Op.seedFrame, { 1: new Uint8Array(event.data) });
-      };
-      ws.onerror = () => this.#signIn?.reject(new ConnectError('seedUnreachable', `cannot reach the seed at ${url}`));
-      ws.onclose = () => {
-        this.#signIn?.reject(new ConnectError('seedClosed', `the seed at ${url} closed the connection`));
-        if (this.#core) this.#run(Op.seedClosed);
-      };
+      try {
+        this.#openSeed(() => this.#run(Op.signIn, { 1: network, 2: token ?? '', 3: this.#publicKey }));
+      } catch (error) {
+        fail(new ConnectError('seedUnreachable', `cannot open ${url}: ${error.message}`));
+      }
     });
     this.#connected = true;
     this.#timers.push(setInterval(() => this.#run(Op.tick), this.#options.tickMilliseconds));
+  }
+
+  #seedURL() { return `${this.#options.seed.replace(/\/+$/, '')}/v1/networks/${encodeURIComponent(this.#options.network)}/ws`; }
+
+  /** Opens the WebSocket to the seed; `opened` runs once it is open. A connection lost after sign-in is reopened (see `#reconnectSeed`). */
+  #openSeed(opened) {
+    const WS = this.#options.WebSocket ?? globalThis.WebSocket;
+    const url = this.#seedURL();
+    const ws = new WS(url);
+    this.#ws = ws;
+    ws.binaryType = 'arraybuffer';
+    ws.onopen = opened;
+    ws.onmessage = (event) => {
+      if (typeof event.data === 'string') return this.log('seed sent a text frame; ignored');
+      this.#run(Op.seedFrame, { 1: new Uint8Array(event.data) });
+    };
+    ws.onerror = () => this.#signIn?.reject(new ConnectError('seedUnreachable', `cannot reach the seed at ${url}`));
+    ws.onclose = () => {
+      if (this.#ws !== ws) return;
+      this.#signIn?.reject(new ConnectError('seedClosed', `the seed at ${url} closed the connection`));
+      if (this.#core) this.#run(Op.seedClosed);
+      if (this.#connected) this.#reconnectSeed();
+    };
+  }
+
+  /** After the seed connection dropped: reopen it after a jittered delay that doubles on every failure (up to
+   * `maximumRetryMilliseconds`) and sign in again under this node's ID. Links keep working meanwhile. */
+  #reconnectSeed() {
+    clearTimeout(this.#reconnectTimer);
+    const delay = this.#retryDelay * (0.5 + Math.random());
+    this.#retryDelay = Math.min(this.#retryDelay * 2, this.#options.maximumRetryMilliseconds);
+    this.log(`seed connection lost; reconnecting in ${Math.round(delay)} ms`);
+    this.#reconnectTimer = setTimeout(() => {
+      if (!this.#connected) return;
+      try {
+        this.#openSeed(() => this.#run(Op.resume, { 1: this.#options.token ?? '', 2: this.#publicKey }));
+      } catch (error) {
+        this.log('cannot reopen the seed connection', error.message);
+        this.#reconnectSeed();
+      }
+    }, delay);
   }
 
   // MARK: API
@@ -366,6 +403,8 @@ export class Colonio {
     this.#connected = false;
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
+    clearInterval(this.#keepaliveTimer);
+    clearTimeout(this.#reconnectTimer);
     for (const link of this.#links.values()) this.#closeLink(link);
     this.#links.clear();
     try { this.#ws?.close(); } catch {}
@@ -432,8 +471,22 @@ export class Colonio {
         this.space = spaceKind === 'sphere' ? { kind: spaceKind, radius: f.double(6) } : { kind: spaceKind, width: f.double(6), height: f.double(7) };
         this.maximumLinks = f.num(8);
         const keepalive = Math.max(1000, f.num(3));
-        this.#timers.push(setInterval(() => this.#run(Op.keepalive), keepalive));
+        clearInterval(this.#keepaliveTimer);
+        this.#keepaliveTimer = setInterval(() => this.#run(Op.keepalive), keepalive);
+        this.#retryDelay = this.#options.retryMilliseconds;
         this.#signIn?.resolve();
+        return;
+      }
+      case Command.seedRestored:
+        this.#retryDelay = this.#options.retryMilliseconds;
+        this.log('seed connection restored');
+        return;
+      case Command.seedSignAndSend: {
+        const signed = f.bytes(1).slice(), frame = f.bytes(2).slice(), ws = this.#ws;
+        crypto.subtle.sign('Ed25519', this.#keys.privateKey, signed).then((signature) => {
+          frame.set(new Uint8Array(signature), frame.length - 64);
+          if (ws?.readyState === 1) ws.send(frame);
+        });
         return;
       }
       case Command.signInFailed:

@@ -12,19 +12,25 @@ actor SlowRegistry: NetworkRegistry {
     private(set) var calls = 0
 
     func register(
-        network: String, maximumNodes: Int, predecessors: Int, successors: Int, mailbox: SeedMailbox
+        network: String, nodeID: NodeID?, maximumNodes: Int, predecessors: Int, successors: Int, mailbox: SeedMailbox
     ) async throws(NetworkRegistryError) -> NodeRegistration {
         calls += 1
         await Task.yield()
         return try inner.register(
-            network: network, maximumNodes: maximumNodes, predecessors: predecessors, successors: successors,
-            mailbox: mailbox)
+            network: network, nodeID: nodeID, maximumNodes: maximumNodes, predecessors: predecessors,
+            successors: successors, mailbox: mailbox)
     }
 
-    func unregister(network: String, nodeID: NodeID) async {
+    func unregister(network: String, nodeID: NodeID, mailbox: SeedMailbox) async {
         calls += 1
         await Task.yield()
-        inner.unregister(network: network, nodeID: nodeID)
+        inner.unregister(network: network, nodeID: nodeID, mailbox: mailbox)
+    }
+
+    func nearest(network: String, to nodeID: NodeID, predecessors: Int, successors: Int) async -> [NodeID] {
+        calls += 1
+        await Task.yield()
+        return inner.nearest(network: network, to: nodeID, predecessors: predecessors, successors: successors)
     }
 
     func mailbox(network: String, nodeID: NodeID) async -> SeedMailbox? {

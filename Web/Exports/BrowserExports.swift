@@ -64,6 +64,11 @@ enum BrowserInput: Int32 {
     /// Tests: `1: sender, 2: bytes of a client `signal` frame`: the `relayedSignal` frame the seed would
     /// deliver, then the destination, as two ``ShellCommand/bytes``.
     case testRelay = 24
+    /// `1: token, 2: public key`: a new WebSocket to the seed is open after the last one closed; sign in
+    /// again under the node's ID.
+    case resume = 25
+    /// Tests: `1: network, 2: node, 3: unix seconds`: the bytes a resume claim signs, as ``ShellCommand/bytes``.
+    case testResumeBytes = 26
 }
 
 /// Every field of one input message, by number (the ABI's messages are small and flat).
@@ -168,6 +173,8 @@ private func run(_ operation: BrowserInput, _ fields: InputFields, now: Monotoni
         browserNode.keepalive(out: &output)
     case .seedClosed:
         browserNode.seedClosed()
+    case .resume:
+        browserNode.resume(token: fields.string(1), publicKey: fields.bytes(2), unixSeconds: unixSeconds, out: &output)
     case .tick:
         browserNode.tick(now: now, unixSeconds: unixSeconds, out: &output)
     case .linkDescription:
@@ -251,6 +258,10 @@ private func run(_ operation: BrowserInput, _ fields: InputFields, now: Monotoni
             nodeID: node, certificate: certificate, seedPublicKey: fields.bytes(5), configuration: configuration,
             bootstrapPeers: fields.all(7).compactMap(InputFields.nodeID), keepaliveIntervalMilliseconds: 10_000)
         output.emit(.bytes) { $0.write(field: 1, bytes: SeedFrame.signedIn(response).encoded()) }
+    case .testResumeBytes:
+        guard let node = fields.node(2) else { return output.fail("invalidInput", "node") }
+        let certificate = NodeCertificate(network: fields.string(1), nodeID: node, publicKey: [], expiry: 0)
+        output.emit(.bytes) { $0.write(field: 1, bytes: SignInResume(certificate: certificate, unixSeconds: fields.uint(3)).signedBytes) }
     case .testRelay:
         guard let sender = fields.node(1), let frame = try? SeedFrame(decoding: fields.bytes(2)),
               case .signal(let to, let payload) = frame else { return output.fail("invalidInput", "not a signal frame") }

@@ -26,6 +26,8 @@ struct BrowserNode {
         /// When (Unix seconds) to ask the seed for a fresh certificate: halfway through the current one's
         /// life, as the native node does, so that peers keep accepting new links.
         var renewCertificateAt: UInt64 = 0
+        /// When to ask the seed for peers while the node has no link.
+        var peerSearch = PeerSearchSchedule()
     }
 
     /// Seconds between renewal attempts while the seed does not answer.
@@ -38,6 +40,9 @@ struct BrowserNode {
     var session: Session?
     private var signInNetwork: String?
     private(set) var seedConnected = false
+    /// Token and public key of a sign-in that claims the session's ID back (see ``resume(token:publicKey:unixSeconds:out:)``);
+    /// `nil` when none is under way.
+    private var resuming: (token: String, publicKey: [UInt8])?
     var random: SplitMix64
     /// Kept across sessions, as the native node does.
     private var handlers: Set<[UInt8]> = []
@@ -59,6 +64,23 @@ struct BrowserNode {
         out.emit(.seedSend) { $0.write(field: 1, bytes: frame.encoded()) }
     }
 
+    /// A new WebSocket to the seed is open after the last one closed: sign in again under this node's ID
+    /// (a `resume` claim, signed by the shell with the node's key).
+    mutating func resume(token: String, publicKey: [UInt8], unixSeconds: UInt64, out: inout ShellOutput) {
+        guard let session else { return }
+        seedConnected = true
+        resuming = (token, publicKey)
+        // The signature is the last field written, so the shell puts it into the frame's last 64 bytes.
+        let claim = SignInResume(
+            certificate: session.certificate, unixSeconds: unixSeconds,
+            signature: [UInt8](repeating: 0, count: SeedLimits.signatureBytes))
+        let request = SignInRequest(network: session.network, token: token, publicKey: publicKey, resume: claim)
+        out.emit(.seedSignAndSend) {
+            $0.write(field: 1, bytes: claim.signedBytes)
+            $0.write(field: 2, bytes: SeedFrame.signIn(request).encoded())
+        }
+    }
+
     /// A binary frame from the seed.
     mutating func seedFrame(_ bytes: [UInt8], now: MonotonicTime, unixSeconds: UInt64, out: inout ShellOutput) {
         let frame: SeedFrame
@@ -68,6 +90,8 @@ struct BrowserNode {
             return out.log("seed sent an undecodable frame: \(error)")
         }
         switch frame {
+        case .signedIn(let response) where session != nil:
+            resumed(response, now: now, unixSeconds: unixSeconds, out: &out)
         case .signedIn(let response):
             signedIn(response, now: now, out: &out)
             session?.renewCertificateAt = Self.renewalTime(expiry: response.certificate.expiry, issued: unixSeconds)
@@ -79,6 +103,13 @@ struct BrowserNode {
             out.emit(.iceServers) { fields in
                 for server in iceServers { fields.write(field: 1, message: server) }
             }
+        case .error(let error) where error.code == .resumeRefused && resuming != nil:
+            // The seed cannot give this node its ID back (another key, an expired certificate): start over
+            // under a new one, on the same connection. Waiting operations fail as `networkClosed`.
+            guard let (token, publicKey) = resuming, let network = session?.network else { return }
+            out.log("the seed cannot restore this node's ID (\(error.message)); signing in again")
+            stop(now: now, out: &out)
+            signIn(network: network, token: token, publicKey: publicKey, out: &out)
         case .error(let error):
             guard session != nil else {
                 out.emit(.signInFailed) {
@@ -93,11 +124,34 @@ struct BrowserNode {
                error.sessionID == nil || error.sessionID == link.sessionID {
                 dropLink(peer, report: true, now: now, out: &out)
             }
+        case .peersFound(let peers):
+            guard session?.links.isEmpty == true else { return }
+            rejoin(through: peers, now: now, out: &out)
         case .keepaliveAck:
             break
-        case .signIn, .renewCertificate, .signal, .keepalive:
+        case .signIn, .renewCertificate, .signal, .keepalive, .findPeers:
             out.log("seed sent a client-only frame; ignored")
         }
+    }
+
+    /// The seed took the node back under its ID.
+    private mutating func resumed(_ response: SignInResponse, now: MonotonicTime, unixSeconds: UInt64, out: inout ShellOutput) {
+        guard resuming != nil, response.nodeID == session?.nodeID else { return }
+        resuming = nil
+        session?.certificate = response.certificate
+        session?.renewCertificateAt = Self.renewalTime(expiry: response.certificate.expiry, issued: unixSeconds)
+        out.emit(.iceServers) { fields in
+            for server in response.configuration.iceServers { fields.write(field: 1, message: server) }
+        }
+        out.emit(.seedRestored) { _ in }
+        if session?.links.isEmpty == true { rejoin(through: response.bootstrapPeers, now: now, out: &out) }
+    }
+
+    private mutating func rejoin(through peers: [NodeID], now: MonotonicTime, out: inout ShellOutput) {
+        guard !peers.isEmpty else { return }
+        out.log("no links left; rejoining through \(peers.count) peers the seed named")
+        if let rejoined = session?.machine.rejoin(peers: peers, now: now) { interpret(rejoined, now: now, out: &out) }
+        if let discovered = session?.geo.discovered(peers, now: now) { interpret(discovered, now: now, out: &out) }
     }
 
     /// A keepalive is due (at the interval from ``ShellCommand/signedIn``).
@@ -106,9 +160,10 @@ struct BrowserNode {
         out.emit(.seedSend) { $0.write(field: 1, bytes: SeedFrame.keepalive(nonce: 0).encoded()) }
     }
 
-    /// The WebSocket closed; signaling continues over the overlay.
+    /// The WebSocket closed; signaling continues over the overlay while the shell reconnects.
     mutating func seedClosed() {
         seedConnected = false
+        resuming = nil
     }
 
     private mutating func signedIn(_ response: SignInResponse, now: MonotonicTime, out: inout ShellOutput) {
@@ -165,6 +220,11 @@ struct BrowserNode {
             session!.renewCertificateAt = unixSeconds + Self.renewalRetrySeconds
             out.emit(.seedSend) { $0.write(field: 1, bytes: SeedFrame.renewCertificate.encoded()) }
         }
+        // A node with no link left asks the seed for peers, as the native node does.
+        let alone = session!.links.isEmpty
+        if (!alone || seedConnected) && session!.peerSearch.isDue(alone: alone, now: now) {
+            out.emit(.seedSend) { $0.write(field: 1, bytes: SeedFrame.findPeers.encoded()) }
+        }
         interpret(session!.machine.tick(now: now), now: now, out: &out)
         guard session != nil else { return }
         interpret(session!.geo.tick(now: now), now: now, out: &out)
@@ -190,6 +250,7 @@ struct BrowserNode {
         session = nil
         signInNetwork = nil
         seedConnected = false
+        resuming = nil
     }
 
     // MARK: - Application

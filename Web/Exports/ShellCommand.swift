@@ -52,6 +52,11 @@ enum ShellCommand: UInt32 {
     case log = 20
     /// ICE servers for peer connections made from now on (renewed TURN credentials): `1: iceServer*`.
     case iceServers = 21
+    /// Sign `1: bytes` with the node's key, put the signature into the last 64 bytes of `2: frame`, then
+    /// send the frame to the seed like ``seedSend``.
+    case seedSignAndSend = 22
+    /// The seed took the node back under its ID after a reconnection (no fields).
+    case seedRestored = 23
 }
 
 /// Accumulates the commands of one call.

@@ -14,6 +14,10 @@ final class LinkEntry {
     var localSDP: String?
     /// Local ICE candidates gathered before `localSDP` was signaled; sent right after it.
     var heldCandidates: [SignalPayload] = []
+    /// Local ICE candidates already signaled (at most ``maximumRepeatedCandidates``), to repeat with the
+    /// offer if the peer never got it.
+    var sentCandidates: [SignalPayload] = []
+    static let maximumRepeatedCandidates = 32
     var remoteSDP: String?
     var helloSent = false
     /// Set once the peer's hello verified; only then does the node machine know the link.

@@ -8,55 +8,12 @@ extension ColonioNode {
     func startBackgroundTasks(_ session: NodeSession) {
         let interval = options.tickInterval
         let generation = session.generation
-        let seed = session.seed
-        let logger = session.logger
         session.tasks.append(Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
-                
                 self.tick(generation)
             }
         })
-        session.tasks.append(Task {
-            for await (from, payload) in seed.signals {
-                self.receiveSeedSignal(payload, from: from, generation: generation)
-            }
-            logger.notice("seed connection ended; signaling continues over the overlay")
-        })
-        session.tasks.append(Task {
-            for await failure in seed.failures {
-                self.seedRefused(failure, generation: generation)
-            }
-        })
-        let transport = session.transport
-        session.tasks.append(Task {
-            await Self.keepCertificateFresh(seed: seed, transport: transport, logger: logger)
-        })
-    }
-
-    /// Renews the node's certificate halfway through its life, so that peers keep accepting new links
-    /// from it, and with it the TURN credentials of new links (time-limited ones expire too); retries
-    /// every 30 s while the seed cannot renew it.
-    private static func keepCertificateFresh(seed: SeedClient, transport: any LinkTransport, logger: Logger) async {
-        var issued = UInt64(Date().timeIntervalSince1970)
-        while !Task.isCancelled {
-            let delay = CertificateRenewal.delay(expiry: seed.certificate.expiry, issued: issued,
-                                                 now: UInt64(Date().timeIntervalSince1970))
-            do {
-                try await Task.sleep(for: .seconds(delay))
-            } catch {
-                return
-            }
-            do {
-                let renewed = try await seed.renewCertificate()
-                issued = UInt64(Date().timeIntervalSince1970)
-                transport.setICEServers(seed.iceServers.map(ICEServer.init))
-                logger.info("certificate renewed", metadata: ["expiry": "\(renewed.expiry)"])
-            } catch {
-                logger.warning("could not renew the certificate; retrying in 30 s", metadata: ["error": "\(error)"])
-                do { try await Task.sleep(for: .seconds(30)) } catch { return }
-            }
-        }
     }
 
     private func tick(_ generation: UInt64) {
@@ -65,32 +22,11 @@ extension ColonioNode {
         interpret(session.machine.tick(now: now), in: session)
         interpret(session.geo.tick(now: now), in: session)
         interpret(session.kvs.tick(now: now), in: session)
+        searchPeersIfAlone(in: session, now: now)
         let authenticated = session.authenticatedLinkCount
         session.metrics.update(
             links: authenticated, pending: session.links.count - authenticated,
             geoNeighbours: session.geo.neighbours.count, overlay: session.machine.statistics)
-    }
-
-    private func receiveSeedSignal(_ payload: SignalPayload, from peer: NodeID, generation: UInt64) {
-        guard let session = session(generation) else { return }
-        receiveSignal(payload, from: peer, viaSeed: true, in: session)
-    }
-
-    private func seedRefused(_ failure: SeedErrorMessage, generation: UInt64) {
-        guard let session = session(generation) else { return }
-        // A signal to a node that has left is expected while the ring notices; anything else is not.
-        session.logger.log(
-            level: failure.code == .unknownPeer ? .debug : .warning, "seed refused a frame",
-            metadata: ["code": "\(failure.code)", "message": "\(failure.message)"])
-        // The seed does not know the peer: it has left the network, so pub/sub forgets it too.
-        if failure.code == .unknownPeer, let peer = failure.peer {
-            interpret(session.geo.nodeLeft(peer, now: session.now()), in: session)
-        }
-        // A signal to a peer the seed does not know: that connection attempt cannot succeed.
-        if let peer = failure.peer, let entry = session.links[peer], !entry.isAuthenticated,
-           failure.sessionID == nil || failure.sessionID == entry.sessionID {
-            dropLink(entry, in: session, report: true)
-        }
     }
 
     /// Carries out the node machine's directives in order.

@@ -85,7 +85,21 @@ extension ColonioNode {
     private func sendHeldCandidates(of entry: LinkEntry, in session: NodeSession) {
         let held = entry.heldCandidates
         entry.heldCandidates.removeAll()
-        for payload in held { sendSignal(payload, on: entry, in: session) }
+        for payload in held { sendCandidate(payload, on: entry, in: session) }
+    }
+
+    private func sendCandidate(_ payload: SignalPayload, on entry: LinkEntry, in session: NodeSession) {
+        if entry.sentCandidates.count < LinkEntry.maximumRepeatedCandidates { entry.sentCandidates.append(payload) }
+        sendSignal(payload, on: entry, in: session)
+    }
+
+    /// Sends this side's unanswered offer, and its candidates, once more: the peer offering too means it
+    /// never got them (lost with a seed connection, say), or got them after sending its own offer, in
+    /// which case it ignores the repeat as a signal of a session it already has.
+    private func repeatOffer(_ entry: LinkEntry, in session: NodeSession) {
+        guard entry.isOfferer, entry.remoteSDP == nil, let offer = entry.localSDP else { return }
+        sendSignal(SignalPayload(sessionID: entry.sessionID, kind: .offer(sdp: offer)), on: entry, in: session)
+        for payload in entry.sentCandidates { sendSignal(payload, on: entry, in: session) }
     }
 
     private func linkSetupFailed(_ key: LinkKey, error: any Error) {
@@ -136,7 +150,10 @@ extension ColonioNode {
             if let existing = session.links[peer] {
                 if existing.sessionID == payload.sessionID { return }
                 // Both sides offered at once: the offer of the lower ID wins, on both sides alike.
-                if existing.isOfferer && !existing.isAuthenticated && session.nodeID < peer { return }
+                if existing.isOfferer && !existing.isAuthenticated && session.nodeID < peer {
+                    repeatOffer(existing, in: session)
+                    return
+                }
                 dropLink(existing, in: session, report: existing.isAuthenticated)
             }
             guard let entry = makeEntry(peer: peer, sessionID: payload.sessionID, isOfferer: false, viaSeed: viaSeed, in: session) else { return }
@@ -182,7 +199,7 @@ extension ColonioNode {
             // Candidates can be gathered before the offer's completion reaches this actor; a candidate that
             // overtook the offer would be dropped by the peer (it has no link yet), leaving ICE to learn
             // this side as peer-reflexive only. Send them after the description instead.
-            if entry.localSDP == nil { entry.heldCandidates.append(payload) } else { sendSignal(payload, on: entry, in: session) }
+            if entry.localSDP == nil { entry.heldCandidates.append(payload) } else { sendCandidate(payload, on: entry, in: session) }
         case .opened:
             sendHello(on: entry, in: session)
         case .message(let bytes):

@@ -49,6 +49,10 @@ public actor ColonioNode: Service {
 
     /// Signs in to `network` through the seed at `seed` (`ws://host:port` or `wss://...`) with `token`
     /// and joins the overlay. Returns once signed in; links to other nodes form in the background.
+    ///
+    /// The node then looks after itself until ``disconnect()``: it reconnects to a lost seed under the
+    /// same ``nodeID`` (or, if the seed cannot restore it, for example after losing its key, signs in
+    /// again with a new one), and asks the seed for peers whenever it has no link left.
     public func connect(seed: String, network: String, token: String) async throws(ColonioError) {
         guard session == nil else { throw .alreadyConnected }
         let keypair = Curve25519.Signing.PrivateKey()
@@ -82,18 +86,30 @@ public actor ColonioNode: Service {
                 throw .seedFailed("could not start WebRTC: \(error)")
             }
         }
+        begin(client: client, seedURL: seed, token: token, keypair: keypair, transport: transport)
+    }
+
+    /// Starts a session on a signed-in seed connection.
+    func begin(
+        client: SeedClient, seedURL: String, token: String, keypair: Curve25519.Signing.PrivateKey,
+        transport: any LinkTransport
+    ) {
         var nodeLogger = logger
         nodeLogger[metadataKey: "node"] = "\(client.session.nodeID)"
         generations += 1
         let newSession = NodeSession(
-            seed: client, keypair: keypair, transport: transport, logger: nodeLogger, generation: generations,
-            metricsFactory: options.metricsFactory ?? MetricsSystem.factory)
+            seed: client, seedURL: seedURL, token: token, keypair: keypair, transport: transport, logger: nodeLogger,
+            generation: generations, metricsFactory: options.metricsFactory ?? MetricsSystem.factory,
+            peerSearch: PeerSearchSchedule(
+                firstDelayMilliseconds: UInt64(options.retryDelay.milliseconds),
+                maximumDelayMilliseconds: UInt64(options.maximumRetryDelay.milliseconds)))
         session = newSession
         for name in handlers.keys { newSession.machine.registerHandler(name) }
         let directives = newSession.machine.start(
             localID: newSession.nodeID, bootstrapPeers: client.session.bootstrapPeers, now: newSession.now())
         nodeLogger.info("signed in", metadata: ["bootstrapPeers": "\(client.session.bootstrapPeers.count)"])
         startBackgroundTasks(newSession)
+        startSeedTasks(newSession)
         interpret(directives, in: newSession)
         for topic in subscribers.keys { newSession.geo.subscribe(topic) }
         if let position, let placed = try? newSession.geo.setPosition(position, now: newSession.now()) {

@@ -14,16 +14,24 @@ public struct ColonioNodeOptions: Sendable {
     /// Where the node's `colonio_node_*` metrics go; `nil`: the factory `MetricsSystem` was bootstrapped
     /// with by the application (none by default: the library never bootstraps one).
     public var metricsFactory: (any MetricsFactory)?
+    /// The first wait before reconnecting to a lost seed, and before asking the seed for peers once the
+    /// node has no link; each fruitless try doubles it, up to ``maximumRetryDelay``.
+    public var retryDelay: Duration
+    /// The longest wait between such tries.
+    public var maximumRetryDelay: Duration
 
     /// Creates options.
     public init(
         loopbackOnly: Bool = false, allowedInterfaces: [String]? = nil, tickInterval: Duration = .milliseconds(100),
-        inMemoryLinks: InMemoryLinkNetwork? = nil, metricsFactory: (any MetricsFactory)? = nil
+        inMemoryLinks: InMemoryLinkNetwork? = nil, metricsFactory: (any MetricsFactory)? = nil,
+        retryDelay: Duration = .seconds(1), maximumRetryDelay: Duration = .seconds(30)
     ) {
         self.loopbackOnly = loopbackOnly
         self.allowedInterfaces = allowedInterfaces
         self.tickInterval = tickInterval
         self.inMemoryLinks = inMemoryLinks
         self.metricsFactory = metricsFactory
+        self.retryDelay = retryDelay
+        self.maximumRetryDelay = max(retryDelay, maximumRetryDelay)
     }
 }

@@ -7,7 +7,11 @@ import Logging
 /// Everything a connected ``ColonioNode`` holds; replaced wholesale on reconnect so that late events of
 /// an old session are recognised (by identity) and ignored. Only ever touched on the node's actor.
 final class NodeSession {
-    let seed: SeedClient
+    /// The current seed connection; replaced when a lost one is re-established under the same ID.
+    var seed: SeedClient
+    /// Where and how the node signed in, to sign in again after losing the seed.
+    let seedURL: String
+    let token: String
     let keypair: Curve25519.Signing.PrivateKey
     /// WebRTC, or an in-memory network in tests.
     let transport: any LinkTransport
@@ -32,13 +36,25 @@ final class NodeSession {
     var authenticatedLinkCount: Int { links.values.filter(\.isAuthenticated).count }
     var pendingRequests: [UInt64: CheckedContinuation<RequestOutcome, Never>] = [:]
     var tasks: [Task<Void, Never>] = []
+    /// Tasks that serve ``seed`` (its signals, refusals, certificate renewal, or reconnecting to it).
+    var seedTasks: [Task<Void, Never>] = []
+    /// Whether the node is asking the seed for peers (it had no link).
+    var findingPeers = false
+    var peerSearch: PeerSearchSchedule
+    /// Until when the seed's "unknown peer" may only mean the peer has not returned yet (after the
+    /// seed connection was re-established, say after a seed restart).
+    var seedReturnGraceUntil: MonotonicTime?
     let metrics: NodeMetrics
     private let clockOrigin = ContinuousClock.now
 
     init(
-        seed: SeedClient, keypair: Curve25519.Signing.PrivateKey, transport: any LinkTransport, logger: Logger,
-        generation: UInt64, metricsFactory: any MetricsFactory
+        seed: SeedClient, seedURL: String, token: String, keypair: Curve25519.Signing.PrivateKey,
+        transport: any LinkTransport, logger: Logger, generation: UInt64, metricsFactory: any MetricsFactory,
+        peerSearch: PeerSearchSchedule
     ) {
+        self.peerSearch = peerSearch
+        self.seedURL = seedURL
+        self.token = token
         self.generation = generation
         self.metrics = NodeMetrics(network: seed.session.configuration.name, factory: metricsFactory)
         self.seed = seed
@@ -66,8 +82,9 @@ final class NodeSession {
 
     /// Stops background work, closes every link and fails what is still waiting.
     func shutDown() {
-        for task in tasks { task.cancel() }
+        for task in tasks + seedTasks { task.cancel() }
         tasks.removeAll()
+        seedTasks.removeAll()
         for entry in links.values { entry.close() }
         links.removeAll()
         for continuation in pendingRequests.values { continuation.resume(returning: .failure(.networkClosed)) }

@@ -1,5 +1,6 @@
 import ColonioCore
 import Crypto
+import Foundation
 import Logging
 import NIOCore
 import Synchronization
@@ -54,16 +55,31 @@ public final class SeedClient: Sendable {
 
     /// Connects to the seed at `url` (`ws://host:port`; the network's endpoint path is appended),
     /// signs in to `network` with `token`, and returns once signed in.
+    ///
+    /// With `resuming`, the node's current certificate, the seed gives the node that certificate's ID
+    /// again (after the seed connection dropped or the seed restarted); `keypair` must be the key the
+    /// certificate names. A seed that cannot accept the claim refuses with
+    /// ``SeedErrorCode/resumeRefused``: sign in without it to get a new ID.
     public static func connect(
         url: String, network: String, token: String, keypair: Curve25519.Signing.PrivateKey,
-        options: Options = Options(), logger: Logger = Logger(label: "colonio.seed-client")
+        resuming: NodeCertificate? = nil, options: Options = Options(),
+        logger: Logger = Logger(label: "colonio.seed-client")
     ) async throws(SeedClientError) -> SeedClient {
         guard url.hasPrefix("ws://") || url.hasPrefix("wss://") else { throw .invalidURL(url) }
         var base = url
         while base.hasSuffix("/") { base.removeLast() }
         let endpoint = base + "/v1/networks/\(network)/ws"
+        var resume: SignInResume?
+        if let resuming {
+            var claim = SignInResume(certificate: resuming, unixSeconds: UInt64(Date().timeIntervalSince1970))
+            guard let signature = try? keypair.signature(for: claim.signedBytes) else {
+                throw .protocolViolation("could not sign the resume claim")
+            }
+            claim.signature = Array(signature)
+            resume = claim
+        }
         let request = SignInRequest(
-            network: network, token: token, publicKey: Array(keypair.publicKey.rawRepresentation))
+            network: network, token: token, publicKey: Array(keypair.publicKey.rawRepresentation), resume: resume)
         var logger = logger
         logger[metadataKey: "network"] = "\(network)"
         let connection = SeedConnection(options: options, logger: logger)
@@ -96,6 +112,12 @@ public final class SeedClient: Sendable {
         try await connection.renew()
     }
 
+    /// The registered nodes nearest this one on the ring, nearest first (empty when it is alone): for a
+    /// node that lost every link and must rejoin.
+    public func findPeers() async throws(SeedClientError) -> [NodeID] {
+        try await connection.findPeers()
+    }
+
     /// Sends a keepalive now (the client also sends them periodically by itself).
     public func sendKeepalive() throws(SeedClientError) {
         try connection.send(.keepalive(nonce: 0))
@@ -115,10 +137,17 @@ final class SeedConnection: Sendable {
         case close
     }
 
+    /// A caller waiting for the seed's answer to a request; the seed answers each kind in order.
+    private struct Waiter<Value: Sendable> {
+        var id: UInt64
+        var continuation: CheckedContinuation<Result<Value, SeedClientError>, Never>
+    }
+
     private struct State {
         var signIn: CheckedContinuation<Result<SignInResponse, SeedClientError>, Never>?
-        var renewals: [(id: UInt64, continuation: CheckedContinuation<Result<NodeCertificate, SeedClientError>, Never>)] = []
-        var nextRenewalID: UInt64 = 0
+        var renewals: [Waiter<NodeCertificate>] = []
+        var peerLookups: [Waiter<[NodeID]>] = []
+        var nextRequestID: UInt64 = 0
         var certificate: NodeCertificate?
         var iceServers: [ICEServerConfiguration]?
         var isOpen = true
@@ -179,23 +208,35 @@ final class SeedConnection: Sendable {
     }
 
     func renew() async throws(SeedClientError) -> NodeCertificate {
+        try await request(.renewCertificate, waiters: \.renewals)
+    }
+
+    func findPeers() async throws(SeedClientError) -> [NodeID] {
+        try await request(.findPeers, waiters: \.peerLookups)
+    }
+
+    /// Sends `frame` and waits, at most `requestTimeout`, for the answer that resolves the first waiter
+    /// in `waiters`.
+    private func request<Value: Sendable>(
+        _ frame: SeedFrame, waiters: WritableKeyPath<State, [Waiter<Value>]> & Sendable
+    ) async throws(SeedClientError) -> Value {
         let result = await withCheckedContinuation { continuation in
             let id: UInt64? = state.withLock { state in
                 guard state.isOpen else { return nil }
-                state.nextRenewalID += 1
-                state.renewals.append((state.nextRenewalID, continuation))
-                return state.nextRenewalID
+                state.nextRequestID += 1
+                state[keyPath: waiters].append(Waiter(id: state.nextRequestID, continuation: continuation))
+                return state.nextRequestID
             }
             guard let id else {
                 continuation.resume(returning: .failure(.closed))
                 return
             }
-            outgoingContinuation.yield(.frame(SeedFrame.renewCertificate.encoded()))
+            outgoingContinuation.yield(.frame(frame.encoded()))
             Task {
                 try? await Task.sleep(for: options.requestTimeout)
-                let pending = state.withLock { state -> CheckedContinuation<Result<NodeCertificate, SeedClientError>, Never>? in
-                    guard let index = state.renewals.firstIndex(where: { $0.id == id }) else { return nil }
-                    return state.renewals.remove(at: index).continuation
+                let pending = state.withLock { state -> CheckedContinuation<Result<Value, SeedClientError>, Never>? in
+                    guard let index = state[keyPath: waiters].firstIndex(where: { $0.id == id }) else { return nil }
+                    return state[keyPath: waiters].remove(at: index).continuation
                 }
                 pending?.resume(returning: .failure(.timedOut))
             }
@@ -277,9 +318,14 @@ final class SeedConnection: Sendable {
             } else {
                 failureContinuation.yield(error)
             }
+        case .peersFound(let peers):
+            let pending = state.withLock { state in
+                state.peerLookups.isEmpty ? nil : state.peerLookups.removeFirst().continuation
+            }
+            pending?.resume(returning: .success(peers))
         case .keepaliveAck:
             break
-        case .signIn, .renewCertificate, .signal, .keepalive:
+        case .signIn, .renewCertificate, .signal, .keepalive, .findPeers:
             logger.warning("seed sent a client-only frame; ignored")
         }
     }
@@ -310,14 +356,18 @@ final class SeedConnection: Sendable {
     }
 
     private func connectionEnded(_ failure: SeedClientError) {
-        let (renewals, keepalive) = state.withLock { state in
+        let (renewals, peerLookups, keepalive) = state.withLock { state in
             state.isOpen = false
-            defer { state.renewals = [] }
-            return (state.renewals, state.keepalive)
+            defer {
+                state.renewals = []
+                state.peerLookups = []
+            }
+            return (state.renewals, state.peerLookups, state.keepalive)
         }
         keepalive?.cancel()
         resolveSignIn(.failure(failure))
         for renewal in renewals { renewal.continuation.resume(returning: .failure(.closed)) }
+        for lookup in peerLookups { lookup.continuation.resume(returning: .failure(.closed)) }
         outgoingContinuation.finish()
         signalContinuation.finish()
         failureContinuation.finish()

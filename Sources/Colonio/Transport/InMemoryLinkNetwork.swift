@@ -15,6 +15,8 @@ import Synchronization
 public final class InMemoryLinkNetwork: Sendable {
     /// Offers made and not yet answered, by token.
     private let offers = Mutex<[String: InMemoryLink]>([:])
+    /// Open links by token, and whether an outage (``setOutage(_:)``) is on.
+    private let live = Mutex<(links: [String: InMemoryLink], outage: Bool)>(([:], false))
 
     /// Creates a network with no links; hand the same instance to every node that should link in memory.
     public init() {}
@@ -33,6 +35,31 @@ public final class InMemoryLinkNetwork: Sendable {
 
     /// Offers waiting for an answer (for leak checks in tests).
     var pendingOffers: Int { offers.withLock { $0.count } }
+
+    /// For tests of failure handling: while on, as in a network outage, every open link closes and
+    /// new ones fail to open; nodes' seed connections are not affected.
+    package func setOutage(_ on: Bool) {
+        let closing = live.withLock { state in
+            state.outage = on
+            return on ? Array(state.links.values) : []
+        }
+        for link in closing { link.close() }
+    }
+
+    var isOut: Bool { live.withLock { $0.outage } }
+
+    /// Records an opened link; `false` (and the link stays closed) during an outage.
+    func opened(_ link: InMemoryLink) -> Bool {
+        live.withLock { state in
+            guard !state.outage else { return false }
+            state.links[link.token] = link
+            return true
+        }
+    }
+
+    func closed(_ link: InMemoryLink) {
+        _ = live.withLock { $0.links.removeValue(forKey: link.token) }
+    }
 }
 
 /// What went wrong on an in-memory link.
@@ -100,6 +127,7 @@ final class InMemoryLink: TransportLink {
             guard state.role == .new else { throw .invalidState("an offer on a link that already has one") }
             state.role = .offerer
         }
+        if network.isOut { throw InMemoryLinkError.closed }
         network.register(self, token: token)
         continuation.yield(.stateChanged(.connecting))
         return description
@@ -158,6 +186,7 @@ final class InMemoryLink: TransportLink {
             return state.remote
         }
         network.forget(token)
+        network.closed(self)
         finish()
         remote?.close()
     }
@@ -174,6 +203,10 @@ final class InMemoryLink: TransportLink {
     }
 
     private func open() {
+        guard network.opened(self) else {
+            close()
+            return
+        }
         let opened = state.withLock { state -> Bool in
             guard !state.isClosed, !state.isOpen else { return false }
             state.isOpen = true

@@ -95,6 +95,16 @@ public struct NodeMachine: Sendable {
         return out
     }
 
+    /// Hands the ring the peers the seed named when this node had lost every link
+    /// (see ``RingInstance/rejoin(peers:now:)``).
+    public mutating func rejoin(peers: [NodeID], now: MonotonicTime) -> [NodeDirective] {
+        var out: [NodeDirective] = []
+        guard ring != nil else { return out }
+        let directives = ring!.rejoin(peers: peers, now: now)
+        apply(directives, now: now, into: &out)
+        return out
+    }
+
     /// Stops the node: pending requests fail with ``RequestFailure/networkClosed`` and every link closes.
     public mutating func stop(now: MonotonicTime) -> [NodeDirective] {
         var out: [NodeDirective] = []

@@ -149,6 +149,25 @@ public struct RingInstance: Sendable {
         return out
     }
 
+    /// Peers the seed named after this node lost every link (or found none to start with): they become
+    /// candidates again, even ones given up on, since the seed has them registered now. A node with no
+    /// links looks up its place on the ring again once one opens.
+    public mutating func rejoin(peers: [NodeID], now: MonotonicTime) -> [RingDirective] {
+        var out: [RingDirective] = []
+        guard started else { return out }
+        for peer in peers where peer != localID && links[peer] == nil {
+            backoff[peer] = nil
+            failures[peer] = nil
+            candidates.insert(peer)
+        }
+        if links.isEmpty && !candidates.isEmpty {
+            hasJoined = false
+            joinLookupInFlight = false
+        }
+        refreshNeighbours(now: now, into: &out)
+        return out
+    }
+
     /// A link opened (either side initiated it).
     public mutating func linkOpened(_ peer: NodeID, now: MonotonicTime) -> [RingDirective] {
         var out: [RingDirective] = []

@@ -35,6 +35,10 @@ public struct SeedErrorCode: RawRepresentable, Hashable, Sendable {
     public static let badPublicKey = SeedErrorCode(rawValue: 11)
     /// The seed failed internally; retry later.
     public static let internalError = SeedErrorCode(rawValue: 12)
+    /// The sign-in's claim to an earlier ID was refused: the certificate is not this seed's, is for
+    /// another network or key, has expired, or the claim's signature or time does not match. Sign in
+    /// without it to get a new ID.
+    public static let resumeRefused = SeedErrorCode(rawValue: 13)
 
     /// A short lowercase name for logs and metrics labels, e.g. `"bad_token"`.
     public var name: String {
@@ -51,6 +55,7 @@ public struct SeedErrorCode: RawRepresentable, Hashable, Sendable {
         case 10: "unexpected_frame"
         case 11: "bad_public_key"
         case 12: "internal_error"
+        case 13: "resume_refused"
         default: "code_\(rawValue)"
         }
     }

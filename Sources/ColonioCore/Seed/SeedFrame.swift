@@ -1,7 +1,7 @@
 /// One binary WebSocket frame between a node and the seed.
 ///
-/// Clients send ``signIn(_:)`` first, then ``signal(to:payload:)``, ``keepalive(nonce:)`` and
-/// ``renewCertificate``; the seed answers with the other cases. Each case is one field of a protobuf
+/// Clients send ``signIn(_:)`` first, then ``signal(to:payload:)``, ``keepalive(nonce:)``,
+/// ``renewCertificate`` and ``findPeers``; the seed answers with the other cases. Each case is one field of a protobuf
 /// `oneof` (see `docs/colonio.proto`), so unknown future frames fail to decode instead of being
 /// misread.
 public enum SeedFrame: Equatable, Sendable {
@@ -14,6 +14,8 @@ public enum SeedFrame: Equatable, Sendable {
     case signal(to: NodeID, payload: SignalPayload)
     /// Keep the registration alive; the seed echoes `nonce` in ``keepaliveAck(nonce:)``.
     case keepalive(nonce: UInt64)
+    /// Ask for the registered nodes nearest this one on the ring, to rejoin after losing every link.
+    case findPeers
 
     // Seed to client.
     /// Sign-in succeeded.
@@ -27,12 +29,14 @@ public enum SeedFrame: Equatable, Sendable {
     case error(SeedErrorMessage)
     /// Answer to ``keepalive(nonce:)``.
     case keepaliveAck(nonce: UInt64)
+    /// Answer to ``findPeers``: nearest first, without the asking node; empty when it is alone.
+    case peersFound([NodeID])
 
     /// Whether only a client may send this frame.
     public var isClientFrame: Bool {
         switch self {
-        case .signIn, .renewCertificate, .signal, .keepalive: true
-        case .signedIn, .certificateRenewed, .relayedSignal, .error, .keepaliveAck: false
+        case .signIn, .renewCertificate, .signal, .keepalive, .findPeers: true
+        case .signedIn, .certificateRenewed, .relayedSignal, .error, .keepaliveAck, .peersFound: false
         }
     }
 
@@ -42,11 +46,13 @@ public enum SeedFrame: Equatable, Sendable {
         static let renewCertificate: UInt32 = 2
         static let signal: UInt32 = 3
         static let keepalive: UInt32 = 4
+        static let findPeers: UInt32 = 5
         static let signedIn: UInt32 = 16
         static let certificateRenewed: UInt32 = 17
         static let relayedSignal: UInt32 = 18
         static let error: UInt32 = 19
         static let keepaliveAck: UInt32 = 20
+        static let peersFound: UInt32 = 21
     }
 }
 
@@ -67,6 +73,9 @@ extension SeedFrame: WireMessage {
             case FieldNumber.keepalive:
                 let keepalive: KeepaliveMessage = try reader.readMessage(field, limit: limit)
                 frame = .keepalive(nonce: keepalive.nonce)
+            case FieldNumber.findPeers:
+                let _: EmptyMessage = try reader.readMessage(field, limit: limit)
+                frame = .findPeers
             case FieldNumber.signedIn:
                 frame = .signedIn(try reader.readMessage(field, limit: limit))
             case FieldNumber.certificateRenewed:
@@ -80,6 +89,9 @@ extension SeedFrame: WireMessage {
             case FieldNumber.keepaliveAck:
                 let keepalive: KeepaliveMessage = try reader.readMessage(field, limit: limit)
                 frame = .keepaliveAck(nonce: keepalive.nonce)
+            case FieldNumber.peersFound:
+                let found: PeersFoundMessage = try reader.readMessage(field, limit: limit)
+                frame = .peersFound(found.peers)
             default:
                 try reader.skip(field)
             }
@@ -98,6 +110,8 @@ extension SeedFrame: WireMessage {
             writer.write(field: FieldNumber.signal, message: RoutedSignal(peer: to, payload: payload))
         case .keepalive(let nonce):
             writer.write(field: FieldNumber.keepalive, message: KeepaliveMessage(nonce: nonce))
+        case .findPeers:
+            writer.write(field: FieldNumber.findPeers, message: EmptyMessage())
         case .signedIn(let response):
             writer.write(field: FieldNumber.signedIn, message: response)
         case .certificateRenewed(let certificate, let iceServers):
@@ -110,6 +124,8 @@ extension SeedFrame: WireMessage {
             writer.write(field: FieldNumber.error, message: error)
         case .keepaliveAck(let nonce):
             writer.write(field: FieldNumber.keepaliveAck, message: KeepaliveMessage(nonce: nonce))
+        case .peersFound(let peers):
+            writer.write(field: FieldNumber.peersFound, message: PeersFoundMessage(peers: peers))
         }
     }
 }
@@ -200,6 +216,34 @@ struct CertificateRenewedMessage: WireMessage {
     func encode(to writer: inout WireWriter) {
         writer.write(field: 1, message: certificate)
         for server in iceServers { writer.write(field: 2, message: server) }
+    }
+}
+
+/// `PeersFound` in the schema.
+struct PeersFoundMessage: WireMessage {
+    var peers: [NodeID]
+
+    init(peers: [NodeID]) {
+        self.peers = peers
+    }
+
+    init(from reader: inout WireReader) throws(WireDecodingError) {
+        var peers: [NodeID] = []
+        while let field = try reader.nextField() {
+            switch field.number {
+            case 1:
+                guard peers.count < SeedLimits.bootstrapPeers else {
+                    throw .countLimitExceeded(field: 1, limit: SeedLimits.bootstrapPeers)
+                }
+                peers.append(try reader.readNodeID(field))
+            default: try reader.skip(field)
+            }
+        }
+        self.init(peers: peers)
+    }
+
+    func encode(to writer: inout WireWriter) {
+        for peer in peers { writer.write(field: 1, nodeID: peer) }
     }
 }
 

@@ -19,22 +19,38 @@ public final class InMemoryNetworkRegistry: SynchronousNetworkRegistry {
     public init() {}
 
     public func register(
-        network name: String, maximumNodes: Int, predecessors: Int, successors: Int, mailbox: SeedMailbox
+        network name: String, nodeID: NodeID?, maximumNodes: Int, predecessors: Int, successors: Int,
+        mailbox: SeedMailbox
     ) throws(NetworkRegistryError) -> NodeRegistration {
         try networks.withLock { (networks: inout [String: Network]) throws(NetworkRegistryError) -> NodeRegistration in
             try Self.register(
-                in: &networks[name, default: Network()], maximumNodes: maximumNodes, predecessors: predecessors,
-                successors: successors, mailbox: mailbox)
+                in: &networks[name, default: Network()], nodeID: nodeID, maximumNodes: maximumNodes,
+                predecessors: predecessors, successors: successors, mailbox: mailbox)
         }
     }
 
     private static func register(
-        in network: inout Network, maximumNodes: Int, predecessors: Int, successors: Int, mailbox: SeedMailbox
+        in network: inout Network, nodeID: NodeID?, maximumNodes: Int, predecessors: Int, successors: Int,
+        mailbox: SeedMailbox
     ) throws(NetworkRegistryError) -> NodeRegistration {
-        var generator = SystemRandomNumberGenerator()
+        if let nodeID, network.mailboxes[nodeID] != nil {
+            // The node's earlier connection has not closed yet: the new one takes its place.
+            network.mailboxes[nodeID] = mailbox
+            let index = InMemoryNetworkRegistry.insertionIndex(of: nodeID, in: network.ring)
+            return NodeRegistration(
+                nodeID: nodeID,
+                bootstrapPeers: InMemoryNetworkRegistry.nearest(
+                    at: index, in: network.ring, predecessors: predecessors, successors: successors, excluding: nodeID))
+        }
         guard network.ring.count < maximumNodes else { throw .networkFull(limit: maximumNodes) }
-        var id = NodeID.random(using: &generator)
-        while network.mailboxes[id] != nil { id = NodeID.random(using: &generator) }
+        var id: NodeID
+        if let nodeID {
+            id = nodeID
+        } else {
+            var generator = SystemRandomNumberGenerator()
+            id = NodeID.random(using: &generator)
+            while network.mailboxes[id] != nil { id = NodeID.random(using: &generator) }
+        }
         let index = InMemoryNetworkRegistry.insertionIndex(of: id, in: network.ring)
         let peers = InMemoryNetworkRegistry.nearest(
             at: index, in: network.ring, predecessors: predecessors, successors: successors)
@@ -43,10 +59,11 @@ public final class InMemoryNetworkRegistry: SynchronousNetworkRegistry {
         return NodeRegistration(nodeID: id, bootstrapPeers: peers)
     }
 
-    public func unregister(network name: String, nodeID: NodeID) {
+    public func unregister(network name: String, nodeID: NodeID, mailbox: SeedMailbox) {
         networks.withLock { networks in
+            guard networks[name]?.mailboxes[nodeID] === mailbox else { return }
             // Modified in place: copying a network out and back would copy its ring on every removal.
-            guard networks[name]?.mailboxes.removeValue(forKey: nodeID) != nil else { return }
+            networks[name]?.mailboxes[nodeID] = nil
             let index = networks[name].flatMap { network in
                 let index = InMemoryNetworkRegistry.insertionIndex(of: nodeID, in: network.ring)
                 return index < network.ring.count && network.ring[index] == nodeID ? index : nil
@@ -58,6 +75,15 @@ public final class InMemoryNetworkRegistry: SynchronousNetworkRegistry {
 
     public func mailbox(network name: String, nodeID: NodeID) -> SeedMailbox? {
         networks.withLock { $0[name]?.mailboxes[nodeID] }
+    }
+
+    public func nearest(network name: String, to nodeID: NodeID, predecessors: Int, successors: Int) -> [NodeID] {
+        networks.withLock { networks in
+            guard let ring = networks[name]?.ring else { return [] }
+            return InMemoryNetworkRegistry.nearest(
+                at: InMemoryNetworkRegistry.insertionIndex(of: nodeID, in: ring), in: ring,
+                predecessors: predecessors, successors: successors, excluding: nodeID)
+        }
     }
 
     public func nodeCount(network name: String) -> Int {
@@ -81,20 +107,24 @@ public final class InMemoryNetworkRegistry: SynchronousNetworkRegistry {
     }
 
     /// Up to `successors` IDs clockwise from `index` and `predecessors` counter-clockwise, interleaved
-    /// nearest first, each at most once.
-    static func nearest(at index: Int, in ring: [NodeID], predecessors: Int, successors: Int) -> [NodeID] {
+    /// nearest first, each at most once; `excluding` (the asking node itself, at `index`) is skipped.
+    static func nearest(
+        at index: Int, in ring: [NodeID], predecessors: Int, successors: Int, excluding: NodeID? = nil
+    ) -> [NodeID] {
         let count = ring.count
+        // Successors start after the excluded node when it sits at `index`; predecessors end before it.
+        let after = excluding != nil && index < count && ring[index] == excluding ? index + 1 : index
         guard count > 0 else { return [] }
         var result: [NodeID] = []
         var seen = Set<NodeID>()
         for step in 0..<max(predecessors, successors) {
             if step < successors {
-                let id = ring[(index + step) % count]
-                if seen.insert(id).inserted { result.append(id) }
+                let id = ring[(after + step) % count]
+                if id != excluding, seen.insert(id).inserted { result.append(id) }
             }
             if step < predecessors {
                 let id = ring[((index - 1 - step) % count + count) % count]
-                if seen.insert(id).inserted { result.append(id) }
+                if id != excluding, seen.insert(id).inserted { result.append(id) }
             }
         }
         return result

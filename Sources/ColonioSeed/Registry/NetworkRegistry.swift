@@ -6,14 +6,23 @@ import ColonioCore
 /// PostgreSQL) would let several seeds serve one network. Implementations must keep networks
 /// strictly apart: lookups never return a node of another network.
 public protocol NetworkRegistry: Sendable {
-    /// Registers a new node under a fresh random ID unique in `network`, and returns the ID with the
-    /// registered nodes nearest it on the ring (up to `predecessors` before and `successors` after).
+    /// Registers a node and returns its ID with the registered nodes nearest it on the ring (up to
+    /// `predecessors` before and `successors` after).
+    ///
+    /// With `nodeID` `nil` the node gets a fresh random ID unique in `network`. Otherwise (a resumed
+    /// sign-in, already verified by the seed) it is registered under `nodeID`, displacing an earlier
+    /// registration of that ID whose connection has not closed yet.
     func register(
-        network: String, maximumNodes: Int, predecessors: Int, successors: Int, mailbox: SeedMailbox
+        network: String, nodeID: NodeID?, maximumNodes: Int, predecessors: Int, successors: Int, mailbox: SeedMailbox
     ) async throws(NetworkRegistryError) -> NodeRegistration
 
-    /// Removes a node; unknown IDs are ignored.
-    func unregister(network: String, nodeID: NodeID) async
+    /// Removes `nodeID` if `mailbox` still holds it (a displaced connection's late unregistration
+    /// must not remove the node's newer one); anything else is ignored.
+    func unregister(network: String, nodeID: NodeID, mailbox: SeedMailbox) async
+
+    /// The registered nodes nearest `nodeID` on the ring, without it, ordered as
+    /// ``NodeRegistration/bootstrapPeers``.
+    func nearest(network: String, to nodeID: NodeID, predecessors: Int, successors: Int) async -> [NodeID]
 
     /// The mailbox of a node registered in `network`, or `nil`.
     func mailbox(network: String, nodeID: NodeID) async -> SeedMailbox?
@@ -22,7 +31,7 @@ public protocol NetworkRegistry: Sendable {
     func nodeCount(network: String) async -> Int
 }
 
-/// The result of ``NetworkRegistry/register(network:maximumNodes:predecessors:successors:mailbox:)``.
+/// The result of ``NetworkRegistry/register(network:nodeID:maximumNodes:predecessors:successors:mailbox:)``.
 public struct NodeRegistration: Sendable, Equatable {
     /// The assigned ID.
     public var nodeID: NodeID

@@ -15,13 +15,16 @@ import ColonioCore
 /// `any SynchronousNetworkRegistry` resolves to the `async` requirement; the seed calls from
 /// synchronous code.)
 public protocol SynchronousNetworkRegistry: NetworkRegistry {
-    /// Registers a new node; see ``NetworkRegistry/register(network:maximumNodes:predecessors:successors:mailbox:)``.
+    /// Registers a node; see ``NetworkRegistry/register(network:nodeID:maximumNodes:predecessors:successors:mailbox:)``.
     func register(
-        network: String, maximumNodes: Int, predecessors: Int, successors: Int, mailbox: SeedMailbox
+        network: String, nodeID: NodeID?, maximumNodes: Int, predecessors: Int, successors: Int, mailbox: SeedMailbox
     ) throws(NetworkRegistryError) -> NodeRegistration
 
-    /// Removes a node; unknown IDs are ignored.
-    func unregister(network: String, nodeID: NodeID)
+    /// Removes `nodeID` if `mailbox` still holds it; see ``NetworkRegistry/unregister(network:nodeID:mailbox:)``.
+    func unregister(network: String, nodeID: NodeID, mailbox: SeedMailbox)
+
+    /// See ``NetworkRegistry/nearest(network:to:predecessors:successors:)``.
+    func nearest(network: String, to nodeID: NodeID, predecessors: Int, successors: Int) -> [NodeID]
 
     /// The mailbox of a node registered in `network`, or `nil`.
     func mailbox(network: String, nodeID: NodeID) -> SeedMailbox?

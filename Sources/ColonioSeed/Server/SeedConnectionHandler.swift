@@ -23,15 +23,21 @@ final class SeedConnectionHandler {
 
     /// The registry call a message still needs.
     enum Pending: Sendable {
-        case register(network: String, maximumNodes: Int, predecessors: Int, successors: Int, publicKey: [UInt8])
+        case register(
+            network: String, nodeID: NodeID?, maximumNodes: Int, predecessors: Int, successors: Int, publicKey: [UInt8])
         case relay(network: String, from: NodeID, to: NodeID, payload: SignalPayload)
+        case findPeers(network: String, nodeID: NodeID, predecessors: Int, successors: Int)
     }
 
     /// What the registry answered for a ``Pending`` call.
     enum Resolution: Sendable {
         case registered(Result<NodeRegistration, NetworkRegistryError>)
         case target(SeedMailbox?)
+        case peers([NodeID])
     }
+
+    /// How far a resume claim's signing time may be from the seed's clock, in seconds.
+    static let resumeClockSkewSeconds: UInt64 = 300
 
     private struct Identity {
         var network: String
@@ -76,43 +82,48 @@ final class SeedConnectionHandler {
         _ pending: Pending, registry: any SynchronousNetworkRegistry, mailbox: SeedMailbox
     ) -> Resolution {
         switch pending {
-        case .register(let network, let maximumNodes, let predecessors, let successors, _):
+        case .register(let network, let nodeID, let maximumNodes, let predecessors, let successors, _):
             do {
                 return .registered(
                     .success(
                         try registry.register(
-                            network: network, maximumNodes: maximumNodes, predecessors: predecessors,
+                            network: network, nodeID: nodeID, maximumNodes: maximumNodes, predecessors: predecessors,
                             successors: successors, mailbox: mailbox)))
             } catch {
                 return .registered(.failure(error))
             }
         case .relay(let network, _, let to, _):
             return .target(registry.mailbox(network: network, nodeID: to))
+        case .findPeers(let network, let nodeID, let predecessors, let successors):
+            return .peers(registry.nearest(network: network, to: nodeID, predecessors: predecessors, successors: successors))
         }
     }
 
     /// Makes `pending`'s call on an asynchronous registry (off the event loop).
     static func resolve(_ pending: Pending, registry: any NetworkRegistry, mailbox: SeedMailbox) async -> Resolution {
         switch pending {
-        case .register(let network, let maximumNodes, let predecessors, let successors, _):
+        case .register(let network, let nodeID, let maximumNodes, let predecessors, let successors, _):
             do {
                 return .registered(
                     .success(
                         try await registry.register(
-                            network: network, maximumNodes: maximumNodes, predecessors: predecessors,
+                            network: network, nodeID: nodeID, maximumNodes: maximumNodes, predecessors: predecessors,
                             successors: successors, mailbox: mailbox)))
             } catch {
                 return .registered(.failure(error))
             }
         case .relay(let network, _, let to, _):
             return .target(await registry.mailbox(network: network, nodeID: to))
+        case .findPeers(let network, let nodeID, let predecessors, let successors):
+            return .peers(
+                await registry.nearest(network: network, to: nodeID, predecessors: predecessors, successors: successors))
         }
     }
 
     /// Finishes a message once its registry call has been made.
     func complete(_ pending: Pending, with resolution: Resolution) {
         switch (pending, resolution) {
-        case (.register(let network, _, _, _, let publicKey), .registered(let result)):
+        case (.register(let network, _, _, _, _, let publicKey), .registered(let result)):
             if isClosed {
                 if case .success(let registration) = result { unregister(network: network, nodeID: registration.nodeID) }
                 return
@@ -120,7 +131,9 @@ final class SeedConnectionHandler {
             completeSignIn(network: network, publicKey: publicKey, result: result)
         case (.relay(let network, let from, let to, let payload), .target(let target)):
             completeRelay(network: network, from: from, to: to, payload: payload, target: target)
-        case (.register, .target), (.relay, .registered):
+        case (.findPeers, .peers(let peers)):
+            if !isClosed { mailbox.deliver(.peersFound(peers)) }
+        case (.register, _), (.relay, _), (.findPeers, _):
             assertionFailure("a registry resolution does not match its call")
         }
     }
@@ -136,11 +149,11 @@ final class SeedConnectionHandler {
 
     private func unregister(network: String, nodeID: NodeID) {
         if let registry = context.synchronousRegistry {
-            registry.unregister(network: network, nodeID: nodeID)
+            registry.unregister(network: network, nodeID: nodeID, mailbox: mailbox)
         } else {
-            let registry = context.registry
             // Nothing waits for this: the connection is gone, and the registry orders its own calls.
-            Task { await registry.unregister(network: network, nodeID: nodeID) }
+            let (registry, mailbox, node) = (context.registry, mailbox, TaskCapture((network, nodeID)))
+            Task { await registry.unregister(network: node.value.0, nodeID: node.value.1, mailbox: mailbox) }
         }
     }
 
@@ -185,8 +198,16 @@ final class SeedConnectionHandler {
             return .relay(network: identity.network, from: identity.nodeID, to: to, payload: payload)
         case .keepalive(let nonce):
             mailbox.deliver(.keepaliveAck(nonce: nonce))
-        case .signedIn, .certificateRenewed, .relayedSignal, .error, .keepaliveAck:
-            reject(.unexpectedFrame, "clients may send only signIn, renewCertificate, signal and keepalive")
+        case .findPeers:
+            guard let identity, let network = context.networks[identity.network] else {
+                reject(.notSignedIn, "sign in before asking for peers")
+                return nil
+            }
+            return .findPeers(
+                network: identity.network, nodeID: identity.nodeID,
+                predecessors: Int(network.routing.predecessorCount), successors: Int(network.routing.successorCount))
+        case .signedIn, .certificateRenewed, .relayedSignal, .error, .keepaliveAck, .peersFound:
+            reject(.unexpectedFrame, "clients may send only signIn, renewCertificate, signal, keepalive and findPeers")
         }
         return nil
     }
@@ -210,10 +231,38 @@ final class SeedConnectionHandler {
             reject(.badPublicKey, "publicKey must be a 32-byte Ed25519 public key")
             return nil
         }
+        var resumedID: NodeID?
+        if let resume = request.resume {
+            if let refusal = refusal(of: resume, network: network.name, publicKey: request.publicKey) {
+                reject(.resumeRefused, refusal + "; sign in without resume to get a new node ID")
+                return nil
+            }
+            resumedID = resume.certificate.nodeID
+        }
         return .register(
-            network: network.name, maximumNodes: network.maximumNodes,
+            network: network.name, nodeID: resumedID, maximumNodes: network.maximumNodes,
             predecessors: Int(network.routing.predecessorCount), successors: Int(network.routing.successorCount),
             publicKey: request.publicKey)
+    }
+
+    /// Why a claim to keep an earlier ID is refused, or `nil` when it is sound.
+    private func refusal(of resume: SignInResume, network: String, publicKey: [UInt8]) -> String? {
+        let certificate = resume.certificate
+        guard let seedKey = try? Curve25519.Signing.PublicKey(rawRepresentation: context.signingKey.publicKeyBytes),
+              seedKey.isValidSignature(certificate.signature, for: certificate.signedBytes)
+        else { return "the certificate was not signed by this seed's key" }
+        guard certificate.network == network else { return "the certificate is for network \"\(certificate.network)\"" }
+        guard certificate.publicKey == publicKey else { return "the certificate is for another public key" }
+        let now = context.unixSeconds()
+        guard certificate.isValid(atUnixSeconds: now) else { return "the certificate expired at \(certificate.expiry)" }
+        let skew = resume.unixSeconds > now ? resume.unixSeconds - now : now - resume.unixSeconds
+        guard skew <= Self.resumeClockSkewSeconds else {
+            return "the claim was signed at \(resume.unixSeconds), \(skew) s from the seed's clock (at most \(Self.resumeClockSkewSeconds) s)"
+        }
+        guard let nodeKey = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey),
+              nodeKey.isValidSignature(resume.signature, for: resume.signedBytes)
+        else { return "the claim's signature does not match the public key" }
+        return nil
     }
 
     private func completeSignIn(

@@ -116,11 +116,12 @@ final class SeedWebSocketHandler: ChannelInboundHandler {
         let registry = seed.registry
         let mailbox = connection.mailbox
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let call = TaskCapture(pending)
         Task {
-            let resolution = await SeedConnectionHandler.resolve(pending, registry: registry, mailbox: mailbox)
+            let resolution = await SeedConnectionHandler.resolve(call.value, registry: registry, mailbox: mailbox)
             bound.eventLoop.execute {
                 let (handler, context) = bound.value
-                handler.registryAnswered(pending, with: resolution, context: context)
+                handler.registryAnswered(call.value, with: resolution, context: context)
             }
         }
     }
@@ -176,3 +177,4 @@ final class SeedWebSocketHandler: ChannelInboundHandler {
 
 @available(*, unavailable)
 extension SeedWebSocketHandler: Sendable {}
+

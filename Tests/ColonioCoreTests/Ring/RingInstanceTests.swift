@@ -121,6 +121,34 @@ private func linkedRing(settings: RoutingSettings = RoutingSettings()) -> RingIn
         #expect(ring.successors.first == id(1100))
     }
 
+    @Test func aNodeThatLostEveryLinkRejoinsThroughPeersTheSeedNamed() {
+        var ring = linkedRing()
+        // Every link fails twice: every neighbour is forgotten and backing off.
+        for peer in [id(800), id(900), id(1100), id(1200)] {
+            _ = ring.linkClosed(peer, now: at(100))
+            _ = ring.linkFailed(peer, now: at(200))
+        }
+        #expect(ring.linkCount == 0)
+        #expect(ring.successors.isEmpty && ring.predecessors.isEmpty)
+        #expect(connects(ring.tick(now: at(20_000))).isEmpty)
+
+        // The seed names them again (backoff or not), plus one this node never knew.
+        let rejoined = ring.rejoin(peers: [id(1100), id(900), id(1000), id(1150)], now: at(20_100))
+        #expect(Set(connects(rejoined)) == [id(900), id(1100), id(1150)])
+        #expect(ring.successors == [id(1100), id(1150)])
+        #expect(!ring.hasJoined)
+        // The first link looks up this node's place again.
+        #expect(lookups(ring.linkOpened(id(1150), now: at(20_200))) == [id(999)])
+    }
+
+    @Test func rejoiningWhileLinkedOnlyAddsCandidates() {
+        var ring = linkedRing()
+        let directives = ring.rejoin(peers: [id(1050)], now: at(100))
+        #expect(connects(directives) == [id(1050)])
+        #expect(ring.successors == [id(1050), id(1100)])
+        #expect(ring.hasJoined)
+    }
+
     @Test func anIncomingLinkIsLiveEvidenceThatClearsBackoff() {
         var ring = linkedRing()
         _ = ring.linkClosed(id(1100), now: at(100))

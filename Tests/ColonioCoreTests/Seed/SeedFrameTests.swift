@@ -30,6 +30,12 @@ import Testing
 
     static let frames: [SeedFrame] = [
         .signIn(SignInRequest(network: "game", token: "s3cret", publicKey: key)),
+        .signIn(
+            SignInRequest(
+                network: "game", token: "s3cret", publicKey: key,
+                resume: SignInResume(
+                    certificate: certificate, unixSeconds: 1_700_000_000, signature: [UInt8](repeating: 3, count: 64)))),
+        .findPeers,
         .renewCertificate,
         .signal(to: nodeB, payload: SignalPayload(sessionID: 42, kind: .offer(sdp: "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"))),
         .signal(to: nodeB, payload: SignalPayload(sessionID: 0, kind: .answer(sdp: ""))),
@@ -62,6 +68,8 @@ import Testing
         .error(SeedErrorMessage(code: .unknownPeer, message: "gone", peer: nodeB, sessionID: 5)),
         .error(SeedErrorMessage(code: SeedErrorCode(rawValue: 999), message: "")),
         .keepaliveAck(nonce: 12345),
+        .peersFound([]),
+        .peersFound([nodeB, nodeA]),
     ]
 
     @Test(arguments: frames)
@@ -72,7 +80,7 @@ import Testing
 
     @Test func directionsAreClassified() {
         let client = SeedFrameTests.frames.filter(\.isClientFrame).count
-        #expect(client == 8)
+        #expect(client == 10)
     }
 
     @Test func signedBytesAreDomainSeparatedAndExcludeTheSignature() {
@@ -90,6 +98,32 @@ import Testing
         expected += [0x1A, 32] + SeedFrameTests.key
         expected += [0x20, 0x80, 0xA4, 0xA7, 0xDA, 0x06]
         #expect(SeedFrameTests.certificate.signedBytes == expected)
+    }
+
+    @Test func resumeClaimsSignTheirOwnDomainNetworkIDAndTime() {
+        var claim = SignInResume(certificate: SeedFrameTests.certificate, unixSeconds: 1_700_000_000)
+        let signed = claim.signedBytes
+        var expected = Array("colonio-sign-in-resume-v1".utf8) + [0]
+        expected += [0x0A, 4] + Array("game".utf8)
+        expected += [0x12, 16, 0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0xFE, 0xDC, 0xBA, 0x98, 0x76, 0x54, 0x32, 0x10]
+        expected += [0x18, 0x80, 0xE2, 0xCF, 0xAA, 0x06]
+        #expect(signed == expected)
+        // A certificate signature can never pass for a claim, nor the reverse.
+        #expect(Array(signed.prefix(SignInResume.signatureDomain.count)) != NodeCertificate.signatureDomain)
+        claim.signature = [UInt8](repeating: 1, count: 64)
+        #expect(claim.signedBytes == signed)
+        claim.unixSeconds += 1
+        #expect(claim.signedBytes != signed)
+    }
+
+    @Test func aResumeClaimWithAShortSignatureIsRejected() {
+        let claim = SignInResume(certificate: SeedFrameTests.certificate, unixSeconds: 1, signature: [1, 2])
+        #expect(throws: WireDecodingError.invalidValue(field: 3)) { try SignInResume(decoding: claim.encoded()) }
+    }
+
+    @Test func tooManyFoundPeersAreRejected() {
+        let frame = SeedFrame.peersFound([NodeID](repeating: .max, count: SeedLimits.bootstrapPeers + 1))
+        #expect(throws: WireDecodingError.countLimitExceeded(field: 1, limit: 64)) { try SeedFrame(decoding: frame.encoded()) }
     }
 
     @Test func validityFollowsExpiry() {
@@ -155,6 +189,8 @@ import Testing
         #expect(SeedErrorCode.unknownNetwork.name == "unknown_network")
         #expect(SeedErrorCode.frameTooLarge.rawValue == 4)
         #expect(SeedErrorCode(rawValue: 77).name == "code_77")
+        #expect(SeedErrorCode.resumeRefused.rawValue == 13)
+        #expect(SeedErrorCode.resumeRefused.name == "resume_refused")
     }
 
     /// Seeded garbage: every input either decodes or throws; nothing traps or hangs.

@@ -1,0 +1,189 @@
+import Colonio
+import ColonioCore
+import ColonioSeed
+import Crypto
+import Foundation
+import Testing
+
+/// A node that lost its seed connection signs in again under its ID (`SignInRequest.resume`), and a
+/// node without links asks for the registered nodes nearest it (`findPeers`).
+@Suite(.timeLimit(.minutes(1))) struct ResumeTests {
+    static func claim(
+        _ certificate: NodeCertificate, key: Curve25519.Signing.PrivateKey,
+        at unixSeconds: UInt64 = UInt64(Date().timeIntervalSince1970)
+    ) throws -> SignInResume {
+        var claim = SignInResume(certificate: certificate, unixSeconds: unixSeconds)
+        claim.signature = Array(try key.signature(for: claim.signedBytes))
+        return claim
+    }
+
+    /// Sends a sign-in frame on a fresh socket and returns the seed's first answer.
+    static func signIn(_ request: SignInRequest, at seed: RunningSeed) async -> (SeedFrame?, RawSeedSocket) {
+        let socket = RawSeedSocket(url: seed.url)
+        socket.send(.signIn(request))
+        return (await next(socket.frames), socket)
+    }
+
+    static func isRefusal(_ frame: SeedFrame?) -> Bool {
+        if case .error(let error) = frame { return error.code == .resumeRefused }
+        return false
+    }
+
+    @Test func aResumedSignInKeepsTheIDAndTakesOverTheRegistration() async throws {
+        try await RunningSeed.with { seed in
+            let key = Curve25519.Signing.PrivateKey()
+            let first = try await SeedClient.connect(
+                url: seed.url, network: "alpha", token: "alpha-token", keypair: key, logger: RunningSeed.logger)
+            let other = try await seed.connect()
+            let id = first.session.nodeID
+            // The first connection is still open: the resumed one displaces it.
+            let second = try await SeedClient.connect(
+                url: seed.url, network: "alpha", token: "alpha-token", keypair: key, resuming: first.certificate,
+                logger: RunningSeed.logger)
+            #expect(second.session.nodeID == id)
+            #expect(second.session.certificate.nodeID == id)
+            try second.session.certificate.verify(seedPublicKey: seed.signingKey.publicKeyBytes, network: "alpha")
+            #expect(second.session.bootstrapPeers == [other.session.nodeID])
+            #expect(seed.registry.nodes(network: "alpha").sorted() == [id, other.session.nodeID].sorted())
+
+            // Signals to the ID reach the new connection, and the old one's close leaves it registered.
+            await first.close()
+            let payload = SignalPayload(sessionID: 7, kind: .offer(sdp: "v=0"))
+            try other.send(signal: payload, to: id)
+            let relayed = await next(second.signals)
+            #expect(relayed?.from == other.session.nodeID)
+            #expect(relayed?.payload == payload)
+            #expect(seed.registry.nodeCount(network: "alpha") == 2)
+
+            await second.close()
+            #expect(await seed.eventually { seed.registry.nodeCount(network: "alpha") == 1 })
+            await other.close()
+        }
+    }
+
+    @Test func aNodeReturnsUnderItsIDAfterItsConnectionClosed() async throws {
+        try await RunningSeed.with { seed in
+            let key = Curve25519.Signing.PrivateKey()
+            let first = try await SeedClient.connect(
+                url: seed.url, network: "alpha", token: "alpha-token", keypair: key, logger: RunningSeed.logger)
+            let certificate = first.certificate
+            await first.close()
+            #expect(await seed.eventually { seed.registry.nodeCount(network: "alpha") == 0 })
+            let again = try await SeedClient.connect(
+                url: seed.url, network: "alpha", token: "alpha-token", keypair: key, resuming: certificate,
+                logger: RunningSeed.logger)
+            #expect(again.session.nodeID == certificate.nodeID)
+            #expect(seed.registry.nodes(network: "alpha") == [certificate.nodeID])
+            await again.close()
+        }
+    }
+
+    @Test func unsoundClaimsAreRefusedWithResumeRefused() async throws {
+        try await RunningSeed.with { seed in
+            let key = Curve25519.Signing.PrivateKey()
+            let publicKey = Array(key.publicKey.rawRepresentation)
+            let client = try await SeedClient.connect(
+                url: seed.url, network: "alpha", token: "alpha-token", keypair: key, logger: RunningSeed.logger)
+            let certificate = client.certificate
+            await client.close()
+            let now = UInt64(Date().timeIntervalSince1970)
+
+            // Signed by another seed's key.
+            let foreign = SeedSigningKey().sign(certificate)
+            // Past its expiry, though signed by this seed.
+            var expired = certificate
+            expired.expiry = now - 1
+            expired = seed.signingKey.sign(expired)
+            // Another node's key in the request.
+            let thief = Curve25519.Signing.PrivateKey()
+            var tampered = try Self.claim(certificate, key: key)
+            tampered.signature[0] ^= 1
+
+            let cases: [(String, SignInRequest)] = [
+                ("another seed's certificate",
+                 SignInRequest(network: "alpha", token: "alpha-token", publicKey: publicKey,
+                               resume: try Self.claim(foreign, key: key))),
+                ("an expired certificate",
+                 SignInRequest(network: "alpha", token: "alpha-token", publicKey: publicKey,
+                               resume: try Self.claim(expired, key: key))),
+                ("a copied certificate with another key",
+                 SignInRequest(network: "alpha", token: "alpha-token", publicKey: Array(thief.publicKey.rawRepresentation),
+                               resume: try Self.claim(certificate, key: thief))),
+                ("a claim signed by another key",
+                 SignInRequest(network: "alpha", token: "alpha-token", publicKey: publicKey,
+                               resume: try Self.claim(certificate, key: thief))),
+                ("a tampered claim signature",
+                 SignInRequest(network: "alpha", token: "alpha-token", publicKey: publicKey, resume: tampered)),
+                ("a claim signed an hour ago",
+                 SignInRequest(network: "alpha", token: "alpha-token", publicKey: publicKey,
+                               resume: try Self.claim(certificate, key: key, at: now - 3600))),
+            ]
+            for (name, request) in cases {
+                let (answer, socket) = await Self.signIn(request, at: seed)
+                #expect(Self.isRefusal(answer), "\(name): \(String(describing: answer))")
+                await socket.close()
+            }
+            #expect(seed.registry.nodeCount(network: "alpha") == 0)
+
+            // The token is checked first: a sound claim with a wrong token is a bad token.
+            let (answer, socket) = await Self.signIn(
+                SignInRequest(network: "alpha", token: "wrong", publicKey: publicKey, resume: try Self.claim(certificate, key: key)),
+                at: seed)
+            if case .error(let error) = answer { #expect(error.code == .badToken) } else { Issue.record("no error: \(String(describing: answer))") }
+            await socket.close()
+        }
+    }
+
+    @Test func aCertificateOfAnotherNetworkIsRefused() async throws {
+        let networks = [
+            NetworkDefinition(name: "alpha", tokens: ["alpha-token"]), NetworkDefinition(name: "beta", tokens: ["beta-token"]),
+        ]
+        try await RunningSeed.with(RunningSeed.configuration(networks: networks)) { seed in
+            let key = Curve25519.Signing.PrivateKey()
+            let client = try await SeedClient.connect(
+                url: seed.url, network: "beta", token: "beta-token", keypair: key, logger: RunningSeed.logger)
+            let certificate = client.certificate
+            await client.close()
+            await #expect {
+                _ = try await SeedClient.connect(
+                    url: seed.url, network: "alpha", token: "alpha-token", keypair: key, resuming: certificate,
+                    logger: RunningSeed.logger)
+            } throws: { error in
+                guard case SeedClientError.rejected(let message) = error else { return false }
+                return message.code == .resumeRefused
+            }
+            #expect(seed.registry.nodeCount(network: "alpha") == 0)
+        }
+    }
+
+    @Test func findPeersNamesTheNearestOthers() async throws {
+        try await RunningSeed.with { seed in
+            let alone = try await seed.connect()
+            #expect(try await alone.findPeers() == [])
+            var clients = [alone]
+            for _ in 0..<4 { clients.append(try await seed.connect()) }
+            let ring = seed.registry.nodes(network: "alpha")
+            for client in clients {
+                let id = client.session.nodeID
+                let found = try await client.findPeers()
+                #expect(!found.contains(id))
+                #expect(Set(found) == Set(ring).subtracting([id]))  // 4 others: two successors, two predecessors
+                // Nearest first: the successor, then the predecessor.
+                let index = try #require(ring.firstIndex(of: id))
+                #expect(found.first == ring[(index + 1) % ring.count])
+                #expect(found.dropFirst().first == ring[(index + ring.count - 1) % ring.count])
+            }
+            for client in clients { await client.close() }
+        }
+    }
+
+    @Test func findPeersNeedsASignIn() async throws {
+        try await RunningSeed.with { seed in
+            let socket = RawSeedSocket(url: seed.url)
+            socket.send(.findPeers)
+            let answer = await next(socket.frames)
+            if case .error(let error) = answer { #expect(error.code == .notSignedIn) } else { Issue.record("no error: \(String(describing: answer))") }
+            await socket.close()
+        }
+    }
+}

@@ -1,0 +1,130 @@
+@testable import Colonio
+import ColonioCore
+import ColonioSeed
+import Testing
+
+/// Nodes look after their place in the network: they return to a restarted seed under their IDs, sign
+/// in afresh when the seed cannot restore them, and find each other again through the seed after
+/// losing every link.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct NodeRecoveryTests {
+    static func options(_ links: InMemoryLinkNetwork) -> ColonioNodeOptions {
+        ColonioNodeOptions(inMemoryLinks: links, retryDelay: .milliseconds(100), maximumRetryDelay: .milliseconds(400))
+    }
+
+    static func startNodes(_ count: Int, seed: EmbeddedSeed, links: InMemoryLinkNetwork) async throws -> [ColonioNode] {
+        var nodes: [ColonioNode] = []
+        for _ in 0..<count {
+            let node = ColonioNode(options: options(links), logger: NodeEndToEndTests.logger)
+            try await node.connect(seed: seed.url, network: "alpha", token: "alpha-token")
+            await node.handle("echo") { message in message.payload }
+            nodes.append(node)
+        }
+        return nodes
+    }
+
+    /// Polls `condition` every 100 ms, at most `attempts` times.
+    static func eventually(attempts: Int = 150, _ condition: () async -> Bool) async -> Bool {
+        for _ in 0..<attempts {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return await condition()
+    }
+
+    /// Every node answers a request from every other.
+    static func allPairsAnswer(_ nodes: [ColonioNode]) async throws {
+        var ids: [NodeID] = []
+        for node in nodes { ids.append(try #require(await node.nodeID)) }
+        for (index, node) in nodes.enumerated() {
+            for (other, id) in ids.enumerated() where other != index {
+                let reply = try await NodeEndToEndTests.eventually { try await node.request([UInt8(other)], to: id, name: "echo") }
+                #expect(reply == [UInt8(other)])
+            }
+        }
+    }
+
+    /// A formed network of `count` nodes on a seed signing with `key`, stopped once they all answer.
+    static func formNetworkThenStopTheSeed(
+        _ count: Int, key: SeedSigningKey, links: InMemoryLinkNetwork
+    ) async throws -> (nodes: [ColonioNode], ids: [NodeID], port: Int) {
+        let seed = try await EmbeddedSeed.start(
+            configuration: NodeEndToEndTests.seedConfiguration(), signingKey: key, logger: NodeEndToEndTests.logger)
+        let nodes = try await startNodes(count, seed: seed, links: links)
+        var ids: [NodeID] = []
+        for node in nodes { ids.append(try #require(await node.nodeID)) }
+        // The network has formed: no link is being set up through the seed when it goes.
+        try await allPairsAnswer(nodes)
+        await seed.stop()
+        return (nodes, ids, seed.port)
+    }
+
+    /// A seed on `port` (where the stopped one listened) with its own registry.
+    static func startSeed(on port: Int, key: SeedSigningKey) async throws -> (EmbeddedSeed, InMemoryNetworkRegistry) {
+        var configuration = NodeEndToEndTests.seedConfiguration()
+        configuration.listen = ListenAddress(host: "127.0.0.1", port: port)
+        let registry = InMemoryNetworkRegistry()
+        let seed = try await EmbeddedSeed.start(
+            configuration: configuration, signingKey: key, registry: registry, logger: NodeEndToEndTests.logger)
+        return (seed, registry)
+    }
+
+    @Test func nodesReturnUnderTheirIDsWhenTheSeedRestarts() async throws {
+        let key = SeedSigningKey()
+        let links = InMemoryLinkNetwork()
+        let (nodes, ids, port) = try await Self.formNetworkThenStopTheSeed(3, key: key, links: links)
+        let (second, registry) = try await Self.startSeed(on: port, key: key)
+        #expect(await Self.eventually { registry.nodes(network: "alpha") == ids.sorted() })
+        #expect(await Self.eventually {
+            for node in nodes where await !node.status().isSeedConnected { return false }
+            return true
+        })
+        for (node, id) in zip(nodes, ids) { #expect(await node.nodeID == id) }
+
+        // A newcomer signs in to the new seed, which knows the returned nodes, and reaches all of them.
+        let newcomer = try await Self.startNodes(1, seed: second, links: links)
+        try await Self.allPairsAnswer(nodes + newcomer)
+        for node in nodes + newcomer { await node.disconnect() }
+        await second.stop()
+    }
+
+    @Test func nodesSignInAfreshWhenTheSeedCannotRestoreThem() async throws {
+        let links = InMemoryLinkNetwork()
+        let (nodes, ids, port) = try await Self.formNetworkThenStopTheSeed(2, key: SeedSigningKey(), links: links)
+        // Another signing key: the old certificates mean nothing to this seed.
+        let (second, registry) = try await Self.startSeed(on: port, key: SeedSigningKey())
+        #expect(await Self.eventually { registry.nodeCount(network: "alpha") == 2 })
+        var newIDs: [NodeID] = []
+        for node in nodes { newIDs.append(try #require(await node.nodeID)) }
+        #expect(Set(newIDs).isDisjoint(with: ids))
+        #expect(registry.nodes(network: "alpha") == newIDs.sorted())
+        try await Self.allPairsAnswer(nodes)
+        for node in nodes { await node.disconnect() }
+        await second.stop()
+    }
+
+    @Test func nodesThatLostEveryLinkFindEachOtherThroughTheSeed() async throws {
+        var configuration = NodeEndToEndTests.seedConfiguration()
+        for index in configuration.networks.indices { configuration.networks[index].routing.connectTimeoutMilliseconds = 1_000 }
+        let seed = try await EmbeddedSeed.start(configuration: configuration, logger: NodeEndToEndTests.logger)
+        let links = InMemoryLinkNetwork()
+        let nodes = try await Self.startNodes(3, seed: seed, links: links)
+        try await Self.allPairsAnswer(nodes)
+
+        // Every link closes and reconnecting fails until the ring has given up on every neighbour.
+        links.setOutage(true)
+        #expect(await Self.eventually {
+            for node in nodes where await !node.linkedPeers.isEmpty { return false }
+            return true
+        })
+        try await Task.sleep(for: .seconds(2))
+        links.setOutage(false)
+
+        #expect(await Self.eventually {
+            for node in nodes where await node.linkedPeers.isEmpty { return false }
+            return true
+        })
+        try await Self.allPairsAnswer(nodes)
+        for node in nodes { await node.disconnect() }
+        await seed.stop()
+    }
+}
