@@ -25,8 +25,15 @@ extension BrowserNode {
         case .offer(let sdp):
             if let existing = current.links[peer] {
                 if existing.sessionID == payload.sessionID { return }
-                // Both sides offered at once: the offer of the lower ID wins, on both sides alike.
-                if existing.isOfferer && !existing.isAuthenticated && current.nodeID < peer { return }
+                // Both sides offered at once: the offer of the lower ID wins, on both sides alike (see
+                // `ColonioNode+Links.swift`): an unanswered one is sent again, an authenticated link stays.
+                if existing.isOfferer && current.nodeID < peer {
+                    if !existing.isAuthenticated, existing.remoteFingerprint == nil, let offer = existing.localOffer {
+                        sendSignal(SignalPayload(sessionID: existing.sessionID, kind: .offer(sdp: offer)), on: existing, now: now, out: &out)
+                        for candidate in existing.sentCandidates { sendSignal(candidate, on: existing, now: now, out: &out) }
+                    }
+                    return
+                }
                 dropLink(peer, report: existing.isAuthenticated, now: now, out: &out)
                 guard session != nil else { return }
             }
@@ -65,6 +72,7 @@ extension BrowserNode {
     mutating func localDescription(_ sdp: String, peer: NodeID, sessionID: UInt64, now: MonotonicTime, out: inout ShellOutput) {
         guard var link = currentLink(peer, sessionID) else { return }
         link.localFingerprint = SDPFingerprintBytes.extract(from: sdp)
+        if link.isOfferer { link.localOffer = sdp }
         session!.links[peer] = link
         let kind: SignalPayload.Kind = link.isOfferer ? .offer(sdp: sdp) : .answer(sdp: sdp)
         sendSignal(SignalPayload(sessionID: sessionID, kind: kind), on: link, now: now, out: &out)
@@ -75,9 +83,14 @@ extension BrowserNode {
         _ candidate: String, sdpMid: String?, sdpMLineIndex: UInt32?, peer: NodeID, sessionID: UInt64,
         now: MonotonicTime, out: inout ShellOutput
     ) {
-        guard let link = currentLink(peer, sessionID) else { return }
+        guard var link = currentLink(peer, sessionID) else { return }
         let kind = SignalPayload.Kind.candidate(candidate: candidate, sdpMid: sdpMid, sdpMLineIndex: sdpMLineIndex ?? 0)
-        sendSignal(SignalPayload(sessionID: sessionID, kind: kind), on: link, now: now, out: &out)
+        let payload = SignalPayload(sessionID: sessionID, kind: kind)
+        if link.isOfferer && link.sentCandidates.count < 32 {
+            link.sentCandidates.append(payload)
+            session!.links[peer] = link
+        }
+        sendSignal(payload, on: link, now: now, out: &out)
     }
 
     /// The link's data channel opened: send the hello.

@@ -150,8 +150,12 @@ extension ColonioNode {
             if let existing = session.links[peer] {
                 if existing.sessionID == payload.sessionID { return }
                 // Both sides offered at once: the offer of the lower ID wins, on both sides alike.
-                if existing.isOfferer && !existing.isAuthenticated && session.nodeID < peer {
-                    repeatOffer(existing, in: session)
+                if existing.isOfferer && session.nodeID < peer {
+                    // Still unanswered: the peer may never have got it.
+                    if !existing.isAuthenticated { repeatOffer(existing, in: session) }
+                    // Already authenticated: the peer's offer lost the glare and merely arrived late (the
+                    // peer dropped it when it answered ours). Replacing the link for it would leave both
+                    // sides without one until the connect timeout.
                     return
                 }
                 dropLink(existing, in: session, report: existing.isAuthenticated)

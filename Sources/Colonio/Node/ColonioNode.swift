@@ -213,6 +213,12 @@ public actor ColonioNode: Service {
         logger.info("crashed (simulated)")
     }
 
+    /// Hands the node a signal as if `peer` had sent it through the seed, for tests of signaling races.
+    package func injectSignal(_ payload: SignalPayload, from peer: NodeID) {
+        guard let session else { return }
+        receiveSignal(payload, from: peer, viaSeed: true, in: session)
+    }
+
     /// Registers (or replaces) the handler for messages and requests sent to `name`.
     public func handle(_ name: String, handler: @escaping ColonioHandler) {
         handlers[name] = handler

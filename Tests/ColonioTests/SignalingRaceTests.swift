@@ -1,0 +1,77 @@
+@testable import Colonio
+import ColonioCore
+import ColonioSeed
+import Testing
+
+/// Offers that cross or arrive late must not cost a working link.
+@Suite(.serialized, .timeLimit(.minutes(1))) struct SignalingRaceTests {
+    /// Two linked nodes of which the newcomer (the offerer of their link) has the lower ID.
+    static func linkedPairWithLowerOfferer(
+        seed: EmbeddedSeed, links: InMemoryLinkNetwork
+    ) async throws -> (offerer: ColonioNode, answerer: ColonioNode) {
+        // IDs are random: the newcomer has the lower one half of the time.
+        for _ in 0..<40 {
+            let first = ColonioNode(options: NodeRecoveryTests.options(links), logger: NodeEndToEndTests.logger)
+            try await first.connect(seed: seed.url, network: "alpha", token: "alpha-token")
+            let second = ColonioNode(options: NodeRecoveryTests.options(links), logger: NodeEndToEndTests.logger)
+            try await second.connect(seed: seed.url, network: "alpha", token: "alpha-token")
+            let (firstID, secondID) = (try #require(await first.nodeID), try #require(await second.nodeID))
+            if secondID < firstID {
+                #expect(await NodeRecoveryTests.eventually {
+                    let (a, b) = (await first.linkedPeers, await second.linkedPeers)
+                    return a == [secondID] && b == [firstID]
+                })
+                return (second, first)
+            }
+            await first.disconnect()
+            await second.disconnect()
+        }
+        throw SignalingRaceError.noLowerNewcomer
+    }
+
+    @Test func aLateOfferOfTheSideThatLostTheGlareLeavesTheLinkAlone() async throws {
+        let seed = try await EmbeddedSeed.start(
+            configuration: NodeEndToEndTests.seedConfiguration(), logger: NodeEndToEndTests.logger)
+        let links = InMemoryLinkNetwork()
+        let (offerer, answerer) = try await Self.linkedPairWithLowerOfferer(seed: seed, links: links)
+        let answererID = try #require(await answerer.nodeID)
+        let offererID = try #require(await offerer.nodeID)
+
+        // The higher ID's own offer, sent before it took the lower ID's, arrives after the link is up.
+        let stale = SignalPayload(sessionID: 0x5747_1e, kind: .offer(sdp: "v=0\r\na=fingerprint:memory 00\r\n"))
+        await offerer.injectSignal(stale, from: answererID)
+        #expect(await offerer.linkedPeers == [answererID])
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(await offerer.linkedPeers == [answererID])
+        #expect(await answerer.linkedPeers == [offererID])
+        await answerer.handle("echo") { message in message.payload }
+        #expect(try await offerer.request([7], to: answererID, name: "echo") == [7])
+
+        await offerer.disconnect()
+        await answerer.disconnect()
+        await seed.stop()
+    }
+
+    @Test func anOfferFromThePeerOfAnAnsweredLinkReplacesIt() async throws {
+        // The other way round the peer's offer is new (its side of the link is gone): it is taken.
+        let seed = try await EmbeddedSeed.start(
+            configuration: NodeEndToEndTests.seedConfiguration(), logger: NodeEndToEndTests.logger)
+        let links = InMemoryLinkNetwork()
+        let (offerer, answerer) = try await Self.linkedPairWithLowerOfferer(seed: seed, links: links)
+        let offererID = try #require(await offerer.nodeID)
+        let garbled = SignalPayload(sessionID: 0x0ffe2, kind: .offer(sdp: "v=0\r\na=fingerprint:memory 00\r\n"))
+        await answerer.injectSignal(garbled, from: offererID)
+        // The old link made way for one whose offer cannot be accepted (no such in-memory offer).
+        #expect(await answerer.linkedPeers.isEmpty)
+        // The ring links them again.
+        #expect(await NodeRecoveryTests.eventually { await answerer.linkedPeers == [offererID] })
+
+        await offerer.disconnect()
+        await answerer.disconnect()
+        await seed.stop()
+    }
+}
+
+enum SignalingRaceError: Error {
+    case noLowerNewcomer
+}
