@@ -56,6 +56,8 @@ public final class Simulation {
         case open(LinkKey)
         /// The link to `peer` closed; `crashed`: because `peer` died (its geo state goes too).
         case closed(node: Int, peer: NodeID, crashed: Bool)
+        /// The seed refused a connect's first signal: `peer` is not signed in (it died).
+        case refused(node: Int, peer: NodeID)
     }
 
     private struct LinkKey: Hashable {
@@ -364,7 +366,24 @@ public final class Simulation {
             if crashed, let geoDirectives = nodes[index].geo?.nodeLeft(peer, now: now) {
                 performGeo(geoDirectives, at: index)
             }
+        case .refused(let index, let peer):
+            // As the node shell on the seed's "unknown peer": the attempt failed, and pub/sub forgets the node.
+            guard nodes[index].alive, let other = indexByID[peer] else { return }
+            let key = LinkKey(index, other)
+            guard links[key]?.isOpen == false else { return }
+            links[key] = nil
+            perform(nodes[index].machine.linkFailed(peer, now: now), at: index)
+            if let geoDirectives = nodes[index].geo?.nodeLeft(peer, now: now) { performGeo(geoDirectives, at: index) }
         }
+    }
+
+    /// Whether the node shell would signal a connect to `peer` through the seed: when the overlay has no
+    /// path to it (no links, or this node would be the peer's own next hop), as `ColonioNode.openLink`.
+    private func signalsThroughSeed(from index: Int, to peer: NodeID) -> Bool {
+        guard let ring = nodes[index].machine.ring, ring.linkCount > 0, case .forward = ring.nextHop(toward: peer) else {
+            return true
+        }
+        return false
     }
 
     func perform(_ directives: [NodeDirective], at index: Int) {
@@ -376,10 +395,13 @@ public final class Simulation {
                 let key = LinkKey(index, other)
                 guard links[key] == nil else { continue }  // open, or an attempt from either side in flight
                 links[key] = Link(isOpen: false)
-                // A dead or unknown peer never answers: the machine's connect timeout handles it.
                 if nodes[other].alive {
                     queue.push(.open(key), at: now.adding(milliseconds: configuration.connectDelayMilliseconds))
+                } else if signalsThroughSeed(from: index, to: peer) {
+                    // The seed knows the peer is gone and says so after a round trip.
+                    queue.push(.refused(node: index, peer: peer), at: now.adding(milliseconds: 2 * latency()))
                 }
+                // Otherwise the signal goes over the overlay and is lost: the connect timeout handles it.
             case .disconnect(let peer):
                 guard let other = indexByID[peer] else { continue }
                 let key = LinkKey(index, other)
