@@ -1,20 +1,32 @@
 @testable import Colonio
 import ColonioCore
 import ColonioSeed
+import MetricsTestKit
 import Testing
 
 /// Nodes look after their place in the network: they return to a restarted seed under their IDs, sign
 /// in afresh when the seed cannot restore them, and find each other again through the seed after
 /// losing every link.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct NodeRecoveryTests {
-    static func options(_ links: InMemoryLinkNetwork) -> ColonioNodeOptions {
-        ColonioNodeOptions(inMemoryLinks: links, retryDelay: .milliseconds(100), maximumRetryDelay: .milliseconds(400))
+    static func options(_ links: InMemoryLinkNetwork, metrics: TestMetrics? = nil) -> ColonioNodeOptions {
+        ColonioNodeOptions(
+            inMemoryLinks: links, metricsFactory: metrics, retryDelay: .milliseconds(100),
+            maximumRetryDelay: .milliseconds(400))
     }
 
-    static func startNodes(_ count: Int, seed: EmbeddedSeed, links: InMemoryLinkNetwork) async throws -> [ColonioNode] {
+    /// The nodes' metrics (one factory for all, so counters add up over the nodes).
+    let metrics = TestMetrics()
+
+    static func counter(_ metrics: TestMetrics, _ label: String, _ extra: [(String, String)] = []) -> Int64 {
+        (try? metrics.expectCounter(label, [("network", "alpha")] + extra).totalValue) ?? 0
+    }
+
+    static func startNodes(
+        _ count: Int, seed: EmbeddedSeed, links: InMemoryLinkNetwork, metrics: TestMetrics? = nil
+    ) async throws -> [ColonioNode] {
         var nodes: [ColonioNode] = []
         for _ in 0..<count {
-            let node = ColonioNode(options: options(links), logger: NodeEndToEndTests.logger)
+            let node = ColonioNode(options: options(links, metrics: metrics), logger: NodeEndToEndTests.logger)
             try await node.connect(seed: seed.url, network: "alpha", token: "alpha-token")
             await node.handle("echo") { message in message.payload }
             nodes.append(node)
@@ -45,11 +57,11 @@ import Testing
 
     /// A formed network of `count` nodes on a seed signing with `key`, stopped once they all answer.
     static func formNetworkThenStopTheSeed(
-        _ count: Int, key: SeedSigningKey, links: InMemoryLinkNetwork
+        _ count: Int, key: SeedSigningKey, links: InMemoryLinkNetwork, metrics: TestMetrics
     ) async throws -> (nodes: [ColonioNode], ids: [NodeID], port: Int) {
         let seed = try await EmbeddedSeed.start(
             configuration: NodeEndToEndTests.seedConfiguration(), signingKey: key, logger: NodeEndToEndTests.logger)
-        let nodes = try await startNodes(count, seed: seed, links: links)
+        let nodes = try await startNodes(count, seed: seed, links: links, metrics: metrics)
         var ids: [NodeID] = []
         for node in nodes { ids.append(try #require(await node.nodeID)) }
         // The network has formed: no link is being set up through the seed when it goes.
@@ -71,7 +83,7 @@ import Testing
     @Test func nodesReturnUnderTheirIDsWhenTheSeedRestarts() async throws {
         let key = SeedSigningKey()
         let links = InMemoryLinkNetwork()
-        let (nodes, ids, port) = try await Self.formNetworkThenStopTheSeed(3, key: key, links: links)
+        let (nodes, ids, port) = try await Self.formNetworkThenStopTheSeed(3, key: key, links: links, metrics: metrics)
         let (second, registry) = try await Self.startSeed(on: port, key: key)
         #expect(await Self.eventually { registry.nodes(network: "alpha") == ids.sorted() })
         #expect(await Self.eventually {
@@ -79,6 +91,8 @@ import Testing
             return true
         })
         for (node, id) in zip(nodes, ids) { #expect(await node.nodeID == id) }
+        #expect(Self.counter(metrics, "colonio_node_seed_reconnects_total", [("outcome", "resumed")]) == 3)
+        #expect(Self.counter(metrics, "colonio_node_seed_reconnects_total", [("outcome", "new_id")]) == 0)
 
         // A newcomer signs in to the new seed, which knows the returned nodes, and reaches all of them.
         let newcomer = try await Self.startNodes(1, seed: second, links: links)
@@ -89,13 +103,15 @@ import Testing
 
     @Test func nodesSignInAfreshWhenTheSeedCannotRestoreThem() async throws {
         let links = InMemoryLinkNetwork()
-        let (nodes, ids, port) = try await Self.formNetworkThenStopTheSeed(2, key: SeedSigningKey(), links: links)
+        let (nodes, ids, port) = try await Self.formNetworkThenStopTheSeed(
+            2, key: SeedSigningKey(), links: links, metrics: metrics)
         // Another signing key: the old certificates mean nothing to this seed.
         let (second, registry) = try await Self.startSeed(on: port, key: SeedSigningKey())
         #expect(await Self.eventually { registry.nodeCount(network: "alpha") == 2 })
         var newIDs: [NodeID] = []
         for node in nodes { newIDs.append(try #require(await node.nodeID)) }
         #expect(Set(newIDs).isDisjoint(with: ids))
+        #expect(Self.counter(metrics, "colonio_node_seed_reconnects_total", [("outcome", "new_id")]) == 2)
         #expect(registry.nodes(network: "alpha") == newIDs.sorted())
         try await Self.allPairsAnswer(nodes)
         for node in nodes { await node.disconnect() }
@@ -107,7 +123,7 @@ import Testing
         for index in configuration.networks.indices { configuration.networks[index].routing.connectTimeoutMilliseconds = 1_000 }
         let seed = try await EmbeddedSeed.start(configuration: configuration, logger: NodeEndToEndTests.logger)
         let links = InMemoryLinkNetwork()
-        let nodes = try await Self.startNodes(3, seed: seed, links: links)
+        let nodes = try await Self.startNodes(3, seed: seed, links: links, metrics: metrics)
         try await Self.allPairsAnswer(nodes)
 
         // Every link closes and reconnecting fails until the ring has given up on every neighbour.
@@ -124,6 +140,8 @@ import Testing
             return true
         })
         try await Self.allPairsAnswer(nodes)
+        // Each node was alone during the outage and asked at least once.
+        #expect(Self.counter(metrics, "colonio_node_peer_searches_total") >= 3)
         for node in nodes { await node.disconnect() }
         await seed.stop()
     }

@@ -26,7 +26,8 @@ extension ColonioNode {
         let authenticated = session.authenticatedLinkCount
         session.metrics.update(
             links: authenticated, pending: session.links.count - authenticated,
-            geoNeighbours: session.geo.neighbours.count, overlay: session.machine.statistics)
+            geoNeighbours: session.geo.neighbours.count, seedConnected: session.seed.isConnected,
+            overlay: session.machine.statistics)
     }
 
     /// Carries out the node machine's directives in order.

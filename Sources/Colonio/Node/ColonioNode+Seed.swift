@@ -79,6 +79,7 @@ extension ColonioNode {
             return
         }
         session.seed = client
+        session.metrics.seedReturned(resumed: true)
         session.transport.setICEServers(client.iceServers.map(ICEServer.init))
         session.seedReturnGraceUntil = session.now().adding(
             milliseconds: 2 * UInt64(options.maximumRetryDelay.milliseconds))
@@ -96,6 +97,7 @@ extension ColonioNode {
             Task { await client.close() }
             return
         }
+        old.metrics.seedReturned(resumed: false)
         interpret(old.machine.stop(now: old.now()), in: old)
         old.shutDown()
         session = nil
@@ -112,6 +114,7 @@ extension ColonioNode {
         guard !alone || (!session.findingPeers && session.seed.isConnected),
               session.peerSearch.isDue(alone: alone, now: now) else { return }
         session.findingPeers = true
+        session.metrics.peerSearched()
         let (seed, generation, logger) = (session.seed, session.generation, session.logger)
         Task {
             do {

@@ -26,6 +26,10 @@ final class NodeMetrics {
     private let spreadDeliveries: Counter
     private let kvsSucceeded: Counter
     private let kvsFailed: Counter
+    private let seedConnected: Gauge
+    private let seedResumed: Counter
+    private let seedSignedInAgain: Counter
+    private let peerSearches: Counter
     /// The overlay counters at the last tick, to report the difference.
     private var reported: NodeMachine.Statistics?
 
@@ -52,11 +56,19 @@ final class NodeMetrics {
         spreadDeliveries = counter("colonio_node_spread_delivered_total")
         kvsSucceeded = counter("colonio_node_kvs_operations_total", [("outcome", "success")])
         kvsFailed = counter("colonio_node_kvs_operations_total", [("outcome", "failure")])
+        seedConnected = Gauge(label: "colonio_node_seed_connected", dimensions: network, factory: factory)
+        seedResumed = counter("colonio_node_seed_reconnects_total", [("outcome", "resumed")])
+        seedSignedInAgain = counter("colonio_node_seed_reconnects_total", [("outcome", "new_id")])
+        peerSearches = counter("colonio_node_peer_searches_total")
     }
 
     /// Brings the gauges and the overlay counters up to date.
-    func update(links authenticated: Int, pending: Int, geoNeighbours neighbourCount: Int, overlay: NodeMachine.Statistics) {
+    func update(
+        links authenticated: Int, pending: Int, geoNeighbours neighbourCount: Int, seedConnected connected: Bool,
+        overlay: NodeMachine.Statistics
+    ) {
         links.record(authenticated)
+        seedConnected.record(connected ? 1 : 0)
         pendingLinks.record(pending)
         geoNeighbours.record(neighbourCount)
         func add(_ counter: Counter, _ value: KeyPath<NodeMachine.Statistics, UInt64>) {
@@ -78,4 +90,7 @@ final class NodeMetrics {
     func published() { publications.increment() }
     func spreadDelivered() { spreadDeliveries.increment() }
     func kvsCompleted(succeeded: Bool) { (succeeded ? kvsSucceeded : kvsFailed).increment() }
+    /// The seed connection came back: under the same ID (`resumed`) or, refused that, a new one.
+    func seedReturned(resumed: Bool) { (resumed ? seedResumed : seedSignedInAgain).increment() }
+    func peerSearched() { peerSearches.increment() }
 }
