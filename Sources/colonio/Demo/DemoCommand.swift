@@ -14,8 +14,9 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "Start an embedded seed and real WebRTC node processes on loopback and exercise every feature.",
         discussion: """
             Starts `colonio node` processes that join one network, then checks messaging between all of them, \
-            KVS writes, reads and conditional writes from different nodes, location pub/sub on a map, and a node \
-            killed with SIGKILL while the rest repair. Writes demo-topology.svg (the ring, the map and the circle).
+            KVS writes, reads and conditional writes from different nodes, location pub/sub on a map, a node \
+            killed with SIGKILL while the rest repair, and the seed restarted while the nodes return to it under \
+            their IDs. Writes demo-topology.svg (the ring, the map and the circle).
 
             Examples:
               colonio demo
@@ -49,8 +50,10 @@ struct DemoCommand: AsyncParsableCommand {
         let seedConfiguration = SeedConfiguration(
             listen: ListenAddress(host: "127.0.0.1", port: 0), keyFile: "",
             networks: [NetworkDefinition(name: "demo", tokens: ["demo-token"], routing: routing)])
-        let seed = try await report.step("start embedded seed") {
-            let seed = try await EmbeddedSeed.start(configuration: seedConfiguration, logger: logger)
+        // Kept for the restart step: certificates signed before it stay valid after it.
+        let signingKey = SeedSigningKey()
+        var seed = try await report.step("start embedded seed") {
+            let seed = try await EmbeddedSeed.start(configuration: seedConfiguration, signingKey: signingKey, logger: logger)
             return (seed, "listening at \(seed.url)")
         }
 
@@ -172,6 +175,32 @@ struct DemoCommand: AsyncParsableCommand {
             }
             return ((), "node \(victim + 1) killed; \(count) requests answered (slowest \(slowest) ms); "
                 + "\(intact) KVS values intact")
+        }
+
+        _ = try await report.step("seed restarted, nodes return under their IDs") {
+            await seed.stop()
+            var configuration = seedConfiguration
+            configuration.listen = ListenAddress(host: "127.0.0.1", port: seed.port)
+            let registry = InMemoryNetworkRegistry()
+            seed = try await EmbeddedSeed.start(
+                configuration: configuration, signingKey: signingKey, registry: registry, logger: logger)
+            let survivors = processes.filter { $0.index != victim }
+            let expected = survivors.map { ids[$0.index] }.sorted()
+            let deadline = ContinuousClock.now + .seconds(20)
+            while registry.nodes(network: "demo").map(\.hex).sorted() != expected {
+                guard ContinuousClock.now < deadline else {
+                    throw DemoFailure("after 20 s the restarted seed knows \(registry.nodeCount(network: "demo")) of \(expected.count) nodes")
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            for process in survivors {
+                let status = try await process.command("status")
+                guard status["nodeID"] as? String == ids[process.index] else {
+                    throw DemoFailure("node \(process.index + 1) came back as \(status["nodeID"] ?? "nothing")")
+                }
+            }
+            let (count, _) = try await Self.allPairs(survivors, ids)
+            return ((), "\(survivors.count) nodes back on the new seed with their IDs; \(count) requests answered")
         }
 
         let topology = DemoTopology(
