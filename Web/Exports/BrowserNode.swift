@@ -28,7 +28,14 @@ struct BrowserNode {
         var renewCertificateAt: UInt64 = 0
         /// When to ask the seed for peers while the node has no link.
         var peerSearch = PeerSearchSchedule()
+        /// Until when the seed's "unknown peer" may only mean that the peer has not returned yet (after the
+        /// seed connection came back).
+        var seedReturnGraceUntil: MonotonicTime?
     }
+
+    /// How long after the seed connection came back other nodes may still be returning to it: twice the
+    /// shell's default longest wait between reconnection attempts.
+    static let seedReturnGraceMilliseconds: UInt64 = 60_000
 
     /// Seconds between renewal attempts while the seed does not answer.
     static let renewalRetrySeconds: UInt64 = 30
@@ -119,6 +126,9 @@ struct BrowserNode {
                 return
             }
             out.log("seed refused a frame: \(error.message)")
+            // Soon after the seed came back a peer it does not know yet is not gone: the attempt waits for
+            // its connect timeout rather than count a failure (as the native node does).
+            if error.code == .unknownPeer, let until = session?.seedReturnGraceUntil, now < until { return }
             // A signal to a peer the seed does not know: that connection attempt cannot succeed.
             if let peer = error.peer, let link = session?.links[peer], !link.isAuthenticated,
                error.sessionID == nil || error.sessionID == link.sessionID {
@@ -138,6 +148,7 @@ struct BrowserNode {
     private mutating func resumed(_ response: SignInResponse, now: MonotonicTime, unixSeconds: UInt64, out: inout ShellOutput) {
         guard resuming != nil, response.nodeID == session?.nodeID else { return }
         resuming = nil
+        session?.seedReturnGraceUntil = now.adding(milliseconds: Self.seedReturnGraceMilliseconds)
         session?.certificate = response.certificate
         session?.renewCertificateAt = Self.renewalTime(expiry: response.certificate.expiry, issued: unixSeconds)
         out.emit(.iceServers) { fields in
