@@ -82,6 +82,23 @@ actor SlowRegistry: NetworkRegistry {
             if !unregistered { try await Task.sleep(for: .milliseconds(10)) }
         }
         #expect(unregistered)
+        #expect(try await second.findPeers() == [])
+
+        // A resumed sign-in and a peer lookup go through the registry's task path too.
+        let key = Curve25519.Signing.PrivateKey()
+        let third = try await SeedClient.connect(
+            url: url, network: "alpha", token: "alpha-token", keypair: key, logger: RunningSeed.logger)
+        #expect(try await second.findPeers() == [third.session.nodeID])
+        let resumed = try await SeedClient.connect(
+            url: url, network: "alpha", token: "alpha-token", keypair: key, resuming: third.certificate,
+            logger: RunningSeed.logger)
+        #expect(resumed.session.nodeID == third.session.nodeID)
+        await third.close()
+        // The displaced connection's close leaves the resumed registration in place.
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(await registry.nodeCount(network: "alpha") == 2)
+        #expect(try await resumed.findPeers() == [second.session.nodeID])
+        await resumed.close()
         await second.close()
         await group.triggerGracefulShutdown()
         try await task.value
