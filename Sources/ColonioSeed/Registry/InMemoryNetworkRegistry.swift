@@ -43,20 +43,21 @@ public final class InMemoryNetworkRegistry: SynchronousNetworkRegistry {
                     at: index, in: network.ring, predecessors: predecessors, successors: successors, excluding: nodeID))
         }
         guard network.ring.count < maximumNodes else { throw .networkFull(limit: maximumNodes) }
-        var id: NodeID
-        if let nodeID {
-            id = nodeID
-        } else {
-            var generator = SystemRandomNumberGenerator()
-            id = NodeID.random(using: &generator)
-            while network.mailboxes[id] != nil { id = NodeID.random(using: &generator) }
-        }
+        let id = nodeID ?? freshID(in: network)
         let index = InMemoryNetworkRegistry.insertionIndex(of: id, in: network.ring)
         let peers = InMemoryNetworkRegistry.nearest(
             at: index, in: network.ring, predecessors: predecessors, successors: successors)
         network.ring.insert(id, at: index)
         network.mailboxes[id] = mailbox
         return NodeRegistration(nodeID: id, bootstrapPeers: peers)
+    }
+
+    /// A random ID no node of `network` has.
+    private static func freshID(in network: Network) -> NodeID {
+        var generator = SystemRandomNumberGenerator()
+        var id = NodeID.random(using: &generator)
+        while network.mailboxes[id] != nil { id = NodeID.random(using: &generator) }
+        return id
     }
 
     public func unregister(network name: String, nodeID: NodeID, mailbox: SeedMailbox) {
