@@ -248,8 +248,7 @@ final class SeedConnectionHandler {
     /// Why a claim to keep an earlier ID is refused, or `nil` when it is sound.
     private func refusal(of resume: SignInResume, network: String, publicKey: [UInt8]) -> String? {
         let certificate = resume.certificate
-        guard let seedKey = try? Curve25519.Signing.PublicKey(rawRepresentation: context.signingKey.publicKeyBytes),
-              seedKey.isValidSignature(certificate.signature, for: certificate.signedBytes)
+        guard context.signingKey.privateKey.publicKey.isValidSignature(certificate.signature, for: certificate.signedBytes)
         else { return "the certificate was not signed by this seed's key" }
         guard certificate.network == network else { return "the certificate is for network \"\(certificate.network)\"" }
         guard certificate.publicKey == publicKey else { return "the certificate is for another public key" }
