@@ -92,6 +92,10 @@ import Testing
         })
         for (node, id) in zip(nodes, ids) { #expect(await node.nodeID == id) }
         #expect(Self.counter(metrics, "colonio_node_seed_reconnects_total", [("outcome", "resumed")]) == 3)
+        // The gauge follows on the next tick (all nodes report into one factory, so the last one wins).
+        #expect(await Self.eventually {
+            (try? metrics.expectGauge("colonio_node_seed_connected", [("network", "alpha")]).lastValue) == 1
+        })
         #expect(Self.counter(metrics, "colonio_node_seed_reconnects_total", [("outcome", "new_id")]) == 0)
 
         // A newcomer signs in to the new seed, which knows the returned nodes, and reaches all of them.
@@ -105,6 +109,10 @@ import Testing
         let links = InMemoryLinkNetwork()
         let (nodes, ids, port) = try await Self.formNetworkThenStopTheSeed(
             2, key: SeedSigningKey(), links: links, metrics: metrics)
+        // While the seed is away, the nodes report it on their next tick.
+        #expect(await Self.eventually {
+            (try? metrics.expectGauge("colonio_node_seed_connected", [("network", "alpha")]).lastValue) == 0
+        })
         // Another signing key: the old certificates mean nothing to this seed.
         let (second, registry) = try await Self.startSeed(on: port, key: SeedSigningKey())
         #expect(await Self.eventually { registry.nodeCount(network: "alpha") == 2 })
