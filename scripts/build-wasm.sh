@@ -9,7 +9,7 @@ mkdir -p "$work"
 mapfile -t sources < <(find Sources/ColonioCore Web/Exports -name '*.swift' | sort)
 swiftc -target wasm32-unknown-none-wasm -enable-experimental-feature Embedded \
   -enable-experimental-feature Extern -wmo -Osize -parse-as-library \
-  -Xfrontend -disable-stack-protector -module-name ColonioCore \
+  -Xfrontend -disable-stack-protector -module-name ColonioCore -package-name colonio \
   "${sources[@]}" -c -o "$work/core.o"
 exports=$(grep -ho '@_cdecl("[a-z_0-9]*")' Web/Exports/*.swift | sed 's/.*"\(.*\)".*/--export=\1/')
 # shellcheck disable=SC2086

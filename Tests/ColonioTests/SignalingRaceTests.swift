@@ -5,10 +5,16 @@ import Testing
 
 /// Offers that cross or arrive late must not cost a working link.
 @Suite(.serialized, .timeLimit(.minutes(1))) struct SignalingRaceTests {
-    /// Two linked nodes of which the newcomer (the offerer of their link) has the lower ID.
-    static func linkedPairWithLowerOfferer(
-        seed: EmbeddedSeed, links: InMemoryLinkNetwork
-    ) async throws -> (offerer: ColonioNode, answerer: ColonioNode) {
+    /// An offer no in-memory link made, so it can never be accepted.
+    static func unacceptableOffer(sessionID: UInt64) -> SignalPayload {
+        SignalPayload(sessionID: sessionID, kind: .offer(sdp: "v=0\r\na=fingerprint:memory 00\r\n"))
+    }
+
+    /// A seed with two linked nodes of which the newcomer (the offerer of their link) has the lower ID.
+    static func linkedPairWithLowerOfferer() async throws -> (seed: EmbeddedSeed, offerer: ColonioNode, answerer: ColonioNode) {
+        let seed = try await EmbeddedSeed.start(
+            configuration: NodeEndToEndTests.seedConfiguration(), logger: NodeEndToEndTests.logger)
+        let links = InMemoryLinkNetwork()
         // IDs are random: the newcomer has the lower one half of the time.
         for _ in 0..<40 {
             let first = ColonioNode(options: NodeRecoveryTests.options(links), logger: NodeEndToEndTests.logger)
@@ -21,25 +27,22 @@ import Testing
                     let (a, b) = (await first.linkedPeers, await second.linkedPeers)
                     return a == [secondID] && b == [firstID]
                 })
-                return (second, first)
+                return (seed, second, first)
             }
             await first.disconnect()
             await second.disconnect()
         }
+        await seed.stop()
         throw SignalingRaceError.noLowerNewcomer
     }
 
     @Test func aLateOfferOfTheSideThatLostTheGlareLeavesTheLinkAlone() async throws {
-        let seed = try await EmbeddedSeed.start(
-            configuration: NodeEndToEndTests.seedConfiguration(), logger: NodeEndToEndTests.logger)
-        let links = InMemoryLinkNetwork()
-        let (offerer, answerer) = try await Self.linkedPairWithLowerOfferer(seed: seed, links: links)
+        let (seed, offerer, answerer) = try await Self.linkedPairWithLowerOfferer()
         let answererID = try #require(await answerer.nodeID)
         let offererID = try #require(await offerer.nodeID)
 
         // The higher ID's own offer, sent before it took the lower ID's, arrives after the link is up.
-        let stale = SignalPayload(sessionID: 0x5747_1e, kind: .offer(sdp: "v=0\r\na=fingerprint:memory 00\r\n"))
-        await offerer.injectSignal(stale, from: answererID)
+        await offerer.injectSignal(Self.unacceptableOffer(sessionID: 0x5747_1e), from: answererID)
         #expect(await offerer.linkedPeers == [answererID])
         try await Task.sleep(for: .milliseconds(300))
         #expect(await offerer.linkedPeers == [answererID])
@@ -54,13 +57,9 @@ import Testing
 
     @Test func anOfferFromThePeerOfAnAnsweredLinkReplacesIt() async throws {
         // The other way round the peer's offer is new (its side of the link is gone): it is taken.
-        let seed = try await EmbeddedSeed.start(
-            configuration: NodeEndToEndTests.seedConfiguration(), logger: NodeEndToEndTests.logger)
-        let links = InMemoryLinkNetwork()
-        let (offerer, answerer) = try await Self.linkedPairWithLowerOfferer(seed: seed, links: links)
+        let (seed, offerer, answerer) = try await Self.linkedPairWithLowerOfferer()
         let offererID = try #require(await offerer.nodeID)
-        let garbled = SignalPayload(sessionID: 0x0ffe2, kind: .offer(sdp: "v=0\r\na=fingerprint:memory 00\r\n"))
-        await answerer.injectSignal(garbled, from: offererID)
+        await answerer.injectSignal(Self.unacceptableOffer(sessionID: 0x0ffe2), from: offererID)
         // The old link made way for one whose offer cannot be accepted (no such in-memory offer).
         #expect(await answerer.linkedPeers.isEmpty)
         // The ring links them again.

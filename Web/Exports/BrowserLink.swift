@@ -9,10 +9,11 @@ struct BrowserLink {
     let signalsViaSeed: Bool
     var localFingerprint: String?
     var remoteFingerprint: String?
-    /// This side's offer and the candidates signaled after it (at most 32), to repeat them if the peer
+    /// This side's offer and the candidates signaled after it (at most ``maximumRepeatedCandidates``), to repeat them if the peer
     /// offers too: it evidently never got them.
     var localOffer: String?
     var sentCandidates: [SignalPayload] = []
+    static let maximumRepeatedCandidates = 32
     var helloSent = false
     /// Set once the peer's hello verified; only then does the node machine know the link.
     var isAuthenticated = false

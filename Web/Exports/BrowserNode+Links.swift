@@ -86,7 +86,7 @@ extension BrowserNode {
         guard var link = currentLink(peer, sessionID) else { return }
         let kind = SignalPayload.Kind.candidate(candidate: candidate, sdpMid: sdpMid, sdpMLineIndex: sdpMLineIndex ?? 0)
         let payload = SignalPayload(sessionID: sessionID, kind: kind)
-        if link.isOfferer && link.sentCandidates.count < 32 {
+        if link.isOfferer && link.sentCandidates.count < BrowserLink.maximumRepeatedCandidates {
             link.sentCandidates.append(payload)
             session!.links[peer] = link
         }

@@ -119,20 +119,21 @@ extension ColonioNode {
         Task {
             do {
                 let peers = try await seed.findPeers()
-                self.peersFound(PeerList(peers), generation: generation)
+                self.peersFound(TaskCapture(peers), generation: generation)
             } catch {
                 logger.info("could not ask the seed for peers", metadata: ["error": "\(error)"])
-                self.peersFound(PeerList([]), generation: generation)
+                self.peersFound(TaskCapture([]), generation: generation)
             }
         }
     }
 
-    private func peersFound(_ found: PeerList, generation: UInt64) {
+    /// `found` comes inside a reference: see ``TaskCapture``.
+    private func peersFound(_ found: TaskCapture<[NodeID]>, generation: UInt64) {
         guard let session = session(generation) else { return }
         session.findingPeers = false
-        guard session.links.isEmpty, !found.peers.isEmpty else { return }
-        session.logger.notice("no links left; rejoining through peers the seed named", metadata: ["peers": "\(found.peers.count)"])
-        rejoin(through: found.peers, in: session)
+        guard session.links.isEmpty, !found.value.isEmpty else { return }
+        session.logger.notice("no links left; rejoining through peers the seed named", metadata: ["peers": "\(found.value.count)"])
+        rejoin(through: found.value, in: session)
     }
 
     private func rejoin(through peers: [NodeID], in session: NodeSession) {
@@ -190,21 +191,5 @@ extension ColonioNode {
                 do { try await Task.sleep(for: .seconds(30)) } catch { return }
             }
         }
-    }
-}
-
-/// Node IDs handed from a task to the actor inside a reference: see the miscompile described at `LinkKey`.
-private final class PeerList: Sendable {
-    let peers: [NodeID]
-
-    init(_ peers: [NodeID]) {
-        self.peers = peers
-    }
-}
-
-extension Duration {
-    /// Whole milliseconds, for the state machines' clock.
-    var milliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }

@@ -75,9 +75,7 @@ final class NodeSession {
 
     /// Milliseconds since this session started, as the node machine's clock.
     func now() -> MonotonicTime {
-        let elapsed = ContinuousClock.now - clockOrigin
-        let (seconds, attoseconds) = elapsed.components
-        return MonotonicTime(milliseconds: UInt64(max(0, seconds)) * 1000 + UInt64(max(0, attoseconds)) / 1_000_000_000_000_000)
+        MonotonicTime(milliseconds: UInt64(max(0, (ContinuousClock.now - clockOrigin).milliseconds)))
     }
 
     /// Stops background work, closes every link and fails what is still waiting.

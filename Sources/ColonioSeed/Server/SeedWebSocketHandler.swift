@@ -1,3 +1,4 @@
+import ColonioCore
 import Logging
 import NIOCore
 import NIOWebSocket
