@@ -14,6 +14,7 @@ wasm: setup
 	scripts/build-wasm.sh Web/colonio.wasm
 
 wasm-test: wasm
+	python3 scripts/check-browser-abi.py
 	node Web/smoke-test.mjs Web/colonio.wasm
 	node Web/browser-node.test.mjs Web/colonio.wasm
 

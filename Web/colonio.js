@@ -275,7 +275,8 @@ export class Colonio {
     const { seed, network, token } = this.#options;
     if (!seed || !network) throw new InvalidArgumentError('invalidArgument', 'seed and network are required');
     this.#core = await WasmCore.load(this.#options.wasm);
-    this.#core.call(Op.create, { 1: randomU64() });
+    // The core paces peer searches (and the grace after a seed return) with the same delays as the shell's reconnection.
+    this.#core.call(Op.create, { 1: randomU64(), 2: this.#options.retryMilliseconds, 3: this.#options.maximumRetryMilliseconds });
     this.#keys = await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
     this.#publicKey = new Uint8Array(await crypto.subtle.exportKey('raw', this.#keys.publicKey));
     const url = this.#seedURL();

@@ -1,4 +1,5 @@
 @testable import Colonio
+import ColonioCore
 import Testing
 
 struct SDPFingerprintTests {

@@ -9,7 +9,8 @@
 
 /// Operations of `colonio_call`, with their input fields.
 enum BrowserInput: Int32 {
-    /// `1: random seed`: creates the node (also discards an old one).
+    /// `1: random seed, 2: first peer-search delay ms, 3: longest delay ms (also the seed-return grace / 2)`:
+    /// creates the node (also discards an old one).
     case create = 0
     /// `1: network, 2: token, 3: public key`: the WebSocket to the seed is open.
     case signIn = 1
@@ -114,7 +115,7 @@ struct InputFields {
     }
 }
 
-nonisolated(unsafe) private var browserNode = BrowserNode(randomSeed: 1)
+nonisolated(unsafe) private var shell = BrowserShell(randomSeed: 1, settings: NodeControllerSettings())
 nonisolated(unsafe) private var output = ShellOutput()
 nonisolated(unsafe) private var outputBytes: [UInt8] = []
 
@@ -162,45 +163,53 @@ public func colonioCall(
 }
 
 private func run(_ operation: BrowserInput, _ fields: InputFields, now: MonotonicTime, unixSeconds: UInt64) {
+    var actions: [NodeAction] = []
+    defer { BrowserShell.write(actions, to: &output) }
     switch operation {
     case .create:
-        browserNode = BrowserNode(randomSeed: fields.uint(1))
+        let settings = fields.has(2)
+            ? NodeControllerSettings(peerSearchFirstDelayMilliseconds: fields.uint(2), peerSearchMaximumDelayMilliseconds: fields.uint(3))
+            : NodeControllerSettings()
+        shell = BrowserShell(randomSeed: fields.uint(1), settings: settings)
     case .signIn:
-        browserNode.signIn(network: fields.string(1), token: fields.string(2), publicKey: fields.bytes(3), out: &output)
+        do {
+            actions = try shell.controller.signIn(network: fields.string(1), token: fields.string(2), publicKey: fields.bytes(3))
+        } catch {
+            BrowserShell.fail(error, out: &output)
+        }
     case .seedFrame:
-        browserNode.seedFrame(fields.bytes(1), now: now, unixSeconds: unixSeconds, out: &output)
+        actions = shell.controller.seedBytes(fields.bytes(1), now: now, unixSeconds: unixSeconds)
     case .keepalive:
-        browserNode.keepalive(out: &output)
+        if shell.controller.seedConnected { actions = [.sendToSeed(.keepalive(nonce: 0))] }
     case .seedClosed:
-        browserNode.seedClosed()
+        actions = shell.controller.seedClosed()
     case .resume:
-        browserNode.resume(token: fields.string(1), publicKey: fields.bytes(2), unixSeconds: unixSeconds, out: &output)
+        actions = shell.controller.seedReopened(token: fields.string(1), publicKey: fields.bytes(2), unixSeconds: unixSeconds)
     case .tick:
-        browserNode.tick(now: now, unixSeconds: unixSeconds, out: &output)
+        actions = shell.controller.tick(now: now, unixSeconds: unixSeconds)
     case .linkDescription:
         guard let peer = fields.node(1) else { return output.fail("invalidInput", "peer") }
-        browserNode.localDescription(fields.string(3), peer: peer, sessionID: fields.uint(2), now: now, out: &output)
+        actions = shell.controller.localDescription(fields.string(3), peer: peer, session: fields.uint(2), now: now)
     case .linkCandidate:
         guard let peer = fields.node(1) else { return output.fail("invalidInput", "peer") }
-        browserNode.localCandidate(
-            fields.string(3), sdpMid: fields.optionalString(4),
-            sdpMLineIndex: fields.has(5) ? UInt32(truncatingIfNeeded: fields.uint(5)) : nil,
-            peer: peer, sessionID: fields.uint(2), now: now, out: &output)
+        let candidate = ICECandidateLine(
+            candidate: fields.string(3), sdpMid: fields.optionalString(4),
+            sdpMLineIndex: fields.has(5) ? UInt32(truncatingIfNeeded: fields.uint(5)) : nil)
+        actions = shell.controller.localCandidate(candidate, peer: peer, session: fields.uint(2), now: now)
     case .linkOpen:
         guard let peer = fields.node(1) else { return output.fail("invalidInput", "peer") }
-        browserNode.linkOpened(peer: peer, sessionID: fields.uint(2), now: now, out: &output)
+        actions = shell.controller.linkOpened(peer: peer, session: fields.uint(2), now: now)
     case .linkFrame:
         guard let peer = fields.node(1) else { return output.fail("invalidInput", "peer") }
-        browserNode.linkFrame(
-            fields.bytes(3), peer: peer, sessionID: fields.uint(2), unixSeconds: unixSeconds, now: now, out: &output)
+        actions = shell.controller.linkFrame(fields.bytes(3), peer: peer, session: fields.uint(2), now: now, unixSeconds: unixSeconds)
     case .linkVerified:
         guard let peer = fields.node(1) else { return output.fail("invalidInput", "peer") }
-        browserNode.linkVerified(peer: peer, sessionID: fields.uint(2), valid: fields.bool(3), now: now, out: &output)
+        actions = shell.controller.helloVerified(peer: peer, session: fields.uint(2), valid: fields.bool(3), now: now)
     case .linkClosed:
         guard let peer = fields.node(1) else { return output.fail("invalidInput", "peer") }
-        browserNode.linkClosed(peer: peer, sessionID: fields.uint(2), now: now, out: &output)
+        actions = shell.controller.linkClosed(peer: peer, session: fields.uint(2), now: now)
     case .handle:
-        browserNode.setHandler(fields.string(1), registered: fields.bool(2))
+        shell.controller.setHandler(fields.string(1), registered: fields.bool(2))
     case .send, .request:
         let destination: Destination
         if let node = fields.node(3) {
@@ -208,23 +217,45 @@ private func run(_ operation: BrowserInput, _ fields: InputFields, now: Monotoni
         } else {
             destination = .ownerOf(KVSPlacement.position(ofKey: KVSKey(fields.string(4))))
         }
-        if operation == .send {
-            browserNode.send(name: fields.string(1), payload: fields.bytes(2), to: destination, now: now, out: &output)
-        } else {
-            browserNode.request(name: fields.string(1), payload: fields.bytes(2), to: destination, now: now, out: &output)
+        let name = fields.string(1)
+        do {
+            if operation == .send {
+                actions = try shell.controller.send(name: name, payload: fields.bytes(2), to: destination, now: now)
+            } else {
+                let started = try shell.controller.request(name: name, payload: fields.bytes(2), to: destination, now: now)
+                output.result(started.requestID)
+                actions = started.actions
+            }
+        } catch {
+            BrowserShell.fail(error, name: name, out: &output)
         }
     case .respond:
-        browserNode.respond(
-            replyID: fields.uint(1), payload: fields.bytes(2), failure: fields.optionalString(3), now: now, out: &output)
+        if let failure = fields.optionalString(3) {
+            let code: DeliveryFailure.Code = failure.utf8.elementsEqual("noHandler".utf8) ? .noHandler : .handlerFailed
+            actions = shell.controller.respond(
+                replyID: fields.uint(1), failure: DeliveryFailure(code: code, detail: failure), now: now)
+        } else {
+            actions = shell.controller.respond(replyID: fields.uint(1), payload: fields.bytes(2), now: now)
+        }
     case .setPosition:
-        browserNode.setPosition(Position(x: fields.double(1), y: fields.double(2)), now: now, out: &output)
+        do {
+            actions = try shell.controller.setPosition(Position(x: fields.double(1), y: fields.double(2)), now: now)
+        } catch {
+            BrowserShell.fail(error, out: &output)
+        }
     case .subscribe:
-        browserNode.setSubscribed(fields.string(1), fields.bool(2))
+        shell.controller.setSubscribed(fields.string(1), fields.bool(2))
     case .publish:
-        browserNode.publish(
-            topic: fields.string(1), payload: fields.bytes(2), center: Position(x: fields.double(3), y: fields.double(4)),
-            radius: fields.double(5),
-            options: SpreadOptions(deliverToSelf: fields.bool(6), requireReceiver: fields.bool(7)), now: now, out: &output)
+        do {
+            let published = try shell.controller.publish(
+                topic: fields.string(1), payload: fields.bytes(2), center: Position(x: fields.double(3), y: fields.double(4)),
+                radius: fields.double(5),
+                options: SpreadOptions(deliverToSelf: fields.bool(6), requireReceiver: fields.bool(7)), now: now)
+            output.result(published.id)
+            actions = published.actions
+        } catch {
+            BrowserShell.fail(error, out: &output)
+        }
     case .kvs:
         let condition: KVSCondition = switch fields.uint(4) {
         case 1: .ifAbsent
@@ -237,11 +268,17 @@ private func run(_ operation: BrowserInput, _ fields: InputFields, now: Monotoni
         case 2: .delete(condition: condition)
         default: .get
         }
-        browserNode.kvs(command, key: fields.string(1), now: now, out: &output)
+        do {
+            let started = try shell.controller.kvs(command, key: fields.string(1), now: now)
+            output.result(started.operation.rawValue)
+            actions = started.actions
+        } catch {
+            BrowserShell.fail(error, out: &output)
+        }
     case .state:
-        browserNode.state(out: &output)
+        shell.state(out: &output)
     case .stop:
-        browserNode.stop(now: now, out: &output)
+        actions = shell.controller.stop(now: now)
     case .testCertificateBytes:
         guard let node = fields.node(2) else { return output.fail("invalidInput", "node") }
         let certificate = NodeCertificate(network: fields.string(1), nodeID: node, publicKey: fields.bytes(3), expiry: fields.uint(4))

@@ -1,3 +1,4 @@
+import ColonioCore
 import ColonioWebRTC
 import Foundation
 import Logging

@@ -1,0 +1,49 @@
+/// The timing rules of a ``NodeController`` that are the shell's to choose (the network's own settings
+/// come from the seed).
+public struct NodeControllerSettings: Equatable, Sendable {
+    /// A node with no link asks the seed for peers this long after losing its last one, then ever less
+    /// often (doubling) up to ``peerSearchMaximumDelayMilliseconds`` (see ``PeerSearchSchedule``).
+    public var peerSearchFirstDelayMilliseconds: UInt64
+    public var peerSearchMaximumDelayMilliseconds: UInt64
+    /// For this long after the seed connection came back, the seed's "unknown peer" may only mean the
+    /// peer has not returned yet: a link attempt then waits for its connect timeout rather than fail.
+    public var seedReturnGraceMilliseconds: UInt64
+    /// Seconds between certificate renewal attempts while the seed does not answer.
+    public var renewalRetrySeconds: UInt64
+
+    /// The defaults of both shells: peer search from 1 s to 30 s, and a grace of twice the longest
+    /// wait between seed reconnection attempts, by when returning nodes are back.
+    public init(
+        peerSearchFirstDelayMilliseconds: UInt64 = 1_000, peerSearchMaximumDelayMilliseconds: UInt64 = 30_000,
+        seedReturnGraceMilliseconds: UInt64? = nil, renewalRetrySeconds: UInt64 = 30
+    ) {
+        self.peerSearchFirstDelayMilliseconds = peerSearchFirstDelayMilliseconds
+        self.peerSearchMaximumDelayMilliseconds = max(peerSearchFirstDelayMilliseconds, peerSearchMaximumDelayMilliseconds)
+        self.seedReturnGraceMilliseconds = seedReturnGraceMilliseconds ?? 2 * self.peerSearchMaximumDelayMilliseconds
+        self.renewalRetrySeconds = renewalRetrySeconds
+    }
+}
+
+/// Why the controller refused an application call outright.
+public enum NodeCallError: Error, Equatable, Sendable {
+    /// The node is not signed in (or has left): connect first.
+    case notConnected
+    /// The node is signed in already.
+    case alreadyConnected
+    /// The payload exceeds the network's limit.
+    case messageTooLarge(size: Int, limit: Int)
+    /// A handler name must be 1 to 256 UTF-8 bytes.
+    case invalidName
+    /// A position outside the network's coordinate space.
+    case invalidPosition(GeometryError)
+    /// A publication the pub/sub machine refused.
+    case spread(SpreadError)
+
+    init(_ error: NodeError) {
+        switch error {
+        case .notStarted: self = .notConnected
+        case .messageTooLarge(let size, let limit): self = .messageTooLarge(size: size, limit: limit)
+        case .invalidName: self = .invalidName
+        }
+    }
+}

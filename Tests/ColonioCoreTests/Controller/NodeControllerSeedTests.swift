@@ -1,0 +1,135 @@
+import ColonioCore
+import Testing
+
+/// The seed session rules of ``NodeController``: refusals, grace after a seed return, peer search,
+/// resume and certificate renewal.
+struct NodeControllerSeedTests {
+    let low = NodeID(high: 1, low: 0)
+    let high = NodeID(high: 2, low: 0)
+
+    private func count(_ frame: SeedFrame, in log: [NodeAction]) -> Int {
+        log.filter { $0 == .sendToSeed(frame) }.count
+    }
+
+    /// The seed does not know the peer of a link being opened: the attempt fails at once, and pub/sub
+    /// forgets the peer too (the browser node once did not).
+    @Test func anUnknownPeerFailsTheAttemptAndIsForgotten() throws {
+        let network = ControllerNetwork()
+        let a = network.addNode(id: low)
+        _ = try network.nodes[a].controller.setPosition(Position(x: 1, y: 1), now: network.now)
+        network.carryOut(network.nodes[a].controller.seedFrame(.peersFound([high]), now: network.now, unixSeconds: network.unixSeconds), at: a)
+        network.run()
+        // `high` never signed in: the seed refused the offer.
+        #expect(network.link(a, to: high) == nil)
+        #expect(network.nodes[a].log.contains { if case .closeLink(high, _) = $0 { true } else { false } })
+        #expect(network.nodes[a].controller.session?.geo.neighbours[high] == nil)
+    }
+
+    /// Soon after the seed came back, its "unknown peer" does not end a link attempt.
+    @Test func anUnknownPeerIsNotFinalJustAfterTheSeedReturned() throws {
+        let network = ControllerNetwork()
+        let a = network.addNode(id: low)
+        network.carryOut(network.nodes[a].controller.seedClosed(), at: a)
+        network.carryOut(network.nodes[a].controller.seedReopened(token: "t", publicKey: network.nodes[a].key, unixSeconds: network.unixSeconds), at: a)
+        network.run()
+        #expect(network.nodes[a].log.contains(.seedRestored))
+        #expect(network.nodes[a].controller.nodeID == low)
+        let session = try #require(network.link(a, to: high)?.session ?? {
+            network.carryOut(network.nodes[a].controller.seedFrame(.peersFound([high]), now: network.now, unixSeconds: network.unixSeconds), at: a)
+            network.run()
+            return network.link(a, to: high)?.session
+        }())
+        #expect(network.link(a, to: high)?.phase == .awaitingAnswer)
+        // Past the grace (twice the longest peer-search delay by default) the same refusal ends it.
+        network.now = network.now.adding(milliseconds: NodeControllerSettings().seedReturnGraceMilliseconds + 1)
+        let refused = network.nodes[a].controller.seedFrame(
+            .error(SeedErrorMessage(code: .unknownPeer, message: "unknown", peer: high, sessionID: session)),
+            now: network.now, unixSeconds: network.unixSeconds)
+        #expect(refused.contains(.closeLink(peer: high, session: session)))
+    }
+
+    /// A node alone asks the seed for peers, one search at a time, ever less often.
+    @Test func anAloneNodeSearchesForPeersOneAtATime() throws {
+        let network = ControllerNetwork()
+        let a = network.addNode(id: low, settings: NodeControllerSettings(peerSearchFirstDelayMilliseconds: 1_000, peerSearchMaximumDelayMilliseconds: 4_000))
+        // The seed does not answer peer searches: while one is out, no other goes.
+        network.seedUp.remove(a)
+        var log: [NodeAction] = []
+        for _ in 0..<100 {
+            network.now = network.now.adding(milliseconds: 100)
+            log += network.nodes[a].controller.tick(now: network.now, unixSeconds: network.unixSeconds)
+        }
+        #expect(count(.findPeers, in: log) == 1)
+        // Answered (nobody there), the searches go on at 2 s, then 4 s.
+        log = network.nodes[a].controller.seedFrame(.peersFound([]), now: network.now, unixSeconds: network.unixSeconds)
+        var times: [UInt64] = []
+        for _ in 0..<200 {
+            network.now = network.now.adding(milliseconds: 100)
+            let actions = network.nodes[a].controller.tick(now: network.now, unixSeconds: network.unixSeconds)
+            if actions.contains(.sendToSeed(.findPeers)) {
+                times.append(network.now.milliseconds(since: .zero))
+                _ = network.nodes[a].controller.seedFrame(.peersFound([]), now: network.now, unixSeconds: network.unixSeconds)
+            }
+        }
+        let gaps = zip(times.dropFirst(), times).map { $0 - $1 }
+        #expect(gaps.count >= 3 && gaps.allSatisfy { $0 == 4_000 })
+    }
+
+    /// A peer search that names a live node brings the alone node back into the network.
+    @Test func aPeerSearchRejoinsTheNetwork() throws {
+        let network = ControllerNetwork()
+        let a = network.addNode(id: low)
+        network.seedUp.remove(a)
+        let b = network.addNode(id: high)
+        network.seedUp.insert(a)
+        #expect(network.linkedPeers(a).isEmpty)
+        network.advance(milliseconds: 1_500)
+        #expect(network.linkedPeers(a) == [high])
+        #expect(network.linkedPeers(b) == [low])
+    }
+
+    /// A seed that cannot restore the ID: the node signs in again under a new one, its application
+    /// requests fail as `networkClosed`.
+    @Test func aRefusedResumeSignsInAgain() throws {
+        let network = ControllerNetwork()
+        network.addNode(id: high)
+        let a = network.addNode(id: low)
+        // A request in flight (its frames are never carried out).
+        let started = try network.nodes[a].controller.request(name: "echo", payload: [], to: .node(high), now: network.now)
+        _ = network.nodes[a].controller.seedClosed()
+        let resume = network.nodes[a].controller.seedReopened(token: "t", publicKey: network.nodes[a].key, unixSeconds: network.unixSeconds)
+        #expect(resume.count == 1)
+        let actions = network.nodes[a].controller.seedFrame(
+            .error(SeedErrorMessage(code: .resumeRefused, message: "no")), now: network.now, unixSeconds: network.unixSeconds)
+        #expect(actions.contains(.requestCompleted(requestID: started.requestID, outcome: .failure(.networkClosed))))
+        #expect(actions.contains { if case .sendToSeed(.signIn(let request)) = $0 { request.resume == nil } else { false } })
+        #expect(network.nodes[a].controller.session == nil)
+        network.nodes[a].id = NodeID(high: 5, low: 0)
+        network.registry[low] = nil
+        network.carryOut(actions, at: a)
+        network.run()
+        #expect(network.nodes[a].controller.nodeID == NodeID(high: 5, low: 0))
+    }
+
+    /// The certificate is renewed halfway through its life, and again 30 s later while the seed does not answer.
+    @Test func theCertificateIsRenewedHalfwayThroughItsLife() throws {
+        let network = ControllerNetwork()
+        let a = network.addNode(id: low)
+        network.seedUp.remove(a)
+        var log: [NodeAction] = []
+        for second in 1...1_900 {
+            log += network.nodes[a].controller.tick(now: network.now.adding(milliseconds: UInt64(second) * 1_000), unixSeconds: network.unixSeconds + UInt64(second))
+        }
+        // Issued for an hour: due at 1,800 s, again at 1,830 s and 1,860 s, 1,890 s.
+        #expect(count(.renewCertificate, in: log) == 4)
+    }
+
+    @Test func aRefusedSignInIsReported() throws {
+        var controller = NodeController(randomSeed: 1)
+        _ = try controller.signIn(network: "n", token: "wrong", publicKey: [])
+        let refusal = SeedErrorMessage(code: .badToken, message: "wrong token")
+        #expect(controller.seedFrame(.error(refusal), now: .zero, unixSeconds: 0) == [.signInFailed(refusal)])
+        #expect(throws: NodeCallError.notConnected) { try controller.send(name: "x", payload: [], to: .node(low), now: .zero) }
+        #expect(controller.seedBytes([0xFF], now: .zero, unixSeconds: 0).count == 1)
+    }
+}
