@@ -48,10 +48,15 @@ extension ColonioNode {
 
     func runKVS(_ command: KVSCommand, key: String) async throws(ColonioError) -> KVSValue? {
         guard let session else { throw .notConnected }
-        let started = session.kvs.start(command, key: KVSKey(key), now: session.now())
+        let started: (operation: KVSClientOperationID, actions: [NodeAction])
+        do {
+            started = try controller.kvs(command, key: key, now: now())
+        } catch {
+            throw ColonioError(error, name: key)
+        }
         let result = await withCheckedContinuation { continuation in
             session.pendingKVS[started.operation] = continuation
-            interpret(started.directives, in: session)
+            perform(started.actions, in: session)
         }
         return try result.get()
     }

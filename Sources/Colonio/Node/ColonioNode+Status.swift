@@ -5,35 +5,38 @@ import ColonioWebRTC
 extension ColonioNode {
     /// A snapshot of the node: ID, network, ring neighbours, link counts and overlay counters.
     public func status() -> NodeStatus {
-        guard let session else {
+        guard let session, let state = controller.session else {
             var status = NodeStatus.disconnected
             status.subscriptions = subscribers.keys.sorted()
             return status
         }
-        let ring = session.machine.ring
-        let authenticated = session.authenticatedLinkCount
+        let ring = state.machine.ring
+        let authenticated = state.authenticatedLinkCount
         return NodeStatus(
-            nodeID: session.nodeID, network: session.network, isConnected: true,
+            nodeID: state.nodeID, network: state.network, isConnected: true,
             isSeedConnected: session.seed.isConnected, hasJoined: ring?.hasJoined ?? false,
-            position: session.geo.position, successors: ring?.successors ?? [], predecessors: ring?.predecessors ?? [],
-            linkCount: authenticated, pendingLinkCount: session.links.count - authenticated,
+            position: state.geo.position, successors: ring?.successors ?? [], predecessors: ring?.predecessors ?? [],
+            linkCount: authenticated, pendingLinkCount: state.links.count - authenticated,
             pendingRequestCount: session.pendingRequests.count, subscriptions: subscribers.keys.sorted(),
-            statistics: session.machine.statistics)
+            statistics: state.machine.statistics)
     }
 
     /// Every WebRTC link of this node, sorted by peer ID: its state and, once ICE selected a candidate
     /// pair, the pair's candidate types, round-trip time and byte counts. Empty while disconnected.
     public func links() async -> [LinkStatus] {
-        guard let session else { return [] }
+        guard let session, let state = controller.session else { return [] }
         var result: [LinkStatus] = []
+        let now = now()
         // One link at a time, on the actor: child tasks would capture `NodeID`s (see `LinkKey`).
-        for entry in session.links.values.sorted(by: { $0.peer < $1.peer }) {
+        for negotiation in state.links.values.sorted(by: { $0.peer < $1.peer }) {
+            let link = session.links[negotiation.peer].flatMap { $0.session == negotiation.session ? $0 : nil }
             var status = LinkStatus(
-                peer: entry.peer, state: Self.state(of: entry), isOfferer: entry.isOfferer,
-                role: entry.isAuthenticated ? session.machine.ring?.role(of: entry.peer) : nil,
-                setupTime: entry.setupTime, age: .now - entry.createdAt,
-                iceServerErrors: entry.link.iceServerErrors.map(\.description))
-            if let statistics = await entry.link.statistics() {
+                peer: negotiation.peer, state: Self.state(of: negotiation, link?.connectionState), isOfferer: negotiation.isOfferer,
+                role: negotiation.isAuthenticated ? state.machine.ring?.role(of: negotiation.peer) : nil,
+                setupTime: negotiation.setupMilliseconds.map { .milliseconds(Int64($0)) },
+                age: .milliseconds(Int64(now.milliseconds(since: negotiation.startedAt))),
+                iceServerErrors: link?.link.iceServerErrors.map(\.description) ?? [])
+            if let statistics = await link?.link.statistics() {
                 status.localCandidateType = statistics.localCandidateType.flatMap { .init(rawValue: $0.rawValue) }
                 status.remoteCandidateType = statistics.remoteCandidateType.flatMap { .init(rawValue: $0.rawValue) }
                 status.roundTripTime = statistics.roundTripTime
@@ -45,14 +48,16 @@ extension ColonioNode {
         return result
     }
 
-    private static func state(of entry: LinkEntry) -> LinkStatus.State {
-        if entry.isAuthenticated { return .authenticated }
-        switch entry.connectionState {
+    private static func state(of negotiation: LinkNegotiation, _ connection: PeerLinkState?) -> LinkStatus.State {
+        if negotiation.isAuthenticated { return .authenticated }
+        switch connection {
         case .disconnected, .failed, .closed: return .disconnected
-        case .new, .connecting, .connected: break
+        case .new, .connecting, .connected, nil: break
         }
-        // The hello goes out as soon as the data channel opens.
-        if entry.helloSent { return .open }
-        return entry.localSDP != nil && entry.remoteSDP != nil ? .connecting : .signaling
+        switch negotiation.phase {
+        case .offering, .awaitingAnswer, .answering: return .signaling
+        case .connecting: return .connecting
+        case .awaitingHello, .verifying, .authenticated: return .open
+        }
     }
 }

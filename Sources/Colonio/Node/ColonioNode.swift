@@ -2,6 +2,7 @@ import ColonioCore
 import ColonioWebRTC
 import CoreMetrics
 import Crypto
+import Foundation
 import Logging
 import ServiceLifecycle
 
@@ -17,35 +18,52 @@ import ServiceLifecycle
 public actor ColonioNode: Service {
     let logger: Logger
     let options: ColonioNodeOptions
-    /// The state of one connected session; `nil` while disconnected.
+    /// Every rule of the node (the same controller the browser node runs); this actor only carries out
+    /// its actions. Keeps handlers, subscriptions and the position across sessions.
+    var controller: NodeController
+    /// The I/O of one connected session; `nil` while disconnected.
     var session: NodeSession?
     var handlers: [String: ColonioHandler] = [:]
     /// Pub/sub subscribers per topic; kept across reconnects.
     var subscribers: [String: [UInt64: AsyncStream<SpreadDelivery>.Continuation]] = [:]
     private var nextSubscriberID: UInt64 = 0
-    /// This node's position; kept across reconnects.
-    private var position: Position?
     /// Continuations of `run()` waiting for disconnection.
     private var runWaiters: [CheckedContinuation<Void, Never>] = []
     /// Links of a simulated crash, kept open and silent (see ``crash()``).
-    private var abandonedLinks: [LinkEntry] = []
+    private var abandonedLinks: [ShellLink] = []
     /// Counts sessions so callbacks from an old session's tasks can be told apart.
     private var generations: UInt64 = 0
+    private let clockOrigin = ContinuousClock.now
 
     /// Creates a disconnected node.
     public init(options: ColonioNodeOptions = ColonioNodeOptions(), logger: Logger = Logger(label: "colonio.node")) {
         self.options = options
         self.logger = logger
+        controller = NodeController(
+            settings: NodeControllerSettings(
+                peerSearchFirstDelayMilliseconds: UInt64(options.retryDelay.milliseconds),
+                peerSearchMaximumDelayMilliseconds: UInt64(options.maximumRetryDelay.milliseconds)),
+            randomSeed: UInt64.random(in: 0...UInt64.max))
     }
 
     /// This node's ID on the ring; `nil` until connected.
-    public var nodeID: NodeID? { session?.nodeID }
+    public var nodeID: NodeID? { controller.nodeID }
 
     /// The network configuration the seed handed out; `nil` until connected.
-    public var configuration: NetworkConfiguration? { session?.seed.session.configuration }
+    public var configuration: NetworkConfiguration? { controller.session?.configuration }
 
     /// The nodes this node has authenticated links to.
-    public var linkedPeers: [NodeID] { session.map { $0.links.filter { $0.value.isAuthenticated }.map(\.key).sorted() } ?? [] }
+    public var linkedPeers: [NodeID] { controller.session?.authenticatedPeers ?? [] }
+
+    /// Milliseconds since the node was created: the controller's clock.
+    func now() -> MonotonicTime {
+        MonotonicTime(milliseconds: UInt64(max(0, (ContinuousClock.now - clockOrigin).milliseconds)))
+    }
+
+    /// The wall clock in Unix seconds, for certificate times.
+    nonisolated static func unixSeconds() -> UInt64 {
+        UInt64(max(0, Date().timeIntervalSince1970))
+    }
 
     /// Signs in to `network` through the seed at `seed` (`ws://host:port` or `wss://...`) with `token`
     /// and joins the overlay. Returns once signed in; links to other nodes form in the background.
@@ -99,37 +117,27 @@ public actor ColonioNode: Service {
         generations += 1
         let newSession = NodeSession(
             seed: client, seedURL: seedURL, token: token, keypair: keypair, transport: transport, logger: nodeLogger,
-            generation: generations, metricsFactory: options.metricsFactory ?? MetricsSystem.factory,
-            peerSearch: PeerSearchSchedule(
-                firstDelayMilliseconds: UInt64(options.retryDelay.milliseconds),
-                maximumDelayMilliseconds: UInt64(options.maximumRetryDelay.milliseconds)))
+            generation: generations, metricsFactory: options.metricsFactory ?? MetricsSystem.factory)
         session = newSession
-        for name in handlers.keys { newSession.machine.registerHandler(name) }
-        let directives = newSession.machine.start(
-            localID: newSession.nodeID, bootstrapPeers: client.session.bootstrapPeers, now: newSession.now())
+        // The seed client signed in already: the controller's own sign-in frame is not sent.
+        _ = try? controller.signIn(
+            network: newSession.network, token: token, publicKey: Array(keypair.publicKey.rawRepresentation))
         nodeLogger.info("signed in", metadata: ["bootstrapPeers": "\(client.session.bootstrapPeers.count)"])
         startBackgroundTasks(newSession)
         startSeedTasks(newSession)
-        interpret(directives, in: newSession)
-        for topic in subscribers.keys { newSession.geo.subscribe(topic) }
-        if let position, let placed = try? newSession.geo.setPosition(position, now: newSession.now()) {
-            interpret(placed, in: newSession)
-        }
-        interpret(newSession.geo.discovered(client.session.bootstrapPeers, now: newSession.now()), in: newSession)
+        perform(controller.seedFrame(.signedIn(SignInResponse(client.session)), now: now(), unixSeconds: Self.unixSeconds()), in: newSession)
     }
 
     /// Places this node in the network's coordinate space (plane/torus `x`/`y`, or
     /// `Position(latitude:longitude:)` on a sphere). Pub/sub messages reach it when it is inside their circle.
     /// - Throws: ``ColonioError/invalidPosition(_:)`` for coordinates outside the space.
     public func setPosition(_ newPosition: Position) throws(ColonioError) {
-        if let session {
-            do {
-                interpret(try session.geo.setPosition(newPosition, now: session.now()), in: session)
-            } catch {
-                throw .invalidPosition(error.description)
-            }
+        do {
+            let actions = try controller.setPosition(newPosition, now: now())
+            if let session { perform(actions, in: session) }
+        } catch {
+            throw ColonioError(error, name: "")
         }
-        position = newPosition
     }
 
     /// Receives every message published to `topic` whose circle contains this node's position, once each.
@@ -139,7 +147,7 @@ public actor ColonioNode: Service {
         nextSubscriberID += 1
         let subscriberID = nextSubscriberID
         subscribers[topic, default: [:]][subscriberID] = continuation
-        session?.geo.subscribe(topic)
+        controller.setSubscribed(topic, true)
         continuation.onTermination = { _ in
             Task { await self.unsubscribe(topic: topic, subscriberID: subscriberID) }
         }
@@ -150,7 +158,7 @@ public actor ColonioNode: Service {
         subscribers[topic]?[subscriberID] = nil
         if subscribers[topic]?.isEmpty == true {
             subscribers[topic] = nil
-            session?.geo.unsubscribe(topic)
+            controller.setSubscribed(topic, false)
         }
     }
 
@@ -161,21 +169,21 @@ public actor ColonioNode: Service {
         _ payload: [UInt8], topic: String, center: Position, radius: Double, options: SpreadOptions = SpreadOptions()
     ) async throws(ColonioError) {
         guard let session else { throw .notConnected }
-        let published: (id: SpreadMessageID, directives: [GeoDirective])
+        let published: (id: UInt64, actions: [NodeAction])
         do {
-            published = try session.geo.publish(
-                topic: topic, payload: payload, center: center, radius: radius, options: options, now: session.now())
+            published = try controller.publish(
+                topic: topic, payload: payload, center: center, radius: radius, options: options, now: now())
         } catch {
-            throw ColonioError(error)
+            throw ColonioError(error, name: topic)
         }
         session.metrics.published()
         guard options.requireReceiver else {
-            interpret(published.directives, in: session)
+            perform(published.actions, in: session)
             return
         }
         let failure = await withCheckedContinuation { continuation in
             session.pendingPublications[published.id] = continuation
-            interpret(published.directives, in: session)
+            perform(published.actions, in: session)
         }
         if let failure { throw ColonioError(failure) }
     }
@@ -184,9 +192,8 @@ public actor ColonioNode: Service {
     /// ``ColonioError/networkClosed``. Safe to call when not connected.
     public func disconnect() async {
         guard let current = session else { return }
+        perform(controller.stop(now: now()), in: current)
         session = nil
-        let directives = current.machine.stop(now: current.now())
-        interpret(directives, in: current)
         current.shutDown()
         await current.seed.close()
         for waiter in runWaiters { waiter.resume() }
@@ -202,10 +209,12 @@ public actor ColonioNode: Service {
         session = nil
         for task in current.tasks { task.cancel() }
         current.tasks.removeAll()
-        for entry in current.links.values { entry.abandon() }
+        for link in current.links.values { link.abandon() }
         // Kept so that the links are not closed when the entries are released.
         abandonedLinks.append(contentsOf: current.links.values)
         current.links.removeAll()
+        // The controller forgets the session; with the links gone from the shell, nothing is said to anyone.
+        perform(controller.stop(now: now()), in: current)
         current.shutDown()
         await current.seed.close()
         for waiter in runWaiters { waiter.resume() }
@@ -216,19 +225,19 @@ public actor ColonioNode: Service {
     /// Hands the node a signal as if `peer` had sent it through the seed, for tests of signaling races.
     package func injectSignal(_ payload: SignalPayload, from peer: NodeID) {
         guard let session else { return }
-        receiveSignal(payload, from: peer, viaSeed: true, in: session)
+        perform(controller.seedFrame(.relayedSignal(from: peer, payload: payload), now: now(), unixSeconds: Self.unixSeconds()), in: session)
     }
 
     /// Registers (or replaces) the handler for messages and requests sent to `name`.
     public func handle(_ name: String, handler: @escaping ColonioHandler) {
         handlers[name] = handler
-        session?.machine.registerHandler(name)
+        controller.setHandler(name, registered: true)
     }
 
     /// Removes the handler for `name`; later requests to it fail with ``ColonioError/noHandler(_:)``.
     public func removeHandler(_ name: String) {
         handlers[name] = nil
-        session?.machine.unregisterHandler(name)
+        controller.setHandler(name, registered: false)
     }
 
     /// Sends one-way `payload` to the handler `name` on node `destination`. Returns once handed to the
@@ -254,13 +263,18 @@ public actor ColonioNode: Service {
         try await request(payload, destination: .ownerOf(KVSPlacement.position(ofKey: KVSKey(key))), name: name)
     }
 
-    /// Runs until ``disconnect()`` or cancellation (then disconnects): lets a `ServiceGroup` own the node.
+    /// Runs until ``disconnect()``, cancellation or a graceful shutdown of its `ServiceGroup` (the last two
+    /// disconnect the node): lets a `ServiceGroup` own the node.
     public func run() async throws {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                if session == nil { continuation.resume() } else { runWaiters.append(continuation) }
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    if session == nil { continuation.resume() } else { runWaiters.append(continuation) }
+                }
+            } onCancel: {
+                Task { await self.disconnect() }
             }
-        } onCancel: {
+        } onGracefulShutdown: {
             Task { await self.disconnect() }
         }
     }
@@ -273,26 +287,24 @@ public actor ColonioNode: Service {
 
     private func send(_ payload: [UInt8], destination: Destination, name: String) throws(ColonioError) {
         guard let session else { throw .notConnected }
-        let directives: [NodeDirective]
         do {
-            directives = try session.machine.send(name: name, payload: payload, to: destination, now: session.now())
+            perform(try controller.send(name: name, payload: payload, to: destination, now: now()), in: session)
         } catch {
-            throw ColonioError(error, name: name, payloadSize: payload.count)
+            throw ColonioError(error, name: name)
         }
-        interpret(directives, in: session)
     }
 
     private func request(_ payload: [UInt8], destination: Destination, name: String) async throws(ColonioError) -> [UInt8] {
         guard let session else { throw .notConnected }
-        let started: (requestID: UInt64, directives: [NodeDirective])
+        let started: (requestID: UInt64, actions: [NodeAction])
         do {
-            started = try session.machine.request(name: name, payload: payload, to: destination, now: session.now())
+            started = try controller.request(name: name, payload: payload, to: destination, now: now())
         } catch {
-            throw ColonioError(error, name: name, payloadSize: payload.count)
+            throw ColonioError(error, name: name)
         }
         let outcome = await withCheckedContinuation { continuation in
             session.pendingRequests[started.requestID] = continuation
-            interpret(started.directives, in: session)
+            perform(started.actions, in: session)
         }
         switch outcome {
         case .response(let bytes): return bytes
@@ -302,11 +314,14 @@ public actor ColonioNode: Service {
 }
 
 extension ColonioError {
-    init(_ error: NodeError, name: String, payloadSize: Int) {
+    init(_ error: NodeCallError, name: String) {
         switch error {
-        case .notStarted: self = .notConnected
+        case .notConnected: self = .notConnected
+        case .alreadyConnected: self = .alreadyConnected
         case .messageTooLarge(let size, let limit): self = .messageTooLarge(size: size, limit: limit)
         case .invalidName: self = .invalidName(name)
+        case .invalidPosition(let why): self = .invalidPosition(why.description)
+        case .spread(let spread): self = ColonioError(spread)
         }
     }
 }
