@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: setup build test wasm wasm-test demo bench bench-smoke nat-test nat-bench nat-lab-check browser-check browser-node-check browser-node-test clean
+.PHONY: setup build check test wasm wasm-test demo bench bench-smoke nat-test nat-bench nat-lab-check browser-check browser-node-check browser-node-test clean
 
 setup:
 	@scripts/setup.sh
@@ -18,11 +18,24 @@ wasm-test: wasm
 	node Web/smoke-test.mjs Web/colonio.wasm
 	node Web/browser-node.test.mjs Web/colonio.wasm
 
-# Suites run one after another: the simulations are CPU-bound and would otherwise hold the
-# cooperative thread pool (2 threads on a 2-core machine) and starve the real-network suites.
+# The CPU-bound simulation suites (test identifiers that match this pattern).
+SIMULATIONS := Simulation|SpreadBenchmarkTests
+
+# The fast tier: the core (with the node controller's rule tests on a manual clock), the seed, the small
+# simulations and the node over in-memory links, in parallel; no WebRTC, NAT lab or browser.
+check: setup
+	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
+	$(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS) \
+		--filter 'ColonioCoreTests|ColonioSeedTests|ColonioSimulatorTests|ColonioTests\.(InMemoryLinkTests|SDPFingerprintTests)' \
+		--skip 'GeoInstanceSimulationTests|KVSSimulationTests|RingSimulationTests|SimulationScenarioTests'
+
+# Everything. The suites on real networks run one after another (they time real links, and the
+# simulations would hold the cooperative thread pool, 2 threads on a 2-core machine); the CPU-bound
+# simulations then run in parallel on every core.
 test: setup wasm-test
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
-	$(SWIFT) test --skip-build --no-parallel $(SWIFT_BUILD_FLAGS)
+	$(SWIFT) test --skip-build --no-parallel --skip '$(SIMULATIONS)' $(SWIFT_BUILD_FLAGS)
+	$(SWIFT) test --skip-build --filter '$(SIMULATIONS)' $(SWIFT_BUILD_FLAGS)
 	"$$($(SWIFT) build --show-bin-path $(SWIFT_BUILD_FLAGS))/colonio" demo
 	$(MAKE) --no-print-directory bench-smoke
 	$(MAKE) --no-print-directory nat-test

@@ -366,6 +366,6 @@ public final class SimulationScenario {
     }
 }
 
-private func asinDegrees(_ value: Double) -> Double {
+func asinDegrees(_ value: Double) -> Double {
     asin(value) * 180 / Double.pi
 }

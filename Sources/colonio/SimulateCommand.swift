@@ -34,6 +34,9 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "Nodes find their pub/sub neighbours from their ring neighbours, as real nodes do, instead of being introduced to them by the simulated seed.")
     var ringContacts = false
 
+    @Flag(help: "Run whole nodes: every node runs the node controller of real nodes (links with signaling and hello, seed session, KVS coordinator, pub/sub over the overlay) on a simulated seed; no pictures.")
+    var wholeNodes = false
+
     @Option(help: "Folder for the SVG pictures.")
     var out = "."
 
@@ -65,6 +68,7 @@ struct SimulateCommand: ParsableCommand {
     }
 
     func run() throws {
+        if wholeNodes { return try runWholeNodes() }
         var options = ScenarioOptions(nodeCount: nodes, space: ScenarioOptions.space(named: space)!, seed: seed)
         options.churnFraction = Self.fraction(churn)!
         options.lossRate = Self.fraction(loss)!
@@ -137,6 +141,41 @@ struct SimulateCommand: ParsableCommand {
             + "\"virtualMilliseconds\":\(report.virtualMilliseconds),\"events\":\(report.events),"
             + "\"frames\":\(report.frames),\"spreadPackets\":\(report.spreadPackets),\"wallSeconds\":\(format(wallSeconds)),"
             + "\"pictures\":[\(pictures.map(quoted).joined(separator: ","))]}"
+    }
+
+    private func runWholeNodes() throws {
+        var options = ScenarioOptions(nodeCount: nodes, space: ScenarioOptions.space(named: space)!, seed: seed)
+        options.churnFraction = Self.fraction(churn)!
+        options.lossRate = Self.fraction(loss)!
+        let bar = ProgressBar()
+        let started = Date()
+        let report = WholeNodeScenario(options: options) { step, fraction in bar.show(step, fraction) }.run()
+        bar.finish()
+        let wallSeconds = Date().timeIntervalSince(started)
+        if json {
+            let phases = report.phases.map { phase in
+                let checks = phase.checks.map { "{\"name\":\"\($0.name)\",\"passed\":\($0.passed),\"detail\":\"\($0.detail)\"}" }
+                return "{\"name\":\"\(phase.name)\",\"nodes\":\(phase.nodes),"
+                    + "\"convergedAfterVirtualMilliseconds\":\(phase.convergedAfterMilliseconds.map(String.init) ?? "null"),"
+                    + "\"checks\":[\(checks.joined(separator: ","))]}"
+            }
+            print("{\"wholeNodes\":true,\"nodes\":\(nodes),\"space\":\"\(space)\",\"seed\":\(seed),\"passed\":\(report.passed),"
+                  + "\"phases\":[\(phases.joined(separator: ","))],\"virtualMilliseconds\":\(report.virtualMilliseconds),"
+                  + "\"events\":\(report.events),\"frames\":\(report.frames),\"seedFrames\":\(report.seedFrames),"
+                  + "\"wallSeconds\":\(Self.format(wallSeconds))}")
+        } else {
+            print("colonio simulate --whole-nodes: \(nodes) nodes, seed \(seed), churn \(Self.format(options.churnFraction * 100))%, "
+                  + "loss \(Self.format(options.lossRate * 100))%")
+            for phase in report.phases {
+                let converged = phase.convergedAfterMilliseconds.map { "\(Self.format(Double($0) / 1000)) s (virtual)" } ?? "NOT within the limit"
+                print("\n\(phase.name): \(phase.nodes) nodes, converged after \(converged)")
+                for check in phase.checks { print("  \(check.passed ? "ok    " : "FAILED") \(check.name): \(check.detail)") }
+            }
+            print("\nvirtual time \(Self.format(Double(report.virtualMilliseconds) / 1000)) s, \(report.events) events, "
+                  + "\(report.frames) link frames, \(report.seedFrames) seed frames, wall time \(Self.format(wallSeconds)) s")
+            print(report.passed ? "All checks passed." : "Some checks FAILED.")
+        }
+        if !report.passed { throw ExitCode.failure }
     }
 
     private static func format(_ value: Double) -> String {

@@ -63,8 +63,10 @@ public enum NodeAction: Equatable, Sendable {
 }
 
 /// How much a ``NodeAction/log(_:_:)`` line matters.
-public enum NodeLogLevel: UInt8, Equatable, Sendable {
+public enum NodeLogLevel: UInt8, Comparable, Sendable {
     case debug, info, notice, warning
+
+    public static func < (lhs: NodeLogLevel, rhs: NodeLogLevel) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 /// One ICE candidate as the standard strings (RFC 8839 candidate line, media ID and index).
