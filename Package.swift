@@ -48,6 +48,9 @@ let package = Package(
             swiftSettings: strictSwift + [.enableExperimentalFeature("Extern")],
             linkerSettings: [.linkedLibrary("m")]
         ),
+        // The browser node's shell over the core (`Web/Exports`). Built natively too, so that `swift build`
+        // and `swift test` check it; `scripts/build-wasm.sh` compiles the same files into colonio.wasm.
+        .target(name: "ColonioBrowser", dependencies: ["ColonioCore"], path: "Web/Exports", swiftSettings: strictSwift),
         // C API over libwebrtc (Debian's libtgowt); `tg_owt` is a committed symlink to its headers.
         .target(
             name: "CWebRTC",
@@ -136,6 +139,7 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(name: "ColonioCoreTests", dependencies: ["ColonioCore", "ColonioSimulator"], swiftSettings: strictSwift),
+        .testTarget(name: "ColonioBrowserTests", dependencies: ["ColonioBrowser", "ColonioCore"], swiftSettings: strictSwift),
         .testTarget(name: "ColonioWebRTCTests", dependencies: ["ColonioWebRTC"], swiftSettings: strictSwift),
         // Many node machines on an in-memory transport with a virtual clock (tests, `colonio simulate`).
         .target(name: "ColonioSimulator", dependencies: ["ColonioCore"], swiftSettings: strictSwift),

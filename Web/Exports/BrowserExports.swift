@@ -1,3 +1,8 @@
+#if !hasFeature(Embedded)
+// Natively the browser shell is its own module (`ColonioBrowser`); the wasm build compiles it into the core.
+import ColonioCore
+#endif
+
 // The byte-buffer ABI between colonio.wasm and Web/colonio.js.
 //
 // JavaScript asks for input memory with `colonio_alloc(length)`, writes an input message there (the

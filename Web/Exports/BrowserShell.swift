@@ -1,3 +1,8 @@
+#if !hasFeature(Embedded)
+// Natively the browser shell is its own module (`ColonioBrowser`); the wasm build compiles it into the core.
+import ColonioCore
+#endif
+
 /// The browser node's half in WebAssembly: runs the core's ``NodeController`` (the same rules as the
 /// native node) and writes its ``NodeAction``s as ``ShellCommand``s for `colonio.js`, which only does
 /// I/O (WebSocket, RTCPeerConnection, WebCrypto, timers). Nothing here decides anything.

@@ -1,3 +1,8 @@
+#if !hasFeature(Embedded)
+// Natively the browser shell is its own module (`ColonioBrowser`); the wasm build compiles it into the core.
+import ColonioCore
+#endif
+
 // Functions the browser shell calls in colonio.wasm. Compiled only into the WebAssembly build,
 // together with every source file of ColonioCore (see scripts/build-wasm.sh).
 

@@ -1,3 +1,8 @@
+#if !hasFeature(Embedded)
+// Natively the browser shell is its own module (`ColonioBrowser`); the wasm build compiles it into the core.
+import ColonioCore
+#endif
+
 // KVS checks for the WebAssembly build: prove the consensus state machine and key placement run in the
 // browser exactly as natively.
 

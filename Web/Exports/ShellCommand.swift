@@ -1,3 +1,8 @@
+#if !hasFeature(Embedded)
+// Natively the browser shell is its own module (`ColonioBrowser`); the wasm build compiles it into the core.
+import ColonioCore
+#endif
+
 // What the browser node asks its JavaScript shell to do. The output of every call is a sequence of
 // commands in the core's wire format: field number = command kind, value = the command's fields as a
 // nested message. `Web/colonio.js` decodes them (field numbers listed there as `Command`).
