@@ -79,7 +79,7 @@ public final class NodeSimulation {
     private var nodes: [Node] = []
     private var indexByID: [NodeID: Int] = [:]
     /// Live signed-in nodes in ID order: the seed's registry.
-    private var registry: [NodeID] = []
+    private var registry = SimulatedRegistry()
     private var links: [LinkKey: Link] = [:]
     private var queue = EventQueue<Event>()
     private var random: SplitMix64
@@ -95,7 +95,7 @@ public final class NodeSimulation {
 
     // MARK: - Population
 
-    public var liveNodeIDs: [NodeID] { registry }
+    public var liveNodeIDs: [NodeID] { registry.ids }
     public var liveCount: Int { registry.count }
 
     /// The controller of a node (alive or crashed), for inspection.
@@ -125,8 +125,8 @@ public final class NodeSimulation {
         _ = try? controller.signIn(network: network.name, token: "", publicKey: [])
         nodes.append(Node(id: id, controller: controller))
         indexByID[id] = index
-        let bootstrap = bootstrapPeers(for: id)
-        registry.insert(id, at: insertionPoint(of: id))
+        let bootstrap = registry.nearest(to: id, perSide: configuration.bootstrapPeersPerSide)
+        registry.insert(id)
         let certificate = NodeCertificate(
             network: network.name, nodeID: id, publicKey: [UInt8](repeating: 1, count: 32), expiry: Self.unixEpoch + 365 * 86_400,
             signature: [UInt8](repeating: 0, count: 64))
@@ -143,7 +143,7 @@ public final class NodeSimulation {
     public func crash(_ id: NodeID) {
         guard let index = indexByID[id], nodes[index].alive else { return }
         nodes[index].alive = false
-        registry.remove(at: insertionPoint(of: id))
+        registry.remove(id)
         for (peer, session) in nodes[index].open.sorted(by: { $0.key < $1.key }) {
             links[LinkKey(index, peer, session)] = nil
             nodes[peer].open[index] = nil
@@ -157,7 +157,7 @@ public final class NodeSimulation {
         guard let index = indexByID[id], nodes[index].alive else { return }
         perform(nodes[index].controller.stop(now: now), at: index)
         nodes[index].alive = false
-        registry.remove(at: insertionPoint(of: id))
+        registry.remove(id)
     }
 
     // MARK: - Application
@@ -214,49 +214,22 @@ public final class NodeSimulation {
 
     /// Live nodes whose successor or predecessor list differs from the true one, or is not linked.
     public func nodesWithWrongNeighbours() -> [NodeID] {
-        let count = registry.count
-        let successorCount = Swift.min(Int(configuration.settings.successorCount), count - 1)
-        let predecessorCount = Swift.min(Int(configuration.settings.predecessorCount), count - 1)
-        return registry.enumerated().compactMap { position, id in
-            guard let ring = nodes[indexByID[id]!].controller.session?.machine.ring else { return id }
-            let successors = successorCount > 0 ? (1...successorCount).map { registry[(position + $0) % count] } : []
-            let predecessors = predecessorCount > 0 ? (1...predecessorCount).map { registry[(position - $0 + count * 2) % count] } : []
-            let linked = (ring.successors + ring.predecessors).allSatisfy { ring.isLinked($0) }
-            return ring.successors == successors && ring.predecessors == predecessors && linked ? nil : id
+        registry.ids.filter { id in
+            guard let ring = nodes[indexByID[id]!].controller.session?.machine.ring else { return true }
+            let expected = registry.neighbours(
+                of: id, successors: Int(configuration.settings.successorCount),
+                predecessors: Int(configuration.settings.predecessorCount))
+            return ring.successors != expected.successors || ring.predecessors != expected.predecessors
+                || !(ring.successors + ring.predecessors).allSatisfy { ring.isLinked($0) }
         }
     }
 
     /// Authenticated links per live node, in ID order.
     public func linkCounts() -> [Int] {
-        registry.map { nodes[indexByID[$0]!].controller.session?.authenticatedLinkCount ?? 0 }
+        registry.ids.map { nodes[indexByID[$0]!].controller.session?.authenticatedLinkCount ?? 0 }
     }
 
     // MARK: - Internals
-
-    private func insertionPoint(of id: NodeID) -> Int {
-        var low = 0
-        var high = registry.count
-        while low < high {
-            let middle = (low + high) / 2
-            if registry[middle] < id { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
-
-    private func bootstrapPeers(for id: NodeID) -> [NodeID] {
-        let count = registry.count
-        guard count > 0 else { return [] }
-        let perSide = Swift.min(configuration.bootstrapPeersPerSide, (count + 1) / 2)
-        let position = insertionPoint(of: id)
-        var peers: [NodeID] = []
-        for offset in 0..<perSide {
-            let after = registry[(position + offset) % count]
-            let before = registry[(position - 1 - offset + count * 2) % count]
-            if !peers.contains(after) { peers.append(after) }
-            if !peers.contains(before) { peers.append(before) }
-        }
-        return peers
-    }
 
     private func latency() -> UInt64 {
         let range = configuration.latencyMilliseconds
@@ -386,7 +359,8 @@ public final class NodeSimulation {
                 queue.push(.seedFrame(.error(refusal), to: index), at: roundTrip)
             }
         case .findPeers:
-            queue.push(.seedFrame(.peersFound(bootstrapPeers(for: nodes[index].id).filter { $0 != nodes[index].id }), to: index), at: roundTrip)
+            let peers = registry.nearest(to: nodes[index].id, perSide: configuration.bootstrapPeersPerSide)
+            queue.push(.seedFrame(.peersFound(peers), to: index), at: roundTrip)
         case .renewCertificate, .keepalive, .signIn:
             break
         case .signedIn, .certificateRenewed, .relayedSignal, .error, .keepaliveAck, .peersFound:

@@ -108,7 +108,7 @@ public final class Simulation {
     var nodes: [Node] = []
     var indexByID: [NodeID: Int] = [:]
     /// Live nodes that have started, in ID order: the simulated seed's registry.
-    private var registry: [NodeID] = []
+    private var registry = SimulatedRegistry()
     private var links: [LinkKey: Link] = [:]
     /// Latest scheduled pub/sub packet per ordered pair of nodes: keeps each pair's packets in order.
     var spreadChannels: [UInt64: MonotonicTime] = [:]
@@ -127,7 +127,7 @@ public final class Simulation {
     // MARK: - Population
 
     /// IDs of live nodes, in ID order.
-    public var liveNodeIDs: [NodeID] { registry }
+    public var liveNodeIDs: [NodeID] { registry.ids }
     /// How many nodes are alive.
     public var liveCount: Int { registry.count }
 
@@ -158,8 +158,7 @@ public final class Simulation {
         nodes.append(Node(id: id, machine: machine, alive: true))
         indexByID[id] = index
         let bootstrap = bootstrapPeers(for: id)
-        let slot = insertionPoint(of: id)
-        registry.insert(id, at: slot)
+        registry.insert(id)
         let directives = nodes[index].machine.start(localID: id, bootstrapPeers: bootstrap, now: now)
         perform(directives, at: index)
         if let space = configuration.space, nodes[index].alive {
@@ -181,7 +180,7 @@ public final class Simulation {
     public func crash(_ id: NodeID) {
         guard let index = indexByID[id], nodes[index].alive else { return }
         nodes[index].alive = false
-        registry.remove(at: insertionPoint(of: id))
+        registry.remove(id)
         for peer in nodes[index].peers.sorted() {
             links[LinkKey(index, peer)] = nil
             nodes[peer].peers.remove(index)
@@ -234,20 +233,14 @@ public final class Simulation {
 
     /// The nodes a live node should have as successors and predecessors, from the live population.
     public func expectedNeighbours(of id: NodeID) -> (successors: [NodeID], predecessors: [NodeID]) {
-        let count = registry.count
-        let position = insertionPoint(of: id)
-        guard count > 1, position < count, registry[position] == id else { return ([], []) }
-        let successorCount = Swift.min(Int(configuration.settings.successorCount), count - 1)
-        let predecessorCount = Swift.min(Int(configuration.settings.predecessorCount), count - 1)
-        let successors = (1...Swift.max(1, successorCount)).prefix(successorCount).map { registry[(position + $0) % count] }
-        let predecessors = (1...Swift.max(1, predecessorCount)).prefix(predecessorCount)
-            .map { registry[(position - $0 + count * 2) % count] }
-        return (successors, predecessors)
+        registry.neighbours(
+            of: id, successors: Int(configuration.settings.successorCount),
+            predecessors: Int(configuration.settings.predecessorCount))
     }
 
     /// Live nodes whose successor or predecessor list differs from the true one.
     public func nodesWithWrongNeighbours() -> [NodeID] {
-        registry.filter { id in
+        registry.ids.filter { id in
             guard let ring = machine(of: id)?.ring else { return true }
             let expected = expectedNeighbours(of: id)
             return ring.successors != expected.successors || ring.predecessors != expected.predecessors
@@ -257,47 +250,25 @@ public final class Simulation {
 
     /// The live node that owns `key`: the greatest live ID at or before it, wrapping.
     public func owner(of key: NodeID) -> NodeID? {
-        guard !registry.isEmpty else { return nil }
-        let position = insertionPoint(of: key)
-        if position < registry.count, registry[position] == key { return key }
-        return registry[(position + registry.count - 1) % registry.count]
+        registry.owner(of: key)
     }
 
     /// Open links per live node, in ID order of the nodes.
     public func linkCounts() -> [Int] {
-        registry.map { id in nodes[indexByID[id]!].peers.count }
+        registry.ids.map { id in nodes[indexByID[id]!].peers.count }
     }
 
     // MARK: - Internals
 
-    private func insertionPoint(of id: NodeID) -> Int {
-        var low = 0
-        var high = registry.count
-        while low < high {
-            let middle = (low + high) / 2
-            if registry[middle] < id { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
-
     private func bootstrapPeers(for id: NodeID) -> [NodeID] {
-        let count = registry.count
-        guard count > 0 else { return [] }
-        let perSide = Swift.min(configuration.bootstrapPeersPerSide, (count + 1) / 2)
-        let position = insertionPoint(of: id)
-        var peers: [NodeID] = []
-        if configuration.randomBootstrapPeers {
-            for _ in 0..<(2 * perSide) {
-                let peer = registry[Int(random.next() % UInt64(count))]
-                if !peers.contains(peer) { peers.append(peer) }
-            }
-            return peers
+        guard configuration.randomBootstrapPeers, registry.count > 0 else {
+            return registry.nearest(to: id, perSide: configuration.bootstrapPeersPerSide)
         }
-        for offset in 0..<perSide {
-            let after = registry[(position + offset) % count]
-            let before = registry[(position - 1 - offset + count * 2) % count]
-            if !peers.contains(after) { peers.append(after) }
-            if !peers.contains(before) { peers.append(before) }
+        let perSide = Swift.min(configuration.bootstrapPeersPerSide, (registry.count + 1) / 2)
+        var peers: [NodeID] = []
+        for _ in 0..<(2 * perSide) {
+            let peer = registry.ids[Int(random.next() % UInt64(registry.count))]
+            if !peers.contains(peer) { peers.append(peer) }
         }
         return peers
     }

@@ -70,7 +70,11 @@ public final class SimulationScenario {
 
     /// A uniformly random position in the space (uniform over the sphere's surface).
     public func randomPosition() -> Position {
-        switch options.space {
+        Self.randomPosition(in: options.space, using: &random)
+    }
+
+    static func randomPosition(in space: CoordinateSpace, using random: inout SplitMix64) -> Position {
+        switch space {
         case .plane(let width, let height), .torus(let width, let height):
             return Position(x: Double.random(in: 0..<width, using: &random), y: Double.random(in: 0..<height, using: &random))
         case .sphere:
@@ -366,6 +370,6 @@ public final class SimulationScenario {
     }
 }
 
-func asinDegrees(_ value: Double) -> Double {
+private func asinDegrees(_ value: Double) -> Double {
     asin(value) * 180 / Double.pi
 }

@@ -6,11 +6,7 @@ import ColonioCore
 /// distance computation, KVS writes read back from other nodes; then, with churn, again after crashes
 /// and replacements.
 public final class WholeNodeScenario {
-    public struct Check: Sendable {
-        public var name: String
-        public var passed: Bool
-        public var detail: String
-    }
+    public typealias Check = ScenarioReport.Check
 
     public struct Phase: Sendable {
         public var name: String
@@ -81,13 +77,7 @@ public final class WholeNodeScenario {
     }
 
     private func randomPosition() -> Position {
-        switch options.space {
-        case .plane(let width, let height), .torus(let width, let height):
-            return Position(x: Double.random(in: 0..<width, using: &random), y: Double.random(in: 0..<height, using: &random))
-        case .sphere:
-            let z = Double.random(in: -1...1, using: &random)
-            return Position(latitude: asinDegrees(z), longitude: Double.random(in: -180..<180, using: &random))
-        }
+        SimulationScenario.randomPosition(in: options.space, using: &random)
     }
 
     private func wrongGeoNeighbours(_ ids: [NodeID], _ graph: DelaunayGraph) -> Int {

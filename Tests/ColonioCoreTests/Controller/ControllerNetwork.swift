@@ -81,6 +81,21 @@ final class ControllerNetwork {
 
     func index(of id: NodeID) -> Int { registry[id]! }
 
+    /// Two signed-in nodes that do not know each other (the first's seed connection was away while the
+    /// second signed in, so neither was the other's bootstrap peer).
+    func addStrangers(_ first: NodeID, _ second: NodeID) -> (Int, Int) {
+        let a = addNode(id: first)
+        seedUp.remove(a)
+        let b = addNode(id: second)
+        seedUp.insert(a)
+        return (a, b)
+    }
+
+    /// The seed's answer to a peer search of node `index`, handed to its controller (not carried out).
+    func peersFound(_ peers: [NodeID], at index: Int) -> [NodeAction] {
+        nodes[index].controller.seedFrame(.peersFound(peers), now: now, unixSeconds: unixSeconds)
+    }
+
     /// Runs queued inputs until none is left.
     func run() {
         var steps = 0

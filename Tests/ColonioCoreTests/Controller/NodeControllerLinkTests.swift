@@ -27,14 +27,11 @@ struct NodeControllerLinkTests {
     @Test(arguments: [false, true]) func glareEndsWithOneLinkFromEitherSide(lowerSeesOfferFirst: Bool) throws {
         let network = ControllerNetwork()
         // Two nodes that do not know each other yet: signed in while the other's seed is away.
-        let a = network.addNode(id: low)
-        network.seedUp.remove(a)
-        let b = network.addNode(id: high)
-        network.seedUp.insert(a)
+        let (a, b) = network.addStrangers(low, high)
         #expect(network.linkedPeers(a).isEmpty)
         // Both ask for a link now (as after finding each other by a peer search).
-        let fromLow = network.nodes[a].controller.seedFrame(.peersFound([high]), now: network.now, unixSeconds: network.unixSeconds)
-        let fromHigh = network.nodes[b].controller.seedFrame(.peersFound([low]), now: network.now, unixSeconds: network.unixSeconds)
+        let fromLow = network.peersFound([high], at: a)
+        let fromHigh = network.peersFound([low], at: b)
         if lowerSeesOfferFirst {
             network.carryOut(fromHigh, at: b)
             network.carryOut(fromLow, at: a)
@@ -54,17 +51,14 @@ struct NodeControllerLinkTests {
     /// The lower ID's offer is lost; the peer's own offer makes it go again, and the link forms.
     @Test func aLostOfferIsRepeatedWhenThePeerOffers() throws {
         let network = ControllerNetwork()
-        let a = network.addNode(id: low)
-        network.seedUp.remove(a)
-        let b = network.addNode(id: high)
-        network.seedUp.insert(a)
+        let (a, b) = network.addStrangers(low, high)
         network.dropSeedSignalsFrom = [a]
-        network.carryOut(network.nodes[a].controller.seedFrame(.peersFound([high]), now: network.now, unixSeconds: network.unixSeconds), at: a)
+        network.carryOut(network.peersFound([high], at: a), at: a)
         network.run()
         #expect(network.link(a, to: high)?.phase == .awaitingAnswer)
         #expect(network.link(b, to: low) == nil)
         network.dropSeedSignalsFrom = []
-        network.carryOut(network.nodes[b].controller.seedFrame(.peersFound([low]), now: network.now, unixSeconds: network.unixSeconds), at: b)
+        network.carryOut(network.peersFound([low], at: b), at: b)
         network.run()
         let offerer = try #require(network.link(a, to: high))
         #expect(offerer.isAuthenticated && offerer.isOfferer)
@@ -149,12 +143,9 @@ struct NodeControllerLinkTests {
         var routing = RoutingSettings()
         routing.connectTimeoutMilliseconds = 2_000
         let network = ControllerNetwork(routing: routing)
-        let a = network.addNode(id: low)
-        network.seedUp.remove(a)
-        network.addNode(id: high)
-        network.seedUp.insert(a)
+        let (a, _) = network.addStrangers(low, high)
         network.dropSeedSignalsFrom = [a]
-        network.carryOut(network.nodes[a].controller.seedFrame(.peersFound([high]), now: network.now, unixSeconds: network.unixSeconds), at: a)
+        network.carryOut(network.peersFound([high], at: a), at: a)
         network.run()
         let session = try #require(network.link(a, to: high)?.session)
         network.advance(milliseconds: 1_500)

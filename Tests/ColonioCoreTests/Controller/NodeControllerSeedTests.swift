@@ -17,7 +17,7 @@ struct NodeControllerSeedTests {
         let network = ControllerNetwork()
         let a = network.addNode(id: low)
         _ = try network.nodes[a].controller.setPosition(Position(x: 1, y: 1), now: network.now)
-        network.carryOut(network.nodes[a].controller.seedFrame(.peersFound([high]), now: network.now, unixSeconds: network.unixSeconds), at: a)
+        network.carryOut(network.peersFound([high], at: a), at: a)
         network.run()
         // `high` never signed in: the seed refused the offer.
         #expect(network.link(a, to: high) == nil)
@@ -35,7 +35,7 @@ struct NodeControllerSeedTests {
         #expect(network.nodes[a].log.contains(.seedRestored))
         #expect(network.nodes[a].controller.nodeID == low)
         let session = try #require(network.link(a, to: high)?.session ?? {
-            network.carryOut(network.nodes[a].controller.seedFrame(.peersFound([high]), now: network.now, unixSeconds: network.unixSeconds), at: a)
+            network.carryOut(network.peersFound([high], at: a), at: a)
             network.run()
             return network.link(a, to: high)?.session
         }())
@@ -78,10 +78,7 @@ struct NodeControllerSeedTests {
     /// A peer search that names a live node brings the alone node back into the network.
     @Test func aPeerSearchRejoinsTheNetwork() throws {
         let network = ControllerNetwork()
-        let a = network.addNode(id: low)
-        network.seedUp.remove(a)
-        let b = network.addNode(id: high)
-        network.seedUp.insert(a)
+        let (a, b) = network.addStrangers(low, high)
         #expect(network.linkedPeers(a).isEmpty)
         network.advance(milliseconds: 1_500)
         #expect(network.linkedPeers(a) == [high])
