@@ -111,6 +111,16 @@ public final class PeerLink: Sendable {
         if result != CWRTC_OK { throw .closed }
     }
 
+    /// Sends `bytes` at once if the send buffer is at or below the high-water mark and returns `true`;
+    /// returns `false`, sending nothing, when ``send(_:)`` would wait. Lets a caller that keeps frames in
+    /// order skip a task switch per frame while the link keeps up.
+    public func sendIfRoom(_ bytes: [UInt8]) throws(WebRTCError) -> Bool {
+        guard cwrtc_peer_buffered_amount(handle.pointer) <= highWaterMark else { return false }
+        let result = bytes.withUnsafeBufferPointer { cwrtc_peer_send(handle.pointer, $0.baseAddress, $0.count) }
+        if result != CWRTC_OK { throw .closed }
+        return true
+    }
+
     /// Bytes queued for sending and not yet handed to SCTP.
     public var bufferedAmount: Int { Int(cwrtc_peer_buffered_amount(handle.pointer)) }
 

@@ -1,6 +1,7 @@
 import Colonio
 import ColonioCore
 import ColonioSeed
+import Foundation
 import Logging
 import Testing
 
@@ -8,7 +9,8 @@ import Testing
 @Suite(.serialized) struct NodeEndToEndTests {
     static let logger: Logger = {
         var logger = Logger(label: "colonio.test")
-        logger.logLevel = .warning
+        // COLONIO_TEST_LOG_LEVEL=debug shows what the nodes decide.
+        logger.logLevel = ProcessInfo.processInfo.environment["COLONIO_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         return logger
     }()
 

@@ -170,12 +170,18 @@ final class InMemoryLink: TransportLink {
     func add(candidate: ICECandidate) async throws {}
 
     func send(_ bytes: [UInt8]) async throws {
+        _ = try sendIfRoom(bytes)
+    }
+
+    /// In memory there is no send buffer: always sends at once.
+    func sendIfRoom(_ bytes: [UInt8]) throws -> Bool {
         let remote = try state.withLock { state throws(InMemoryLinkError) -> InMemoryLink in
             guard !state.isClosed, state.isOpen, let remote = state.remote else { throw .closed }
             state.bytesSent += UInt64(bytes.count)
             return remote
         }
         remote.receive(bytes)
+        return true
     }
 
     func close() {

@@ -21,6 +21,8 @@ protocol TransportLink: AnyObject, Sendable {
     func add(candidate: ICECandidate) async throws
     /// Sends one whole message, in order; waits while the link's send buffer is full.
     func send(_ bytes: [UInt8]) async throws
+    /// Sends one whole message at once if the send buffer has room (`true`), else nothing (`false`).
+    func sendIfRoom(_ bytes: [UInt8]) throws -> Bool
     func close()
     var iceServerErrors: [ICEServerError] { get }
     func statistics() async -> LinkStatistics?

@@ -96,11 +96,7 @@ extension NodeController {
         // Through the seed while the overlay has no path to the peer: with no links at all, or when this
         // node would be the peer's own next hop (re-linking a lost ring neighbour). The seed also answers
         // at once when the peer is gone, so the ring drops it instead of waiting for the connect timeout.
-        var overlayReaches = false
-        if let ring = current.machine.ring, ring.linkCount > 0, case .forward = ring.nextHop(toward: peer) {
-            overlayReaches = true
-        }
-        let link = LinkNegotiation(offeringTo: peer, session: random.next() | 1, viaSeed: !overlayReaches, now: now)
+        let link = LinkNegotiation(offeringTo: peer, session: random.next() | 1, viaSeed: !overlayReaches(peer), now: now)
         session!.links[peer] = link
         emit(.openLink(peer: peer, session: link.session, remoteOffer: nil))
     }
@@ -151,10 +147,20 @@ extension NodeController {
         }
     }
 
+    /// Whether the overlay has a path to `peer`: this node has links and the ring forwards toward it.
+    private func overlayReaches(_ peer: NodeID) -> Bool {
+        guard let ring = session?.machine.ring, ring.linkCount > 0, case .forward = ring.nextHop(toward: peer) else {
+            return false
+        }
+        return true
+    }
+
     /// Sends a signal the way the link's signaling started: through the seed while it is connected and
-    /// the link started there, through the overlay otherwise.
+    /// the link started there, through the overlay otherwise. Greedy ring routes are not symmetric: the
+    /// peer's offer may have come over the overlay while the way back does not exist (this node would be
+    /// the peer's own next hop), so a signal the overlay cannot carry goes through the seed.
     private mutating func sendSignal(_ payload: SignalPayload, on link: LinkNegotiation, now: MonotonicTime) {
-        if link.signalsViaSeed && seedConnected {
+        if seedConnected && (link.signalsViaSeed || !overlayReaches(link.peer)) {
             emit(.sendToSeed(.signal(to: link.peer, payload: payload)))
             return
         }

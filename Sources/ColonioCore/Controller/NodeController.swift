@@ -254,7 +254,23 @@ public struct NodeController: Sendable {
         interpret(session!.machine.tick(now: now), now: now)
         if session != nil { interpret(session!.geo.tick(now: now), now: now) }
         if session != nil { interpret(session!.kvs.tick(now: now), now: now) }
+        if session != nil { dropStalledLinks(now: now) }
         return take()
+    }
+
+    /// Gives up links that did not authenticate within the connect timeout. The ring times out the links
+    /// it asked for itself (and has already closed them by now); this catches the rest, such as a link
+    /// the peer offered whose other side went away before it connected (a transport may never report
+    /// such a connection closed), which would otherwise keep the node from ever counting as alone.
+    private mutating func dropStalledLinks(now: MonotonicTime) {
+        let timeout = UInt64(session!.configuration.routing.connectTimeoutMilliseconds)
+        let stalled = session!.links.values
+            .filter { !$0.isAuthenticated && now.milliseconds(since: $0.startedAt) >= timeout }
+            .map(\.peer).sorted()
+        for peer in stalled {
+            log(.info, "gave up the link to \(peer): not authenticated within \(timeout) ms")
+            dropLink(peer, report: true, now: now)
+        }
     }
 
     /// Leaves the network: closes every link; requests of the application fail as `networkClosed` and

@@ -155,3 +155,29 @@ struct NodeControllerLinkTests {
         #expect(network.link(a, to: high)?.session != session)
     }
 }
+
+/// Links the ring did not ask for time out too.
+struct NodeControllerStalledLinkTests {
+    /// A peer's offer is answered, but the connection never opens (the offerer went away): the answering
+    /// side gives the link up at the connect timeout, so that it can count as alone and search for peers.
+    @Test func anAnsweredLinkThatNeverOpensIsGivenUp() throws {
+        var routing = RoutingSettings()
+        routing.connectTimeoutMilliseconds = 2_000
+        let network = ControllerNetwork(routing: routing)
+        let b = network.addNode(id: NodeID(high: 2, low: 0))
+        let low = NodeID(high: 1, low: 0)
+        // The answer goes nowhere (the seed would otherwise refuse it at once: `low` is not signed in).
+        network.dropSeedSignalsFrom = [b]
+        let offer = SignalPayload(sessionID: 77, kind: .offer(sdp: "v=0\r\na=fingerprint:sha-256 GONE\r\n"))
+        network.carryOut(
+            network.nodes[b].controller.seedFrame(.relayedSignal(from: low, payload: offer), now: network.now, unixSeconds: network.unixSeconds),
+            at: b)
+        network.run()
+        #expect(network.link(b, to: low)?.phase == .connecting)
+        network.advance(milliseconds: 1_900)
+        #expect(network.link(b, to: low) != nil)
+        network.advance(milliseconds: 200)
+        #expect(network.link(b, to: low) == nil)
+        #expect(network.nodes[b].log.contains(.closeLink(peer: low, session: 77)))
+    }
+}
