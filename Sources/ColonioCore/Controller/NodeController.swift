@@ -266,7 +266,7 @@ public struct NodeController: Sendable {
         let timeout = UInt64(session!.configuration.routing.connectTimeoutMilliseconds)
         let stalled = session!.links.values
             .filter { !$0.isAuthenticated && now.milliseconds(since: $0.startedAt) >= timeout }
-            .map(\.peer).sorted()
+            .map { $0.peer }.sorted()
         for peer in stalled {
             log(.info, "gave up the link to \(peer): not authenticated within \(timeout) ms")
             dropLink(peer, report: true, now: now)
