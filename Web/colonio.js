@@ -174,7 +174,7 @@ export const Command = Object.freeze({
   seedSend: 1, signedIn: 2, signInFailed: 3, openLink: 4, remoteAnswer: 5, remoteCandidate: 6, closeLink: 7,
   linkSend: 8, signAndSend: 9, verifyHello: 10, message: 11, requestDone: 12, spread: 13, publishDone: 14,
   kvsDone: 15, result: 16, error: 17, state: 18, bytes: 19, log: 20, iceServers: 21, seedSignAndSend: 22,
-  seedRestored: 23,
+  seedRestored: 23, connectToSeed: 24,
 });
 
 /** One instance of colonio.wasm: one node's state machines. */
@@ -250,7 +250,7 @@ export class Colonio {
   #options; #core; #ws; #keys; #iceServers = []; #links = new Map(); #handlers = new Map();
   #subscribers = new Map(); #requests = new Map(); #kvsOps = new Map(); #publications = new Map();
   #timers = []; #connected = false; #signIn = null; #early = new Map();
-  #publicKey; #keepaliveTimer = null; #reconnectTimer = null; #retryDelay = 0;
+  #publicKey; #keepaliveTimer = null;
   /** This node's ID (32 hexadecimal digits). */
   nodeID = null;
   /** The network's coordinate space `{kind, width, height}` or `{kind: 'sphere', radius}`. */
@@ -263,7 +263,6 @@ export class Colonio {
 
   constructor(options) {
     this.#options = { tickMilliseconds: 100, timeoutMilliseconds: 10000, retryMilliseconds: 1000, maximumRetryMilliseconds: 30000, ...options };
-    this.#retryDelay = this.#options.retryMilliseconds;
     this.kvs = Object.freeze({
       get: (key) => this.#kvs(key, { 2: 0 }),
       put: (key, value, options = {}) => this.#kvs(key, { 2: 1, 3: toBytes(value), ...condition(options.condition) }),
@@ -296,7 +295,8 @@ export class Colonio {
 
   #seedURL() { return `${this.#options.seed.replace(/\/+$/, '')}/v1/networks/${encodeURIComponent(this.#options.network)}/ws`; }
 
-  /** Opens the WebSocket to the seed; `opened` runs once it is open. A connection lost after sign-in is reopened (see `#reconnectSeed`). */
+  /** Opens the WebSocket to the seed; `opened` runs once it is open. The core asks for a new one when a
+   * connection is lost after sign-in (`connectToSeed`), pacing the attempts itself. */
   #openSeed(opened) {
     const WS = this.#options.WebSocket ?? globalThis.WebSocket;
     const url = this.#seedURL();
@@ -313,26 +313,18 @@ export class Colonio {
       if (this.#ws !== ws) return;
       this.#signIn?.reject(new ConnectError('seedClosed', `the seed at ${url} closed the connection`));
       if (this.#core) this.#run(Op.seedClosed);
-      if (this.#connected) this.#reconnectSeed();
     };
   }
 
-  /** After the seed connection dropped: reopen it after a jittered delay that doubles on every failure (up to
-   * `maximumRetryMilliseconds`) and sign in again under this node's ID. Links keep working meanwhile. */
+  /** Reopens the seed connection (the core's `connectToSeed`) and claims this node's ID back on it. */
   #reconnectSeed() {
-    clearTimeout(this.#reconnectTimer);
-    const delay = this.#retryDelay * (0.5 + Math.random());
-    this.#retryDelay = Math.min(this.#retryDelay * 2, this.#options.maximumRetryMilliseconds);
-    this.log(`seed connection lost; reconnecting in ${Math.round(delay)} ms`);
-    this.#reconnectTimer = setTimeout(() => {
-      if (!this.#connected) return;
-      try {
-        this.#openSeed(() => this.#run(Op.resume, { 1: this.#options.token ?? '', 2: this.#publicKey }));
-      } catch (error) {
-        this.log('cannot reopen the seed connection', error.message);
-        this.#reconnectSeed();
-      }
-    }, delay);
+    if (!this.#connected) return;
+    try {
+      this.#openSeed(() => this.#run(Op.resume, { 1: this.#options.token ?? '', 2: this.#publicKey }));
+    } catch (error) {
+      this.log('cannot reopen the seed connection', error.message);
+      this.#run(Op.seedClosed);
+    }
   }
 
   // MARK: API
@@ -405,7 +397,6 @@ export class Colonio {
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
     clearInterval(this.#keepaliveTimer);
-    clearTimeout(this.#reconnectTimer);
     for (const link of this.#links.values()) this.#closeLink(link);
     this.#links.clear();
     try { this.#ws?.close(); } catch {}
@@ -474,13 +465,14 @@ export class Colonio {
         const keepalive = Math.max(1000, f.num(3));
         clearInterval(this.#keepaliveTimer);
         this.#keepaliveTimer = setInterval(() => this.#run(Op.keepalive), keepalive);
-        this.#retryDelay = this.#options.retryMilliseconds;
         this.#signIn?.resolve();
         return;
       }
       case Command.seedRestored:
-        this.#retryDelay = this.#options.retryMilliseconds;
         this.log('seed connection restored');
+        return;
+      case Command.connectToSeed:
+        this.#reconnectSeed();
         return;
       case Command.seedSignAndSend: {
         const signed = f.bytes(1).slice(), frame = f.bytes(2).slice(), ws = this.#ws;

@@ -282,7 +282,7 @@ public final class NodeSimulation {
             seedReceived(frame, from: index)
         case .log(let level, let text):
             if level >= keptLogLevel { logs.append("\(now.milliseconds(since: .zero)) \(me): \(text)") }
-        case .signAndSendResume, .signedIn, .signInFailed, .seedRestored, .useICEServers, .addCandidate,
+        case .signAndSendResume, .signedIn, .signInFailed, .seedRestored, .useICEServers, .addCandidate, .connectToSeed,
              .publishCompleted:
             break
         case .openLink(let peer, let session, _):

@@ -23,7 +23,7 @@ enum BrowserInput: Int32 {
     case seedFrame = 2
     /// A keepalive to the seed is due.
     case keepalive = 3
-    /// The WebSocket closed.
+    /// The WebSocket closed, or could not be opened after ``ShellCommand/connectToSeed``.
     case seedClosed = 4
     /// The protocol timers.
     case tick = 5
@@ -187,7 +187,7 @@ private func run(_ operation: BrowserInput, _ fields: InputFields, now: Monotoni
     case .keepalive:
         if shell.controller.seedConnected { actions = [.sendToSeed(.keepalive(nonce: 0))] }
     case .seedClosed:
-        actions = shell.controller.seedClosed()
+        actions = shell.controller.seedClosed(now: now)
     case .resume:
         actions = shell.controller.seedReopened(token: fields.string(1), publicKey: fields.bytes(2), unixSeconds: unixSeconds)
     case .tick:

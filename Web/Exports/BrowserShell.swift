@@ -37,6 +37,8 @@ struct BrowserShell {
             }
         case .seedRestored:
             out.emit(.seedRestored) { _ in }
+        case .connectToSeed:
+            out.emit(.connectToSeed) { _ in }
         case .useICEServers(let servers):
             out.emit(.iceServers) { fields in
                 for server in servers { fields.write(field: 1, message: server) }

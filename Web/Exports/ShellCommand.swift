@@ -62,6 +62,9 @@ enum ShellCommand: UInt32 {
     case seedSignAndSend = 22
     /// The seed took the node back under its ID after a reconnection (no fields).
     case seedRestored = 23
+    /// Open a new WebSocket to the seed (the last one was lost); once open, call ``BrowserInput/resume``,
+    /// and ``BrowserInput/seedClosed`` if it fails (no fields).
+    case connectToSeed = 24
 }
 
 /// Accumulates the commands of one call.

@@ -45,6 +45,8 @@ extension ColonioNode {
             session.logger.warning("the seed refused the sign-in", metadata: ["reason": "\(refusal.message)"])
         case .seedRestored:
             session.metrics.seedReturned(resumed: true)
+        case .connectToSeed:
+            connectToSeed(in: session)
         case .useICEServers(let servers):
             session.transport.setICEServers(servers.map(ICEServer.init))
         case .openLink(let peer, let linkSession, let remoteOffer):

@@ -4,8 +4,8 @@ import Foundation
 import Logging
 
 /// The node's seed connection over its lifetime: frames from the seed go to the controller, the
-/// controller's seed frames go out here, and a lost connection is re-established under the same ID
-/// (the controller decides what a return or a refusal means).
+/// controller's seed frames go out here, and a lost connection is reopened when the controller asks
+/// (it paces the attempts and decides what a return or a refusal means).
 extension ColonioNode {
     /// Starts the tasks that serve the session's current seed connection.
     func startSeedTasks(_ session: NodeSession) {
@@ -78,42 +78,42 @@ extension ColonioNode {
         seedSent(answer.value, generation: generation)
     }
 
-    /// The seed connection `seed` ended without ``disconnect()``: reconnect in the background, while
-    /// signaling goes on over the overlay. The seed gives the node its ID back (a resume claim); if it
-    /// cannot, the controller starts over and the next attempt signs in afresh.
+    /// The seed connection `seed` ended without ``disconnect()``: the controller asks for a new one
+    /// (``NodeAction/connectToSeed``) when it is due; signaling goes on over the overlay meanwhile.
     private func seedConnectionEnded(_ seed: SeedClient, generation: UInt64) {
         guard let session = session(generation), session.seed === seed else { return }
-        session.logger.notice("seed connection lost; reconnecting (signaling continues over the overlay)")
         for task in session.seedTasks { task.cancel() }
-        perform(controller.seedClosed(), in: session)
+        session.seedTasks = []
+        perform(controller.seedClosed(now: now()), in: session)
+    }
+
+    /// One attempt to reopen the seed connection: a resume claim while the node has its ID, a sign-in
+    /// afresh once the controller gave it up. A failed attempt goes back to the controller, which paces
+    /// the next one.
+    func connectToSeed(in session: NodeSession) {
         let (url, token, keypair, logger, network) = (session.seedURL, session.token, session.keypair, session.logger, session.network)
-        let (first, longest) = (options.retryDelay, options.maximumRetryDelay)
-        session.seedTasks = [
-            Task {
-                var delay = first
-                while !Task.isCancelled {
-                    // Jittered, so that the nodes of a restarted seed do not all return at once.
-                    do { try await Task.sleep(for: delay * Double.random(in: 0.5...1.5)) } catch { return }
-                    let resuming = self.certificateToResume(generation)
-                    do throws(SeedClientError) {
-                        let client = try await SeedClient.connect(
-                            url: url, network: network, token: token, keypair: keypair, resuming: resuming?.value,
-                            logger: logger)
-                        self.seedReturned(client, resumed: resuming != nil, generation: generation)
-                        return
-                    } catch .rejected(let refusal) where refusal.code == .resumeRefused {
-                        logger.warning(
-                            "the seed cannot restore this node's ID; signing in again under a new one",
-                            metadata: ["reason": "\(refusal.message)"])
-                        self.resumeRefused(TaskCapture(refusal), generation: generation)
-                        continue
-                    } catch {
-                        logger.info("could not reconnect to the seed", metadata: ["error": "\(error)", "retryIn": "\(delay)"])
-                    }
-                    delay = min(delay * 2, longest)
-                }
+        let generation = session.generation
+        let resuming = certificateToResume(generation)
+        session.seedTasks.append(Task {
+            do throws(SeedClientError) {
+                let client = try await SeedClient.connect(
+                    url: url, network: network, token: token, keypair: keypair, resuming: resuming?.value, logger: logger)
+                self.seedReturned(client, resumed: resuming != nil, generation: generation)
+            } catch .rejected(let refusal) where refusal.code == .resumeRefused {
+                logger.warning(
+                    "the seed cannot restore this node's ID; signing in again under a new one",
+                    metadata: ["reason": "\(refusal.message)"])
+                self.resumeRefused(TaskCapture(refusal), generation: generation)
+            } catch {
+                logger.info("could not reconnect to the seed", metadata: ["error": "\(error)"])
+                self.seedAttemptFailed(generation: generation)
             }
-        ]
+        })
+    }
+
+    private func seedAttemptFailed(generation: UInt64) {
+        guard let session = session(generation) else { return }
+        perform(controller.seedClosed(now: now()), in: session)
     }
 
     /// The certificate to claim the node's ID with, `nil` once the controller gave the ID up.
@@ -134,7 +134,7 @@ extension ColonioNode {
         guard let session = session(generation) else { return }
         resumeStarted(in: session)
         perform(controller.seedFrame(.error(refusal.value), now: now(), unixSeconds: Self.unixSeconds()), in: session)
-        perform(controller.seedClosed(), in: session)
+        perform(controller.seedClosed(now: now()), in: session)
         session.failPendingKVS()
     }
 

@@ -17,6 +17,10 @@ public enum NodeAction: Equatable, Sendable {
     case signInFailed(SeedErrorMessage)
     /// The seed took this node back under its ID after the connection was lost.
     case seedRestored
+    /// Open a new connection to the seed (the last one was lost); once it is open, call
+    /// ``NodeController/seedReopened(token:publicKey:unixSeconds:)``, and ``NodeController/seedClosed(now:)``
+    /// if it fails.
+    case connectToSeed
     /// Peer connections made from now on use these STUN/TURN servers (renewed TURN credentials).
     case useICEServers([ICEServerConfiguration])
 

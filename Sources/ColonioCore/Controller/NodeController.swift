@@ -48,6 +48,12 @@ public struct NodeController: Sendable {
     private var signInNetwork: String?
     /// Token and public key of a resume under way (the sign-in that claims the session's ID back).
     private var resuming: (token: String, publicKey: [UInt8])?
+    /// After the seed refused to restore the ID: the sign-in afresh still to make, if the connection closes first.
+    private var signInAfresh: (network: String, token: String, publicKey: [UInt8])?
+    /// Seed reconnection: whether an attempt is under way, when the next is due, and the delay after that.
+    private var seedConnecting = false
+    private var seedRetryAt: MonotonicTime?
+    private var seedRetryDelay: UInt64 = 0
     var random: SplitMix64
     /// Kept across sessions: a node that signs in again under a new ID keeps them.
     /// As UTF-8 bytes: hashing a `String` needs Unicode normalization data the Embedded build lacks.
@@ -86,6 +92,8 @@ public struct NodeController: Sendable {
         guard session == nil else { throw .alreadyConnected }
         signInNetwork = network
         seedConnected = true
+        seedConnecting = false
+        signInAfresh = nil
         emit(.sendToSeed(.signIn(SignInRequest(network: network, token: token, publicKey: publicKey))))
         return take()
     }
@@ -93,7 +101,17 @@ public struct NodeController: Sendable {
     /// A new connection to the seed is open after the last one closed: claim this node's ID back (the
     /// shell signs the claim with the node's key).
     public mutating func seedReopened(token: String, publicKey: [UInt8], unixSeconds: UInt64) -> [NodeAction] {
-        guard let session else { return [] }
+        seedConnecting = false
+        guard let session else {
+            // The seed had refused to restore the ID and the connection closed before the new sign-in.
+            if let afresh = signInAfresh {
+                signInAfresh = nil
+                signInNetwork = afresh.network
+                seedConnected = true
+                emit(.sendToSeed(.signIn(SignInRequest(network: afresh.network, token: afresh.token, publicKey: afresh.publicKey))))
+            }
+            return take()
+        }
         seedConnected = true
         resuming = (token, publicKey)
         let claim = SignInResume(
@@ -104,12 +122,38 @@ public struct NodeController: Sendable {
         return take()
     }
 
-    /// The seed connection closed; signaling goes on over the overlay while the shell reconnects.
-    public mutating func seedClosed() -> [NodeAction] {
+    /// The seed connection closed, or an attempt to reopen it failed. Signaling goes on over the overlay;
+    /// the controller asks for a new connection (``NodeAction/connectToSeed``) after a jittered delay
+    /// that doubles with every failed attempt.
+    public mutating func seedClosed(now: MonotonicTime) -> [NodeAction] {
+        let wasConnected = seedConnected
         seedConnected = false
         resuming = nil
         session?.findingPeers = false
-        return []
+        guard session != nil || signInAfresh != nil else {
+            // Never signed in: the application's connect fails; nothing to return to.
+            seedConnecting = false
+            return []
+        }
+        if wasConnected && !seedConnecting {
+            seedRetryDelay = settings.reconnectFirstDelayMilliseconds
+            log(.notice, "seed connection lost; reconnecting (signaling continues over the overlay)")
+        } else {
+            seedRetryDelay = min(seedRetryDelay * 2, settings.reconnectMaximumDelayMilliseconds)
+        }
+        seedConnecting = false
+        let jittered = seedRetryDelay / 2 + random.next() % (seedRetryDelay + 1)
+        seedRetryAt = now.adding(milliseconds: jittered)
+        return take()
+    }
+
+    /// Whether a seed reconnection is due now; marks it under way.
+    private mutating func seedReconnectionDue(now: MonotonicTime) -> Bool {
+        guard !seedConnected, !seedConnecting, session != nil || signInAfresh != nil, let at = seedRetryAt, now >= at
+        else { return false }
+        seedConnecting = true
+        seedRetryAt = nil
+        return true
     }
 
     /// A frame from the seed.
@@ -156,6 +200,7 @@ public struct NodeController: Sendable {
     private mutating func signedIn(_ response: SignInResponse, now: MonotonicTime, unixSeconds: UInt64) {
         guard let network = signInNetwork else { return }
         signInNetwork = nil
+        signInAfresh = nil
         let configuration = response.configuration
         var newSession = Session(
             nodeID: response.nodeID, network: network, certificate: response.certificate,
@@ -206,6 +251,7 @@ public struct NodeController: Sendable {
             stopSession(now: now)
             signInNetwork = network
             seedConnected = true
+            signInAfresh = (network, token, publicKey)
             emit(.sendToSeed(.signIn(SignInRequest(network: network, token: token, publicKey: publicKey))))
             return
         }
@@ -239,7 +285,8 @@ public struct NodeController: Sendable {
 
     /// The protocol timers: call every ~100 ms.
     public mutating func tick(now: MonotonicTime, unixSeconds: UInt64) -> [NodeAction] {
-        guard session != nil else { return [] }
+        if seedReconnectionDue(now: now) { emit(.connectToSeed) }
+        guard session != nil else { return take() }
         if seedConnected && unixSeconds >= session!.renewCertificateAt {
             session!.renewCertificateAt = unixSeconds + settings.renewalRetrySeconds
             emit(.sendToSeed(.renewCertificate))
@@ -278,6 +325,9 @@ public struct NodeController: Sendable {
     public mutating func stop(now: MonotonicTime) -> [NodeAction] {
         stopSession(now: now)
         seedConnected = false
+        seedConnecting = false
+        seedRetryAt = nil
+        signInAfresh = nil
         return take()
     }
 

@@ -10,9 +10,13 @@ public struct NodeControllerSettings: Equatable, Sendable {
     public var seedReturnGraceMilliseconds: UInt64
     /// Seconds between certificate renewal attempts while the seed does not answer.
     public var renewalRetrySeconds: UInt64
+    /// A lost seed connection is reopened after this delay (jittered by +-50%, so that the nodes of a
+    /// restarted seed do not all return at once), doubling on every failed attempt up to the maximum.
+    public var reconnectFirstDelayMilliseconds: UInt64
+    public var reconnectMaximumDelayMilliseconds: UInt64
 
-    /// The defaults of both shells: peer search from 1 s to 30 s, and a grace of twice the longest
-    /// wait between seed reconnection attempts, by when returning nodes are back.
+    /// The defaults of both shells: peer search and seed reconnection from 1 s to 30 s, and a grace of
+    /// twice the longest wait between seed reconnection attempts, by when returning nodes are back.
     public init(
         peerSearchFirstDelayMilliseconds: UInt64 = 1_000, peerSearchMaximumDelayMilliseconds: UInt64 = 30_000,
         seedReturnGraceMilliseconds: UInt64? = nil, renewalRetrySeconds: UInt64 = 30
@@ -21,6 +25,8 @@ public struct NodeControllerSettings: Equatable, Sendable {
         self.peerSearchMaximumDelayMilliseconds = max(peerSearchFirstDelayMilliseconds, peerSearchMaximumDelayMilliseconds)
         self.seedReturnGraceMilliseconds = seedReturnGraceMilliseconds ?? 2 * self.peerSearchMaximumDelayMilliseconds
         self.renewalRetrySeconds = renewalRetrySeconds
+        reconnectFirstDelayMilliseconds = max(1, peerSearchFirstDelayMilliseconds)
+        reconnectMaximumDelayMilliseconds = self.peerSearchMaximumDelayMilliseconds
     }
 }
 

@@ -156,7 +156,7 @@ final class ControllerNetwork {
         case .signAndSendResume(let signedBytes, var request):
             request.resume?.signature = Self.sign(signedBytes, key: nodes[index].key)
             seedReceived(.signIn(request), from: index)
-        case .signedIn, .signInFailed, .seedRestored, .useICEServers, .log:
+        case .signedIn, .signInFailed, .seedRestored, .useICEServers, .log, .connectToSeed:
             break
         case .openLink(let peer, let session, let remoteOffer):
             let sdp = sdp(index, session)

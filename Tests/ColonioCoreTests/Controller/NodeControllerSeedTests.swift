@@ -29,7 +29,7 @@ struct NodeControllerSeedTests {
     @Test func anUnknownPeerIsNotFinalJustAfterTheSeedReturned() throws {
         let network = ControllerNetwork()
         let a = network.addNode(id: low)
-        network.carryOut(network.nodes[a].controller.seedClosed(), at: a)
+        network.carryOut(network.nodes[a].controller.seedClosed(now: network.now), at: a)
         network.carryOut(network.nodes[a].controller.seedReopened(token: "t", publicKey: network.nodes[a].key, unixSeconds: network.unixSeconds), at: a)
         network.run()
         #expect(network.nodes[a].log.contains(.seedRestored))
@@ -93,7 +93,7 @@ struct NodeControllerSeedTests {
         let a = network.addNode(id: low)
         // A request in flight (its frames are never carried out).
         let started = try network.nodes[a].controller.request(name: "echo", payload: [], to: .node(high), now: network.now)
-        _ = network.nodes[a].controller.seedClosed()
+        _ = network.nodes[a].controller.seedClosed(now: network.now)
         let resume = network.nodes[a].controller.seedReopened(token: "t", publicKey: network.nodes[a].key, unixSeconds: network.unixSeconds)
         #expect(resume.count == 1)
         let actions = network.nodes[a].controller.seedFrame(
@@ -128,5 +128,60 @@ struct NodeControllerSeedTests {
         #expect(controller.seedFrame(.error(refusal), now: .zero, unixSeconds: 0) == [.signInFailed(refusal)])
         #expect(throws: NodeCallError.notConnected) { try controller.send(name: "x", payload: [], to: .node(low), now: .zero) }
         #expect(controller.seedBytes([0xFF], now: .zero, unixSeconds: 0).count == 1)
+    }
+}
+
+/// Reopening a lost seed connection, paced by the controller for both shells.
+struct NodeControllerReconnectionTests {
+    /// Times (ms) at which the controller asked for a connection, ticking every 100 ms until `end`;
+    /// every attempt fails at once.
+    private func attempts(_ controller: inout NodeController, from start: UInt64, until end: UInt64) -> [UInt64] {
+        var times: [UInt64] = []
+        var time = start
+        while time < end {
+            time += 100
+            let now = MonotonicTime(milliseconds: time)
+            if controller.tick(now: now, unixSeconds: 1_000_000).contains(.connectToSeed) {
+                times.append(time)
+                _ = controller.seedClosed(now: now)
+            }
+        }
+        return times
+    }
+
+    @Test func aLostSeedIsRetriedWithAJitteredDoublingDelayAndTheIDIsClaimedBack() throws {
+        let network = ControllerNetwork()
+        let a = network.addNode(id: NodeID(high: 1, low: 0), settings: NodeControllerSettings(
+            peerSearchFirstDelayMilliseconds: 1_000, peerSearchMaximumDelayMilliseconds: 4_000))
+        var controller = network.nodes[a].controller
+        _ = controller.seedClosed(now: .zero)
+        let times = attempts(&controller, from: 0, until: 30_000)
+        let gaps = zip(times, [0] + times).map { $0 - $1 }
+        // First after 0.5-1.5 s, then 2 s, 4 s, 4 s ... each jittered by +-50%.
+        #expect(gaps.count >= 6)
+        #expect((500...1_600).contains(gaps[0]))
+        #expect((1_000...3_100).contains(gaps[1]))
+        #expect(gaps.dropFirst(2).allSatisfy { (2_000...6_100).contains($0) })
+        // The next attempt opens: the node claims its ID back (the shell signs the claim).
+        let due = times.last! + 6_100
+        var opened = false
+        for time in stride(from: times.last! + 100, through: due, by: 100) {
+            if controller.tick(now: MonotonicTime(milliseconds: time), unixSeconds: 1_000_000).contains(.connectToSeed) {
+                let reopened = controller.seedReopened(token: "t", publicKey: network.nodes[a].key, unixSeconds: 1_000_000)
+                #expect(reopened.contains { if case .signAndSendResume = $0 { true } else { false } })
+                opened = true
+                break
+            }
+        }
+        #expect(opened)
+        // Connected again: no more attempts.
+        #expect(attempts(&controller, from: due, until: due + 20_000).isEmpty)
+    }
+
+    @Test func aNodeThatNeverSignedInDoesNotReconnect() throws {
+        var controller = NodeController(randomSeed: 1)
+        _ = try controller.signIn(network: "n", token: "t", publicKey: [])
+        _ = controller.seedClosed(now: .zero)
+        #expect(attempts(&controller, from: 0, until: 60_000).isEmpty)
     }
 }
