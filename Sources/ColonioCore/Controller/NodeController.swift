@@ -139,7 +139,9 @@ public struct NodeController: Sendable {
             seedRetryDelay = settings.reconnectFirstDelayMilliseconds
             log(.notice, "seed connection lost; reconnecting (signaling continues over the overlay)")
         } else {
-            seedRetryDelay = min(seedRetryDelay * 2, settings.reconnectMaximumDelayMilliseconds)
+            // Never below the first delay, so that no sequence of closes can make attempts back to back.
+            seedRetryDelay = max(
+                settings.reconnectFirstDelayMilliseconds, min(seedRetryDelay * 2, settings.reconnectMaximumDelayMilliseconds))
         }
         seedConnecting = false
         let jittered = seedRetryDelay / 2 + random.next() % (seedRetryDelay + 1)
