@@ -10,7 +10,6 @@ final class ShellLink {
     /// The controller's link session: events of this connection carry it back.
     let session: UInt64
     let link: any TransportLink
-    let createdAt = ContinuousClock.now
     /// The peer connection's latest state, for ``ColonioNode/links()``.
     var connectionState: PeerLinkState = .new
     private let outbox: AsyncStream<[UInt8]>.Continuation

@@ -66,7 +66,7 @@ extension ColonioNode {
         case .keepalive:
             try? seed.sendKeepalive()
         case .signIn:
-            // After `resumeRefused`: the reconnection loop signs in afresh (see `seedConnectionEnded`).
+            // After `resumeRefused`: the next `connectToSeed` signs in afresh through the seed client.
             break
         case .signedIn, .certificateRenewed, .relayedSignal, .error, .keepaliveAck, .peersFound:
             break
@@ -124,12 +124,17 @@ extension ColonioNode {
 
     /// The seed client signs resume claims itself: the controller only learns that one is under way.
     private func resumeStarted(in session: NodeSession) {
-        _ = controller.seedReopened(
-            token: session.token, publicKey: Array(session.keypair.publicKey.rawRepresentation), unixSeconds: Self.unixSeconds())
+        _ = controller.seedReopened(token: session.token, publicKey: session.publicKey, unixSeconds: Self.unixSeconds())
+    }
+
+    /// The seed client signed in by itself: the controller learns of the sign-in, and its own sign-in
+    /// frame is not sent.
+    func seedClientSignedIn(_ session: NodeSession) {
+        _ = try? controller.signIn(network: session.network, token: session.token, publicKey: session.publicKey)
     }
 
     /// The seed cannot give the node its ID back: the controller gives it up (requests fail as
-    /// `networkClosed`), and the reconnection loop signs in afresh.
+    /// `networkClosed`), and the next ``NodeAction/connectToSeed`` signs in afresh.
     private func resumeRefused(_ refusal: TaskCapture<SeedErrorMessage>, generation: UInt64) {
         guard let session = session(generation) else { return }
         resumeStarted(in: session)
@@ -151,9 +156,7 @@ extension ColonioNode {
             session.logger.notice("seed connection restored", metadata: ["peers": "\(client.session.bootstrapPeers.count)"])
         } else {
             session.metrics.seedReturned(resumed: false)
-            // The seed client signed in already: the controller's own sign-in frame is not sent.
-            _ = try? controller.signIn(
-                network: session.network, token: session.token, publicKey: Array(session.keypair.publicKey.rawRepresentation))
+            seedClientSignedIn(session)
             session.logger.notice("signed in again", metadata: ["newNode": "\(client.session.nodeID)"])
         }
         startSeedTasks(session)

@@ -119,9 +119,7 @@ public actor ColonioNode: Service {
             seed: client, seedURL: seedURL, token: token, keypair: keypair, transport: transport, logger: nodeLogger,
             generation: generations, metricsFactory: options.metricsFactory ?? MetricsSystem.factory)
         session = newSession
-        // The seed client signed in already: the controller's own sign-in frame is not sent.
-        _ = try? controller.signIn(
-            network: newSession.network, token: token, publicKey: Array(keypair.publicKey.rawRepresentation))
+        seedClientSignedIn(newSession)
         nodeLogger.info("signed in", metadata: ["bootstrapPeers": "\(client.session.bootstrapPeers.count)"])
         startBackgroundTasks(newSession)
         startSeedTasks(newSession)

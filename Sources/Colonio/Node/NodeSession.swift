@@ -5,9 +5,9 @@ import Crypto
 import Logging
 
 /// The I/O of a connected ``ColonioNode``: the seed connection, the peer connections and the callers
-/// waiting for outcomes. The rules live in the node's ``NodeController``. Replaced wholesale on
-/// reconnect so that late events of an old session are recognised (by generation) and ignored. Only
-/// ever touched on the node's actor.
+/// waiting for outcomes. The rules live in the node's ``NodeController``. One per `connect`; a
+/// returning seed connection replaces only ``seed``. Late events of an earlier session are recognised
+/// (by generation) and ignored. Only ever touched on the node's actor.
 final class NodeSession {
     /// The current seed connection; replaced when a lost one is re-established.
     var seed: SeedClient
@@ -15,6 +15,8 @@ final class NodeSession {
     let seedURL: String
     let token: String
     let keypair: Curve25519.Signing.PrivateKey
+    /// The node's Ed25519 public key, as the seed protocol carries it.
+    var publicKey: [UInt8] { Array(keypair.publicKey.rawRepresentation) }
     /// WebRTC, or an in-memory network in tests.
     let transport: any LinkTransport
     var logger: Logger
