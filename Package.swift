@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "ColonioWebRTC", targets: ["ColonioWebRTC"]),
         .library(name: "Colonio", targets: ["Colonio"]),
         .library(name: "ColonioSeed", targets: ["ColonioSeed"]),
+        .library(name: "ColonioTesting", targets: ["ColonioTesting"]),
         .executable(name: "colonio", targets: ["colonio"]),
     ],
     dependencies: [
@@ -48,6 +49,8 @@ let package = Package(
             swiftSettings: strictSwift + [.enableExperimentalFeature("Extern")],
             linkerSettings: [.linkedLibrary("m")]
         ),
+        // The clock a node or seed reads (a manual one in tests).
+        .target(name: "ColonioTime", swiftSettings: strictSwift),
         // The browser node's shell over the core (`Web/Exports`). Built natively too, so that `swift build`
         // and `swift test` check it; `scripts/build-wasm.sh` compiles the same files into colonio.wasm.
         .target(name: "ColonioBrowser", dependencies: ["ColonioCore"], path: "Web/Exports", swiftSettings: strictSwift),
@@ -73,6 +76,7 @@ let package = Package(
             name: "Colonio",
             dependencies: [
                 "ColonioCore",
+                "ColonioTime",
                 "ColonioWebRTC",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -87,6 +91,7 @@ let package = Package(
             name: "ColonioSeed",
             dependencies: [
                 "ColonioCore",
+                "ColonioTime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -118,10 +123,19 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // For applications' tests and ours: links in memory, a manual clock, one polling helper.
+        .target(
+            name: "ColonioTesting",
+            dependencies: [
+                "Colonio", "ColonioCore", "ColonioTime", "ColonioWebRTC",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
         .testTarget(
             name: "ColonioTests",
             dependencies: [
-                "Colonio", "ColonioCore", "ColonioSeed", .product(name: "Logging", package: "swift-log"),
+                "Colonio", "ColonioCore", "ColonioSeed", "ColonioTesting", .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strictSwift
@@ -140,7 +154,7 @@ let package = Package(
         ),
         .testTarget(name: "ColonioCoreTests", dependencies: ["ColonioCore", "ColonioSimulator"], swiftSettings: strictSwift),
         .testTarget(name: "ColonioBrowserTests", dependencies: ["ColonioBrowser", "ColonioCore"], swiftSettings: strictSwift),
-        .testTarget(name: "ColonioWebRTCTests", dependencies: ["ColonioWebRTC"], swiftSettings: strictSwift),
+        .testTarget(name: "ColonioWebRTCTests", dependencies: ["ColonioWebRTC", "ColonioTesting"], swiftSettings: strictSwift),
         // Many node machines on an in-memory transport with a virtual clock (tests, `colonio simulate`).
         .target(name: "ColonioSimulator", dependencies: ["ColonioCore"], swiftSettings: strictSwift),
         .testTarget(name: "ColonioSimulatorTests", dependencies: ["ColonioSimulator"], swiftSettings: strictSwift),
@@ -150,6 +164,7 @@ let package = Package(
                 "ColonioSeed",
                 "Colonio",
                 "ColonioCore",
+                "ColonioTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "WSClient", package: "swift-websocket"),

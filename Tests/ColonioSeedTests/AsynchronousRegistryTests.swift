@@ -1,6 +1,7 @@
 import Colonio
 import ColonioCore
 import ColonioSeed
+import ColonioTesting
 import Crypto
 import ServiceLifecycle
 import Testing
@@ -10,6 +11,7 @@ import Testing
 actor SlowRegistry: NetworkRegistry {
     private let inner = InMemoryNetworkRegistry()
     private(set) var calls = 0
+    private(set) var unregistrations = 0
 
     func register(
         network: String, nodeID: NodeID?, maximumNodes: Int, predecessors: Int, successors: Int, mailbox: SeedMailbox
@@ -23,6 +25,7 @@ actor SlowRegistry: NetworkRegistry {
 
     func unregister(network: String, nodeID: NodeID, mailbox: SeedMailbox) async {
         calls += 1
+        unregistrations += 1
         await Task.yield()
         inner.unregister(network: network, nodeID: nodeID, mailbox: mailbox)
     }
@@ -76,12 +79,7 @@ actor SlowRegistry: NetworkRegistry {
         #expect(await registry.calls >= 52)
 
         await first.close()
-        var unregistered = false
-        for _ in 0..<500 where !unregistered {
-            unregistered = await registry.nodeCount(network: "alpha") == 1
-            if !unregistered { try await Task.sleep(for: .milliseconds(10)) }
-        }
-        #expect(unregistered)
+        #expect(await eventually { await registry.nodeCount(network: "alpha") == 1 })
         #expect(try await second.findPeers() == [])
 
         // A resumed sign-in and a peer lookup go through the registry's task path too.
@@ -93,9 +91,10 @@ actor SlowRegistry: NetworkRegistry {
             url: url, network: "alpha", token: "alpha-token", keypair: key, resuming: third.certificate,
             logger: RunningSeed.logger)
         #expect(resumed.session.nodeID == third.session.nodeID)
+        let unregistrations = await registry.unregistrations
         await third.close()
-        // The displaced connection's close leaves the resumed registration in place.
-        try await Task.sleep(for: .milliseconds(200))
+        // The displaced connection's close (once the registry has been told) leaves the resumed registration in place.
+        #expect(await eventually { await registry.unregistrations > unregistrations })
         #expect(await registry.nodeCount(network: "alpha") == 2)
         #expect(try await resumed.findPeers() == [second.session.nodeID])
         await resumed.close()

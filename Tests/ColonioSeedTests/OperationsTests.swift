@@ -1,4 +1,5 @@
 import ColonioSeed
+import ColonioTesting
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct OperationsTests {
@@ -47,7 +48,7 @@ import Testing
             _ = await next(b.signals)
             // The relay counts a signal right after handing it to the receiver's socket, so the receiver
             // can see it a moment before the counter moves.
-            let counted = await seed.eventually {
+            let counted = await eventually {
                 seed.server.metrics.render().contains(#"colonio_seed_relayed_signals_total{network="alpha"} 1"#)
             }
             #expect(counted)

@@ -2,6 +2,7 @@ import Crypto
 import Colonio
 import ColonioCore
 import ColonioSeed
+import ColonioTesting
 import Testing
 
 @Suite struct RelayTests {
@@ -45,7 +46,7 @@ import Testing
             let leavingID = leaving.session.nodeID
             await leaving.close()
             #expect(!leaving.isConnected)
-            #expect(await seed.eventually { seed.registry.nodeCount(network: "alpha") == 1 })
+            #expect(await eventually { seed.registry.nodeCount(network: "alpha") == 1 })
             try staying.send(signal: SignalPayload(sessionID: 1, kind: .offer(sdp: "x")), to: leavingID)
             let failure = await next(staying.failures)
             #expect(failure?.code == .unknownPeer)
@@ -77,7 +78,7 @@ import Testing
             #expect(signedIn)
             #expect(seed.registry.nodeCount(network: "alpha") == 2)
             await silent.closed.value
-            #expect(await seed.eventually { seed.registry.nodeCount(network: "alpha") == 1 })
+            #expect(await eventually { seed.registry.nodeCount(network: "alpha") == 1 })
             #expect(seed.registry.nodes(network: "alpha") == [client.session.nodeID])
             #expect(client.isConnected)
             await client.close()

@@ -1,6 +1,7 @@
 import Colonio
 import ColonioCore
 import ColonioSeed
+import ColonioTesting
 import Crypto
 import Foundation
 import Testing
@@ -56,7 +57,7 @@ import Testing
             #expect(seed.registry.nodeCount(network: "alpha") == 2)
 
             await second.close()
-            #expect(await seed.eventually { seed.registry.nodeCount(network: "alpha") == 1 })
+            #expect(await eventually { seed.registry.nodeCount(network: "alpha") == 1 })
             await other.close()
         }
     }
@@ -68,7 +69,7 @@ import Testing
                 url: seed.url, network: "alpha", token: "alpha-token", keypair: key, logger: RunningSeed.logger)
             let certificate = first.certificate
             await first.close()
-            #expect(await seed.eventually { seed.registry.nodeCount(network: "alpha") == 0 })
+            #expect(await eventually { seed.registry.nodeCount(network: "alpha") == 0 })
             let again = try await SeedClient.connect(
                 url: seed.url, network: "alpha", token: "alpha-token", keypair: key, resuming: certificate,
                 logger: RunningSeed.logger)

@@ -1,6 +1,7 @@
 import Colonio
 import ColonioCore
 import ColonioSeed
+import ColonioTesting
 import Crypto
 import Testing
 
@@ -46,7 +47,7 @@ import Testing
             await withTaskGroup(of: Void.self) { group in
                 for client in clients { group.addTask { await client.close() } }
             }
-            #expect(await seed.eventually(attempts: 1000) { seed.registry.nodeCount(network: "alpha") == 0 })
+            #expect(await eventually(timeout: .seconds(20)) { seed.registry.nodeCount(network: "alpha") == 0 })
         }
     }
 }

@@ -31,14 +31,14 @@ struct RunningSeed: Sendable {
 
     @discardableResult
     static func with<T: Sendable>(
-        _ configuration: SeedConfiguration = RunningSeed.configuration(),
+        _ configuration: SeedConfiguration = RunningSeed.configuration(), clock: ColonioClock = .system,
         _ body: @Sendable (RunningSeed) async throws -> T
     ) async throws -> T {
         let key = SeedSigningKey()
         let registry = InMemoryNetworkRegistry()
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let server = SeedServer(
-            configuration: configuration, signingKey: key, registry: registry, logger: logger,
+            configuration: configuration, signingKey: key, registry: registry, clock: clock, logger: logger,
             onListening: { port in portContinuation.yield(port) })
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], logger: logger)
         let task = Task { try await group.run() }
@@ -64,14 +64,6 @@ struct RunningSeed: Sendable {
             logger: RunningSeed.logger)
     }
 
-    /// Polls until `condition` holds, for at most `attempts` x 10 ms (bounded; not a speed assertion).
-    func eventually(attempts: Int = 500, _ condition: @Sendable () async -> Bool) async -> Bool {
-        for _ in 0..<attempts {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return await condition()
-    }
 }
 
 enum SeedTestError: Error {

@@ -1,6 +1,7 @@
 import Colonio
 import ColonioCore
 import ColonioSeed
+import ColonioTesting
 import Crypto
 import Testing
 
@@ -98,7 +99,7 @@ import Testing
             // Every configured token works (rotation).
             let client = try await seed.connect(token: "alpha-old")
             await client.close()
-            #expect(await seed.eventually { seed.registry.nodeCount(network: "alpha") == 0 })
+            #expect(await eventually { seed.registry.nodeCount(network: "alpha") == 0 })
         }
     }
 

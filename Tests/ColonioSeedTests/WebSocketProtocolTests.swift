@@ -1,5 +1,6 @@
 import ColonioCore
 import ColonioSeed
+import ColonioTesting
 import Testing
 
 /// The WebSocket protocol itself, spoken frame by frame over a raw socket: fragments, control
@@ -48,7 +49,7 @@ import Testing
                 #expect(answer?.payload == [0x03, 0xE8])
                 #expect(try await connection.receiveToEnd().isEmpty)
             }
-            let closed = await seed.eventually { seed.server.metrics.render().contains("colonio_seed_connections 0") }
+            let closed = await eventually { seed.server.metrics.render().contains("colonio_seed_connections 0") }
             #expect(closed)
         }
     }

@@ -1,6 +1,7 @@
 import Colonio
 import ColonioCore
 import ColonioSeed
+import ColonioTesting
 import Foundation
 import Logging
 import Synchronization
@@ -23,17 +24,8 @@ struct BrowserNodeTests {
 
     /// Retries `body` until it succeeds, at most `attempts` times 200 ms apart (the ring needs a moment).
     @discardableResult
-    static func eventually<T: Sendable>(attempts: Int = 100, _ body: () async throws -> T) async throws -> T {
-        var lastError: (any Error)?
-        for _ in 0..<attempts {
-            do { return try await body() } catch { lastError = error }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        throw lastError!
-    }
-
     /// A JavaScript expression that retries the async `body` (returning a value) up to 50 times, 200 ms apart.
-    static func retrying(_ body: String) -> String {
+    static func retryingInPage(_ body: String) -> String {
         """
         (async () => { let last; for (let i = 0; i < 50; i++) { try { return await (async () => { \(body) })(); }
         catch (error) { last = error; await new Promise((r) => setTimeout(r, 200)); } }
@@ -102,7 +94,7 @@ struct BrowserNodeTests {
         // Requests: page -> native, native -> page, page -> page.
         for (index, page) in pages.enumerated() {
             for (nativeIndex, nativeID) in nativeIDs.enumerated() {
-                let reply = try await driver.evaluate(page, Self.retrying(
+                let reply = try await driver.evaluate(page, Self.retryingInPage(
                     "return new TextDecoder().decode(await colonio.request('\(nativeID.hex)', 'echo', 'from page \(index)'));"), timeout: 30)
                 #expect(reply as? String == "native \(nativeIndex): from page \(index)")
             }
@@ -111,13 +103,13 @@ struct BrowserNodeTests {
             for pageID in pageIDs {
                 // The target as text: an async closure capturing a `NodeID` next to other values miscompiles
                 // with Swift 6.3 on x86-64 (docs/toolchain-bugs).
-                let reply = try await Self.eventually {
+                let reply = try await retrying {
                     try await native.request(Array("from native \(nativeIndex)".utf8), to: NodeID(hex: pageID)!, name: "echo")
                 }
                 #expect(String(decoding: reply, as: UTF8.self) == "echo from \(pageID): from native \(nativeIndex)")
             }
         }
-        let pageToPage = try await driver.evaluate(pages[0], Self.retrying(
+        let pageToPage = try await driver.evaluate(pages[0], Self.retryingInPage(
             "return new TextDecoder().decode(await colonio.request('\(pageIDs[1])', 'echo', 'page to page'));"), timeout: 30)
         #expect(pageToPage as? String == "echo from \(pageIDs[1]): page to page")
 
@@ -165,18 +157,18 @@ struct BrowserNodeTests {
         print("throughput page -> native, 64 KiB requests: \(((throughput ?? 0) * 10).rounded() / 10) MB/s")
 
         // KVS both ways.
-        _ = try await Self.eventually { try await natives[0].kvs.put("from-native", Array("native value".utf8)) }
-        let readByPage = try await driver.evaluate(pages[1], Self.retrying(
+        _ = try await retrying { try await natives[0].kvs.put("from-native", Array("native value".utf8)) }
+        let readByPage = try await driver.evaluate(pages[1], Self.retryingInPage(
             "const v = await colonio.kvs.get('from-native'); if (!v) throw new Error('no value yet'); return v.text();"), timeout: 30)
         #expect(readByPage as? String == "native value")
-        _ = try await driver.evaluate(pages[0], Self.retrying("return (await colonio.kvs.put('from-page', 'page value')).version;"), timeout: 30)
-        let readByNative = try await Self.eventually { try await natives[1].kvs.get("from-page") }
+        _ = try await driver.evaluate(pages[0], Self.retryingInPage("return (await colonio.kvs.put('from-page', 'page value')).version;"), timeout: 30)
+        let readByNative = try await retrying { try await natives[1].kvs.get("from-page") }
         #expect(readByNative.map { String(decoding: $0.bytes, as: UTF8.self) } == "page value")
 
         // Pub/sub both ways: a native publication over the whole plane reaches both pages; a page's
         // publication reaches the native nodes.
         _ = try await driver.request(["op": "wait_for", "page": pages[0], "expression": "colonio.state().neighbours.length >= 1", "timeout": 30])
-        try await Self.eventually {
+        try await retrying {
             try await natives[0].publish(
                 Array("native news".utf8), topic: "demo", center: Position(x: 50, y: 50), radius: 100,
                 options: SpreadOptions(requireReceiver: true))
@@ -190,7 +182,7 @@ struct BrowserNodeTests {
         var missing = Set(nativeInboxes.indices)
         var seen: [Int: [String]] = [:]
         for attempt in 1...5 where !missing.isEmpty {
-            _ = try await driver.evaluate(pages[1], Self.retrying(
+            _ = try await driver.evaluate(pages[1], Self.retryingInPage(
                 "await colonio.publish('demo', 'page news', { x: 50, y: 50, radius: 100, requireReceiver: true }); return true;"), timeout: 30)
             for index in missing.sorted() {
                 let received = await Self.deliveries(in: nativeInboxes[index], until: "page news", within: .seconds(6))
@@ -203,13 +195,13 @@ struct BrowserNodeTests {
 
         // Small circles: a native publication around page 0 reaches it and not page 1; a page publication
         // around native 1 reaches it and no other native node.
-        try await Self.eventually {
+        try await retrying {
             try await natives[2].publish(
                 Array("near page 0".utf8), topic: "demo", center: Position(x: 30, y: 30), radius: 10,
                 options: SpreadOptions(requireReceiver: true))
         }
         _ = try await driver.request(["op": "wait_for", "page": pages[0], "expression": "window.demo.received.some((m) => m.text === 'near page 0')", "timeout": 30])
-        _ = try await driver.evaluate(pages[1], Self.retrying(
+        _ = try await driver.evaluate(pages[1], Self.retryingInPage(
             "await colonio.publish('demo', 'near native 1', { x: 80, y: 20, radius: 8, requireReceiver: true }); return true;"), timeout: 30)
         let nearNative = await Self.deliveries(in: nativeInboxes[1], until: "near native 1", within: .seconds(10))
         #expect(nearNative.last == "near native 1")
@@ -242,13 +234,13 @@ struct BrowserNodeTests {
         // Page 1 closes abruptly (no disconnect): the others talk on, requests to it fail.
         _ = try await driver.request(["op": "close", "page": pages[1], "abrupt": true])
         for (nativeIndex, nativeID) in nativeIDs.enumerated() {
-            let reply = try await driver.evaluate(pages[0], Self.retrying(
+            let reply = try await driver.evaluate(pages[0], Self.retryingInPage(
                 "return new TextDecoder().decode(await colonio.request('\(nativeID.hex)', 'echo', 'after close'));"), timeout: 30)
             #expect(reply as? String == "native \(nativeIndex): after close")
         }
         for (nativeIndex, native) in natives.enumerated() {
             let pageZero = pageIDs[0]
-            let reply = try await Self.eventually {
+            let reply = try await retrying {
                 try await native.request(Array("after close".utf8), to: NodeID(hex: pageZero)!, name: "echo")
             }
             #expect(String(decoding: reply, as: UTF8.self) == "echo from \(pageZero): after close", "native \(nativeIndex)")

@@ -1,6 +1,7 @@
 @testable import Colonio
 import ColonioCore
 import ColonioSeed
+import ColonioTesting
 import ColonioWebRTC
 import Testing
 
@@ -87,12 +88,12 @@ import Testing
         }
         for (index, node) in nodes.enumerated() {
             for (otherIndex, target) in ids.enumerated() where otherIndex != index {
-                let reply = try await NodeEndToEndTests.eventually { try await node.request([UInt8(index)], to: target, name: "echo") }
+                let reply = try await retrying { try await node.request([UInt8(index)], to: target, name: "echo") }
                 #expect(reply == Array(target.hex.utf8) + [UInt8(index)])
             }
         }
         for (index, node) in nodes.enumerated() {
-            _ = try await NodeEndToEndTests.eventually { try await node.kvs.put("key-\(index)", [UInt8(index)]) }
+            _ = try await retrying { try await node.kvs.put("key-\(index)", [UInt8(index)]) }
         }
         for index in nodes.indices {
             let value = try await nodes[(index + 7) % nodes.count].kvs.get("key-\(index)")
@@ -107,7 +108,7 @@ import Testing
         await nodes[5].crash()
         for (index, node) in nodes.enumerated() where index != 5 {
             let target = ids[(index == 4 ? 6 : (index + 1) % nodes.count)]
-            let reply = try await NodeEndToEndTests.eventually { try await node.request([9], to: target, name: "echo") }
+            let reply = try await retrying { try await node.request([9], to: target, name: "echo") }
             #expect(reply == Array(target.hex.utf8) + [9])
         }
         await #expect(throws: ColonioError.self) { try await nodes[0].request([1], to: ids[5], name: "echo") }

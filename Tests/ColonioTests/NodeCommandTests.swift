@@ -1,4 +1,5 @@
 import ColonioSeed
+import ColonioTesting
 import Foundation
 import Testing
 
@@ -68,12 +69,10 @@ import Testing
 
         // The link to b: authenticated, host candidates on both ends (loopback), a measured RTT. (Until b's
         // signaled candidate arrives, ICE may call it peer-reflexive: b's check can come first.)
-        var link: [String: Any]?
-        for _ in 0..<50 where link == nil {
+        let link = try await eventuallyValue {
             let links = try #require(try await a.command("links")["links"] as? [[String: Any]])
-            link = links.first { $0["peer"] as? String == bID && $0["state"] as? String == "authenticated"
+            return links.first { $0["peer"] as? String == bID && $0["state"] as? String == "authenticated"
                 && $0["rttMilliseconds"] as? Double != nil && $0["remoteCandidateType"] as? String != "prflx" }
-            if link == nil { try await Task.sleep(for: .milliseconds(100)) }
         }
         let found = try #require(link, "no authenticated link to b with an RTT and a signaled remote candidate")
         #expect(found["localCandidateType"] as? String == "host")
@@ -86,10 +85,9 @@ import Testing
 
         // A request to b's built-in echo handler comes back; b prints it as an event.
         var reply: [String: Any] = [:]
-        for _ in 0..<25 {
+        _ = try await eventually {
             reply = try await a.command("request \(bID) echo hello over there")
-            if reply["ok"] as? Bool == true { break }
-            try await Task.sleep(for: .milliseconds(200))
+            return reply["ok"] as? Bool == true
         }
         #expect(reply["ok"] as? Bool == true, "\(reply)")
         #expect(reply["text"] as? String == "hello over there")
@@ -105,10 +103,9 @@ import Testing
 
         // The KVS: a write on one node is read on the other; conditions are checked.
         var put: [String: Any] = [:]
-        for _ in 0..<25 {
+        _ = try await eventually {
             put = try await a.command("put room/7 open door")
-            if put["ok"] as? Bool == true { break }
-            try await Task.sleep(for: .milliseconds(200))
+            return put["ok"] as? Bool == true
         }
         #expect(put["version"] as? Int == 1, "\(put)")
         let got = try await b.command("get room/7")

@@ -1,6 +1,7 @@
 import Colonio
 import ColonioCore
 import ColonioSeed
+import ColonioTesting
 import Foundation
 import Logging
 import Testing
@@ -44,15 +45,6 @@ import Testing
 
     /// Retries `body` until it succeeds, at most `attempts` times 200 ms apart: the ring needs a moment
     /// to form. Bounded; not a speed assertion.
-    static func eventually<T: Sendable>(attempts: Int = 100, _ body: () async throws -> T) async throws -> T {
-        var lastError: (any Error)?
-        for _ in 0..<attempts {
-            do { return try await body() } catch { lastError = error }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        throw lastError!
-    }
-
     @Test func allPairsMessagingOnASixteenNodeRing() async throws {
         let seed = try await EmbeddedSeed.start(configuration: Self.seedConfiguration(), logger: Self.logger)
         let nodes = try await Self.startNodes(16, seed: seed)
@@ -61,14 +53,14 @@ import Testing
         for (index, node) in nodes.enumerated() {
             for (otherIndex, target) in ids.enumerated() where otherIndex != index {
                 let payload: [UInt8] = [UInt8(index), UInt8(otherIndex)]
-                let reply = try await Self.eventually { try await node.request(payload, to: target, name: "echo") }
+                let reply = try await retrying { try await node.request(payload, to: target, name: "echo") }
                 #expect(reply == Array(target.hex.utf8) + payload)
             }
         }
         // The owner of a key answers; every node agrees on who that is.
         var owners = Set<[UInt8]>()
         for node in nodes {
-            owners.insert(try await Self.eventually { try await node.request([], toOwnerOf: "some-key", name: "echo") })
+            owners.insert(try await retrying { try await node.request([], toOwnerOf: "some-key", name: "echo") })
         }
         #expect(owners.count == 1)
         // Errors are typed.
@@ -88,14 +80,14 @@ import Testing
         var ids: [NodeID] = []
         for node in nodes { ids.append(try #require(await node.nodeID)) }
         for target in ids.dropFirst() {
-            _ = try await Self.eventually { try await nodes[0].request([], to: target, name: "echo") }
+            _ = try await retrying { try await nodes[0].request([], to: target, name: "echo") }
         }
         await nodes[3].crash()
         let survivors = nodes.enumerated().filter { $0.offset != 3 }
         for (_, node) in survivors {
             for (index, target) in ids.enumerated() where index != 3 {
                 guard target != (await node.nodeID) else { continue }
-                let reply = try await Self.eventually { try await node.request([7], to: target, name: "echo") }
+                let reply = try await retrying { try await node.request([7], to: target, name: "echo") }
                 #expect(reply == Array(target.hex.utf8) + [7])
             }
         }
@@ -112,7 +104,7 @@ import Testing
         let beta = try await Self.startNodes(2, seed: seed, network: "beta")
         let betaID = try #require(await beta[0].nodeID)
         let alphaPeer = try #require(await alpha[1].nodeID)
-        _ = try await Self.eventually { try await alpha[0].request([], to: alphaPeer, name: "echo") }
+        _ = try await retrying { try await alpha[0].request([], to: alphaPeer, name: "echo") }
         await #expect(throws: ColonioError.self) {
             try await alpha[0].request([], to: betaID, name: "echo")
         }

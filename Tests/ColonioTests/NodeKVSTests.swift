@@ -1,6 +1,7 @@
 import Colonio
 import ColonioCore
 import ColonioSeed
+import ColonioTesting
 import Testing
 
 /// The replicated KVS between real nodes over WebRTC on loopback.
@@ -18,7 +19,7 @@ import Testing
         let nodes = try await NodeEndToEndTests.startNodes(16, seed: seed)
         // Wait until every node reaches an owner (the ring has formed).
         for (index, node) in nodes.enumerated() {
-            _ = try await NodeEndToEndTests.eventually { try await node.kvs.get("warm-up-\(index)") }
+            _ = try await retrying { try await node.kvs.get("warm-up-\(index)") }
         }
 
         // Concurrent puts from every node, 4 keys each, then reads of each key from another node.
@@ -28,7 +29,7 @@ import Testing
                 group.addTask {
                     for round in 0..<4 {
                         let key = "key-\(index)-\(round)"
-                        let value = try await NodeEndToEndTests.eventually {
+                        let value = try await retrying {
                             try await node.kvs.put(key, Array("value \(index) \(round)".utf8))
                         }
                         #expect(value.version >= 1)
@@ -93,11 +94,11 @@ import Testing
         // Every acknowledged value is still readable, and correct, from every survivor's side.
         for (offset, entry) in (await acknowledged.values).sorted(by: { $0.key < $1.key }).enumerated() {
             let reader = survivors[offset % survivors.count]
-            let read = try await NodeEndToEndTests.eventually { try await reader.kvs.get(entry.key) }
+            let read = try await retrying { try await reader.kvs.get(entry.key) }
             #expect(read == entry.value, "\(entry.key)")
         }
         // And writable.
-        let after = try await NodeEndToEndTests.eventually { try await survivors[0].kvs.put("after", [9]) }
+        let after = try await retrying { try await survivors[0].kvs.put("after", [9]) }
         #expect(try await survivors[5].kvs.get("after") == after)
 
         for node in survivors { await node.disconnect() }

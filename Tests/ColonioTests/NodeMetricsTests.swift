@@ -1,6 +1,7 @@
 @testable import Colonio
 import ColonioCore
 import ColonioSeed
+import ColonioTesting
 import MetricsTestKit
 import Testing
 
@@ -22,8 +23,9 @@ import Testing
         var ids: [NodeID] = []
         for index in 0..<4 {
             let factory = TestMetrics()
-            let node = ColonioNode(
-                options: ColonioNodeOptions(inMemoryLinks: links, metricsFactory: factory), logger: NodeEndToEndTests.logger)
+            var options = ColonioNodeOptions(inMemoryLinks: links)
+            options.metricsFactory = factory
+            let node = ColonioNode(options: options, logger: NodeEndToEndTests.logger)
             try await node.connect(seed: seed.url, network: "alpha", token: "alpha-token")
             await node.handle("echo") { message in message.payload }
             try await node.setPosition(Position(x: 100 + Double(index) * 10, y: 100))
@@ -31,7 +33,7 @@ import Testing
             metrics.append(factory)
             ids.append(try #require(await node.nodeID))
         }
-        _ = try await NodeEndToEndTests.eventually { try await nodes[0].request([0], to: ids[1], name: "echo") }
+        _ = try await retrying { try await nodes[0].request([0], to: ids[1], name: "echo") }
         let (a, b) = (metrics[0], metrics[1])
         let responses = Self.counter(a, "colonio_node_requests_total", [("outcome", "response")])
         let failures = Self.counter(a, "colonio_node_requests_total", [("outcome", "failure")])
@@ -46,7 +48,7 @@ import Testing
 
         let updates = await nodes[1].subscribe(topic: "t")
         // Retried while pub/sub neighbours form: an attempt that reached nobody counts as published too.
-        try await NodeEndToEndTests.eventually {
+        try await retrying {
             try await nodes[0].publish([7], topic: "t", center: Position(x: 110, y: 100), radius: 5,
                                        options: SpreadOptions(requireReceiver: true))
         }
@@ -55,7 +57,7 @@ import Testing
         #expect(Self.counter(a, "colonio_node_spread_published_total") >= 1)
         #expect(Self.counter(b, "colonio_node_spread_delivered_total") == 1)
 
-        _ = try await NodeEndToEndTests.eventually { try await nodes[0].kvs.put("k", [1]) }
+        _ = try await retrying { try await nodes[0].kvs.put("k", [1]) }
         #expect(Self.counter(a, "colonio_node_kvs_operations_total", [("outcome", "success")]) >= 1)
 
         // Gauges and overlay counters are brought up to date on the next tick.

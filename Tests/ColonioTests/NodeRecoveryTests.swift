@@ -1,6 +1,7 @@
 @testable import Colonio
 import ColonioCore
 import ColonioSeed
+import ColonioTesting
 import MetricsTestKit
 import Testing
 
@@ -9,9 +10,10 @@ import Testing
 /// losing every link.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct NodeRecoveryTests {
     static func options(_ links: InMemoryLinkNetwork, metrics: TestMetrics? = nil) -> ColonioNodeOptions {
-        ColonioNodeOptions(
-            inMemoryLinks: links, metricsFactory: metrics, retryDelay: .milliseconds(100),
-            maximumRetryDelay: .milliseconds(400))
+        var options = ColonioNodeOptions(
+            metricsFactory: metrics, retryDelay: .milliseconds(100), maximumRetryDelay: .milliseconds(400))
+        options.inMemoryLinks = links
+        return options
     }
 
     /// The nodes' metrics (one factory for all, so counters add up over the nodes).
@@ -35,21 +37,13 @@ import Testing
     }
 
     /// Polls `condition` every 100 ms, at most `attempts` times.
-    static func eventually(attempts: Int = 150, _ condition: () async -> Bool) async -> Bool {
-        for _ in 0..<attempts {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        return await condition()
-    }
-
     /// Every node answers a request from every other.
     static func allPairsAnswer(_ nodes: [ColonioNode]) async throws {
         var ids: [NodeID] = []
         for node in nodes { ids.append(try #require(await node.nodeID)) }
         for (index, node) in nodes.enumerated() {
             for (other, id) in ids.enumerated() where other != index {
-                let reply = try await NodeEndToEndTests.eventually { try await node.request([UInt8(other)], to: id, name: "echo") }
+                let reply = try await retrying { try await node.request([UInt8(other)], to: id, name: "echo") }
                 #expect(reply == [UInt8(other)])
             }
         }
@@ -85,15 +79,15 @@ import Testing
         let links = InMemoryLinkNetwork()
         let (nodes, ids, port) = try await Self.formNetworkThenStopTheSeed(3, key: key, links: links, metrics: metrics)
         let (second, registry) = try await Self.startSeed(on: port, key: key)
-        #expect(await Self.eventually { registry.nodes(network: "alpha") == ids.sorted() })
-        #expect(await Self.eventually {
+        #expect(await eventually(timeout: .seconds(15)) { registry.nodes(network: "alpha") == ids.sorted() })
+        #expect(await eventually(timeout: .seconds(15)) {
             for node in nodes where await !node.status().isSeedConnected { return false }
             return true
         })
         for (node, id) in zip(nodes, ids) { #expect(await node.nodeID == id) }
         #expect(Self.counter(metrics, "colonio_node_seed_reconnects_total", [("outcome", "resumed")]) == 3)
         // The gauge follows on the next tick (all nodes report into one factory, so the last one wins).
-        #expect(await Self.eventually {
+        #expect(await eventually(timeout: .seconds(15)) {
             (try? metrics.expectGauge("colonio_node_seed_connected", [("network", "alpha")]).lastValue) == 1
         })
         #expect(Self.counter(metrics, "colonio_node_seed_reconnects_total", [("outcome", "new_id")]) == 0)
@@ -110,12 +104,12 @@ import Testing
         let (nodes, ids, port) = try await Self.formNetworkThenStopTheSeed(
             2, key: SeedSigningKey(), links: links, metrics: metrics)
         // While the seed is away, the nodes report it on their next tick.
-        #expect(await Self.eventually {
+        #expect(await eventually(timeout: .seconds(15)) {
             (try? metrics.expectGauge("colonio_node_seed_connected", [("network", "alpha")]).lastValue) == 0
         })
         // Another signing key: the old certificates mean nothing to this seed.
         let (second, registry) = try await Self.startSeed(on: port, key: SeedSigningKey())
-        #expect(await Self.eventually { registry.nodeCount(network: "alpha") == 2 })
+        #expect(await eventually(timeout: .seconds(15)) { registry.nodeCount(network: "alpha") == 2 })
         var newIDs: [NodeID] = []
         for node in nodes { newIDs.append(try #require(await node.nodeID)) }
         #expect(Set(newIDs).isDisjoint(with: ids))
@@ -136,14 +130,14 @@ import Testing
 
         // Every link closes and reconnecting fails until the ring has given up on every neighbour.
         links.setOutage(true)
-        #expect(await Self.eventually {
+        #expect(await eventually(timeout: .seconds(15)) {
             for node in nodes where await !node.linkedPeers.isEmpty { return false }
             return true
         })
         try await Task.sleep(for: .seconds(2))
         links.setOutage(false)
 
-        #expect(await Self.eventually {
+        #expect(await eventually(timeout: .seconds(15)) {
             for node in nodes where await node.linkedPeers.isEmpty { return false }
             return true
         })

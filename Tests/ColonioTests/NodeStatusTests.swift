@@ -1,6 +1,7 @@
 import Colonio
 import ColonioCore
 import ColonioSeed
+import ColonioTesting
 import Testing
 
 /// `ColonioNode.status()` and `links()` between real nodes over WebRTC on loopback.
@@ -20,13 +21,10 @@ import Testing
         // connectivity check can arrive before its signaled candidate does; until then ICE calls that
         // remote candidate peer-reflexive, so wait for the signaled one as well (it stayed peer-reflexive
         // for good when candidates overtook the offer and were dropped; see `LinkEntry.heldCandidates`).
-        var link: LinkStatus?
-        for _ in 0..<100 {
-            link = await nodes[0].links().first {
+        let link = await eventuallyValue {
+            await nodes[0].links().first {
                 $0.state == .authenticated && $0.roundTripTime != nil && $0.remoteCandidateType != .peerReflexive
             }
-            if link != nil { break }
-            try await Task.sleep(for: .milliseconds(100))
         }
         let found = try #require(link, "no authenticated link with an RTT and a signaled remote candidate")
         #expect(found.peer == second)

@@ -1,6 +1,7 @@
 @testable import Colonio
 import ColonioCore
 import ColonioSeed
+import ColonioTesting
 import Testing
 
 /// Offers that cross or arrive late must not cost a working link.
@@ -23,7 +24,7 @@ import Testing
             try await second.connect(seed: seed.url, network: "alpha", token: "alpha-token")
             let (firstID, secondID) = (try #require(await first.nodeID), try #require(await second.nodeID))
             if secondID < firstID {
-                #expect(await NodeRecoveryTests.eventually {
+                #expect(await eventually {
                     let (a, b) = (await first.linkedPeers, await second.linkedPeers)
                     return a == [secondID] && b == [firstID]
                 })
@@ -63,7 +64,7 @@ import Testing
         // The old link made way for one whose offer cannot be accepted (no such in-memory offer).
         #expect(await answerer.linkedPeers.isEmpty)
         // The ring links them again.
-        #expect(await NodeRecoveryTests.eventually { await answerer.linkedPeers == [offererID] })
+        #expect(await eventually { await answerer.linkedPeers == [offererID] })
 
         await offerer.disconnect()
         await answerer.disconnect()

@@ -1,3 +1,4 @@
+import ColonioTesting
 import ColonioWebRTC
 import Testing
 
@@ -10,11 +11,10 @@ extension WebRTCTests {
         /// (unreachable), closes the link and returns what it reported.
         static func serverErrorsWhileGathering(on link: PeerLink) async throws -> [ICEServerError] {
             _ = try await link.makeOffer()
-            var errors: [ICEServerError] = []
-            for _ in 0..<50 where errors.isEmpty {
-                try await Task.sleep(for: .milliseconds(100))
-                errors = link.iceServerErrors.filter { $0.code != 701 }
-            }
+            let errors = await eventuallyValue(timeout: .seconds(5), every: .milliseconds(100)) { () -> [ICEServerError]? in
+                let errors = link.iceServerErrors.filter { $0.code != 701 }
+                return errors.isEmpty ? nil : errors
+            } ?? []
             link.close()
             return errors
         }

@@ -1,4 +1,5 @@
 import ColonioWebRTC
+import ColonioTesting
 import Foundation
 import Testing
 
@@ -39,11 +40,10 @@ extension WebRTCTests {
 
         /// Waits (bounded) until usage is back within the limits; returns the last reading.
         static func settle(within limit: Duration, until ok: (Usage) -> Bool) async throws -> Usage {
-            let deadline = ContinuousClock.now + limit
             var usage = try Usage.now()
-            while !ok(usage) && ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(50))
+            _ = try await eventually(timeout: limit, every: .milliseconds(50)) {
                 usage = try Usage.now()
+                return ok(usage)
             }
             return usage
         }

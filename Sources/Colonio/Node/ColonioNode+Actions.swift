@@ -7,11 +7,11 @@ import Logging
 /// The shell half of the node: runs the tick and carries out the controller's actions.
 extension ColonioNode {
     func startBackgroundTasks(_ session: NodeSession) {
-        let interval = options.tickInterval
+        let (interval, clock) = (options.tickInterval, options.clock)
         let generation = session.generation
         session.tasks.append(Task {
             while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
+                try? await clock.sleep(for: interval)
                 self.tick(generation)
             }
         })
@@ -19,7 +19,7 @@ extension ColonioNode {
 
     private func tick(_ generation: UInt64) {
         guard let session = session(generation) else { return }
-        perform(controller.tick(now: now(), unixSeconds: Self.unixSeconds()), in: session)
+        perform(controller.tick(now: now(), unixSeconds: unixSeconds()), in: session)
         guard let state = controller.session else { return }
         let authenticated = state.authenticatedLinkCount
         session.metrics.update(

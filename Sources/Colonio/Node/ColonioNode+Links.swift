@@ -101,7 +101,7 @@ extension ColonioNode {
             perform(controller.linkOpened(peer: key.peer, session: key.session, now: now()), in: session)
         case .message(let bytes):
             perform(
-                controller.linkFrame(bytes, peer: key.peer, session: key.session, now: now(), unixSeconds: Self.unixSeconds()),
+                controller.linkFrame(bytes, peer: key.peer, session: key.session, now: now(), unixSeconds: unixSeconds()),
                 in: session)
         case .closed:
             session.links[key.peer] = nil

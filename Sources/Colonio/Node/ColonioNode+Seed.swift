@@ -28,7 +28,7 @@ extension ColonioNode {
 
     private func seedSent(_ frame: SeedFrame, generation: UInt64) {
         guard let session = session(generation) else { return }
-        perform(controller.seedFrame(frame, now: now(), unixSeconds: Self.unixSeconds()), in: session)
+        perform(controller.seedFrame(frame, now: now(), unixSeconds: unixSeconds()), in: session)
     }
 
     /// Sends a frame the controller has for the seed. Requests with an answer (peers, a renewed
@@ -92,12 +92,13 @@ extension ColonioNode {
     /// the next one.
     func connectToSeed(in session: NodeSession) {
         let (url, token, keypair, logger, network) = (session.seedURL, session.token, session.keypair, session.logger, session.network)
-        let generation = session.generation
+        let (generation, clientOptions) = (session.generation, SeedClient.Options(clock: options.clock))
         let resuming = certificateToResume(generation)
         session.seedTasks.append(Task {
             do throws(SeedClientError) {
                 let client = try await SeedClient.connect(
-                    url: url, network: network, token: token, keypair: keypair, resuming: resuming?.value, logger: logger)
+                    url: url, network: network, token: token, keypair: keypair, resuming: resuming?.value,
+                    options: clientOptions, logger: logger)
                 self.seedReturned(client, resumed: resuming != nil, generation: generation)
             } catch .rejected(let refusal) where refusal.code == .resumeRefused {
                 logger.warning(
@@ -124,7 +125,7 @@ extension ColonioNode {
 
     /// The seed client signs resume claims itself: the controller only learns that one is under way.
     private func resumeStarted(in session: NodeSession) {
-        _ = controller.seedReopened(token: session.token, publicKey: session.publicKey, unixSeconds: Self.unixSeconds())
+        _ = controller.seedReopened(token: session.token, publicKey: session.publicKey, unixSeconds: unixSeconds())
     }
 
     /// The seed client signed in by itself: the controller learns of the sign-in, and its own sign-in
@@ -138,7 +139,7 @@ extension ColonioNode {
     private func resumeRefused(_ refusal: TaskCapture<SeedErrorMessage>, generation: UInt64) {
         guard let session = session(generation) else { return }
         resumeStarted(in: session)
-        perform(controller.seedFrame(.error(refusal.value), now: now(), unixSeconds: Self.unixSeconds()), in: session)
+        perform(controller.seedFrame(.error(refusal.value), now: now(), unixSeconds: unixSeconds()), in: session)
         perform(controller.seedClosed(now: now()), in: session)
         session.failPendingKVS()
     }
@@ -160,6 +161,6 @@ extension ColonioNode {
             session.logger.notice("signed in again", metadata: ["newNode": "\(client.session.nodeID)"])
         }
         startSeedTasks(session)
-        perform(controller.seedFrame(.signedIn(SignInResponse(client.session)), now: now(), unixSeconds: Self.unixSeconds()), in: session)
+        perform(controller.seedFrame(.signedIn(SignInResponse(client.session)), now: now(), unixSeconds: unixSeconds()), in: session)
     }
 }

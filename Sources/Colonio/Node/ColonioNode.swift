@@ -33,7 +33,6 @@ public actor ColonioNode: Service {
     private var abandonedLinks: [ShellLink] = []
     /// Counts sessions so callbacks from an old session's tasks can be told apart.
     private var generations: UInt64 = 0
-    private let clockOrigin = ContinuousClock.now
 
     /// Creates a disconnected node.
     public init(options: ColonioNodeOptions = ColonioNodeOptions(), logger: Logger = Logger(label: "colonio.node")) {
@@ -55,14 +54,14 @@ public actor ColonioNode: Service {
     /// The nodes this node has authenticated links to.
     public var linkedPeers: [NodeID] { controller.session?.authenticatedPeers ?? [] }
 
-    /// Milliseconds since the node was created: the controller's clock.
+    /// Milliseconds on the node's clock (``ColonioNodeOptions/clock``): the controller's time.
     func now() -> MonotonicTime {
-        MonotonicTime(milliseconds: UInt64(max(0, (ContinuousClock.now - clockOrigin).milliseconds)))
+        MonotonicTime(milliseconds: options.clock.elapsedMilliseconds())
     }
 
     /// The wall clock in Unix seconds, for certificate times.
-    nonisolated static func unixSeconds() -> UInt64 {
-        UInt64(max(0, Date().timeIntervalSince1970))
+    func unixSeconds() -> UInt64 {
+        options.clock.unixSeconds()
     }
 
     /// Signs in to `network` through the seed at `seed` (`ws://host:port` or `wss://...`) with `token`
@@ -77,7 +76,8 @@ public actor ColonioNode: Service {
         let client: SeedClient
         do {
             client = try await SeedClient.connect(
-                url: seed, network: network, token: token, keypair: keypair, logger: logger)
+                url: seed, network: network, token: token, keypair: keypair,
+                options: SeedClient.Options(clock: options.clock), logger: logger)
         } catch {
             throw .seedFailed(error.description)
         }
@@ -87,8 +87,8 @@ public actor ColonioNode: Service {
         }
         let config = client.session.configuration
         let transport: any LinkTransport
-        if let inMemory = options.inMemoryLinks {
-            transport = inMemory
+        if let custom = options.linkTransport {
+            transport = custom
         } else {
             var webRTC = WebRTCConfiguration(iceServers: config.iceServers.map(ICEServer.init))
             if options.loopbackOnly {
@@ -123,7 +123,7 @@ public actor ColonioNode: Service {
         nodeLogger.info("signed in", metadata: ["bootstrapPeers": "\(client.session.bootstrapPeers.count)"])
         startBackgroundTasks(newSession)
         startSeedTasks(newSession)
-        perform(controller.seedFrame(.signedIn(SignInResponse(client.session)), now: now(), unixSeconds: Self.unixSeconds()), in: newSession)
+        perform(controller.seedFrame(.signedIn(SignInResponse(client.session)), now: now(), unixSeconds: unixSeconds()), in: newSession)
     }
 
     /// Places this node in the network's coordinate space (plane/torus `x`/`y`, or
@@ -223,7 +223,7 @@ public actor ColonioNode: Service {
     /// Hands the node a signal as if `peer` had sent it through the seed, for tests of signaling races.
     package func injectSignal(_ payload: SignalPayload, from peer: NodeID) {
         guard let session else { return }
-        perform(controller.seedFrame(.relayedSignal(from: peer, payload: payload), now: now(), unixSeconds: Self.unixSeconds()), in: session)
+        perform(controller.seedFrame(.relayedSignal(from: peer, payload: payload), now: now(), unixSeconds: unixSeconds()), in: session)
     }
 
     /// Registers (or replaces) the handler for messages and requests sent to `name`.

@@ -1,3 +1,4 @@
+import ColonioTime
 import ColonioWebRTC
 import CoreMetrics
 
@@ -9,8 +10,8 @@ public struct ColonioNodeOptions: Sendable {
     public var allowedInterfaces: [String]?
     /// How often the node's protocol timers run. Shorter reacts faster to failures, costs more CPU.
     public var tickInterval: Duration
-    /// Link nodes of this process through this network instead of WebRTC (tests, tools); `nil`: WebRTC.
-    public var inMemoryLinks: InMemoryLinkNetwork?
+    /// The links' transport; `nil`: WebRTC. `ColonioTesting` sets an in-memory one (`inMemoryLinks`).
+    package var linkTransport: (any LinkTransport)?
     /// Where the node's `colonio_node_*` metrics go; `nil`: the factory `MetricsSystem` was bootstrapped
     /// with by the application (none by default: the library never bootstraps one).
     public var metricsFactory: (any MetricsFactory)?
@@ -19,19 +20,22 @@ public struct ColonioNodeOptions: Sendable {
     public var retryDelay: Duration
     /// The longest wait between such tries.
     public var maximumRetryDelay: Duration
+    /// The clock of the node's timers and certificate times; tests hand in a manual one.
+    public var clock: ColonioClock
 
     /// Creates options.
     public init(
         loopbackOnly: Bool = false, allowedInterfaces: [String]? = nil, tickInterval: Duration = .milliseconds(100),
-        inMemoryLinks: InMemoryLinkNetwork? = nil, metricsFactory: (any MetricsFactory)? = nil,
-        retryDelay: Duration = .seconds(1), maximumRetryDelay: Duration = .seconds(30)
+        metricsFactory: (any MetricsFactory)? = nil,
+        retryDelay: Duration = .seconds(1), maximumRetryDelay: Duration = .seconds(30),
+        clock: ColonioClock = .system
     ) {
         self.loopbackOnly = loopbackOnly
         self.allowedInterfaces = allowedInterfaces
         self.tickInterval = tickInterval
-        self.inMemoryLinks = inMemoryLinks
         self.metricsFactory = metricsFactory
         self.retryDelay = retryDelay
         self.maximumRetryDelay = max(retryDelay, maximumRetryDelay)
+        self.clock = clock
     }
 }

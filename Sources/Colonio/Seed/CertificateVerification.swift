@@ -36,7 +36,7 @@ extension NodeCertificate {
     ///   - network: the network the verifying node belongs to.
     ///   - nowUnixSeconds: the current time; defaults to the system clock.
     public func verify(
-        seedPublicKey: [UInt8], network: String, nowUnixSeconds: UInt64 = UInt64(Date().timeIntervalSince1970)
+        seedPublicKey: [UInt8], network: String, nowUnixSeconds: UInt64 = ColonioClock.system.unixSeconds()
     ) throws(CertificateVerificationError) {
         guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: seedPublicKey) else { throw .badSeedKey }
         guard key.isValidSignature(signature, for: signedBytes) else { throw .badSignature }

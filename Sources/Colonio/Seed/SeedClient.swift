@@ -1,4 +1,5 @@
 import ColonioCore
+import ColonioTime
 import Crypto
 import Foundation
 import Logging
@@ -25,15 +26,18 @@ public final class SeedClient: Sendable {
         public var requestTimeout: Duration
         /// How long ``close()`` waits for the seed to acknowledge the close.
         public var closeTimeout: Duration
+        /// The clock of those timeouts, the keepalive and the resume claim's signing time.
+        public var clock: ColonioClock
 
         /// Creates options.
         public init(
             signInTimeout: Duration = .seconds(10), requestTimeout: Duration = .seconds(10),
-            closeTimeout: Duration = .seconds(2)
+            closeTimeout: Duration = .seconds(2), clock: ColonioClock = .system
         ) {
             self.signInTimeout = signInTimeout
             self.requestTimeout = requestTimeout
             self.closeTimeout = closeTimeout
+            self.clock = clock
         }
     }
 
@@ -71,7 +75,7 @@ public final class SeedClient: Sendable {
         let endpoint = base + "/v1/networks/\(network)/ws"
         var resume: SignInResume?
         if let resuming {
-            var claim = SignInResume(certificate: resuming, unixSeconds: UInt64(Date().timeIntervalSince1970))
+            var claim = SignInResume(certificate: resuming, unixSeconds: options.clock.unixSeconds())
             guard let signature = try? keypair.signature(for: claim.signedBytes) else {
                 throw .protocolViolation("could not sign the resume claim")
             }
@@ -183,7 +187,7 @@ final class SeedConnection: Sendable {
             state.withLock { $0.signIn = continuation }
             let task = Task { await self.run(endpoint: endpoint, signIn: request) }
             let timeout = Task {
-                try? await Task.sleep(for: options.signInTimeout)
+                try? await options.clock.sleep(for: options.signInTimeout)
                 if !Task.isCancelled { self.resolveSignIn(.failure(.timedOut)) }
             }
             let resolved = state.withLock { state in
@@ -233,7 +237,7 @@ final class SeedConnection: Sendable {
             }
             outgoingContinuation.yield(.frame(frame.encoded()))
             Task {
-                try? await Task.sleep(for: options.requestTimeout)
+                try? await options.clock.sleep(for: options.requestTimeout)
                 let pending = state.withLock { state -> CheckedContinuation<Result<Value, SeedClientError>, Never>? in
                     guard let index = state[keyPath: waiters].firstIndex(where: { $0.id == id }) else { return nil }
                     return state[keyPath: waiters].remove(at: index).continuation
@@ -331,9 +335,9 @@ final class SeedConnection: Sendable {
     }
 
     private func startKeepalive(every interval: Duration) {
-        let task = Task { [outgoingContinuation] in
+        let task = Task { [outgoingContinuation, clock = options.clock] in
             while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
+                try? await clock.sleep(for: interval)
                 if Task.isCancelled { return }
                 if case .terminated = outgoingContinuation.yield(.frame(SeedFrame.keepalive(nonce: 0).encoded())) {
                     return

@@ -1,10 +1,10 @@
 import ColonioWebRTC
 import Logging
 
-/// How a node makes links to other nodes. ``ColonioNode`` uses WebRTC unless its options name an
-/// ``InMemoryLinkNetwork``; the node's link management (signaling, certificate hello, keepalive) is the
-/// same over both.
-protocol LinkTransport: Sendable {
+/// How a node makes links to other nodes. ``ColonioNode`` uses WebRTC unless its options name another
+/// transport (`ColonioTesting`'s `InMemoryLinkNetwork`); the node's link management (signaling,
+/// certificate hello, keepalive) is the same over both.
+package protocol LinkTransport: Sendable {
     /// A new link, ready for ``TransportLink/makeOffer()`` or ``TransportLink/accept(offer:)``.
     func makeLink(logger: Logger) throws -> any TransportLink
     /// STUN/TURN servers for links made from now on (renewed TURN credentials); ignored in memory.
@@ -13,7 +13,7 @@ protocol LinkTransport: Sendable {
 
 /// One link between two nodes, in the shape of a WebRTC peer connection with one data channel:
 /// offer/answer and candidates as strings, an ordered event stream ending with `.closed`.
-protocol TransportLink: AnyObject, Sendable {
+package protocol TransportLink: AnyObject, Sendable {
     var events: AsyncStream<PeerLinkEvent> { get }
     func makeOffer() async throws -> String
     func accept(offer: String) async throws -> String

@@ -1,3 +1,4 @@
+import ColonioTime
 import Logging
 import ServiceLifecycle
 
@@ -27,14 +28,15 @@ public final class EmbeddedSeed: Sendable {
     }
 
     /// Starts a seed with `configuration` (a fresh signing key unless one is given) and returns once it
-    /// accepts connections.
+    /// accepts connections. Its keepalive timeouts and certificate times follow `clock`.
     public static func start(
         configuration: SeedConfiguration, signingKey: SeedSigningKey = SeedSigningKey(),
-        registry: InMemoryNetworkRegistry = InMemoryNetworkRegistry(), logger: Logger
+        registry: InMemoryNetworkRegistry = InMemoryNetworkRegistry(), clock: ColonioClock = .system,
+        logger: Logger
     ) async throws(EmbeddedSeedError) -> EmbeddedSeed {
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let server = SeedServer(
-            configuration: configuration, signingKey: signingKey, registry: registry, logger: logger,
+            configuration: configuration, signingKey: signingKey, registry: registry, clock: clock, logger: logger,
             onListening: { port in portContinuation.yield(port) })
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], logger: logger)
         let task = Task {

@@ -1,5 +1,5 @@
 import ColonioCore
-import Foundation
+import ColonioTime
 import Logging
 
 /// What every connection of one seed shares: configuration, key, registry, metrics and clocks.
@@ -13,11 +13,12 @@ final class SeedContext: Sendable {
     let metrics: SeedMetrics
     let connections = ConnectionSet()
     let logger: Logger
-    private let epoch = ContinuousClock.now
+    /// Keepalive timeouts, rate limits, certificate and TURN credential times.
+    let clock: ColonioClock
 
     init(
         configuration: SeedConfiguration, signingKey: SeedSigningKey, registry: any NetworkRegistry,
-        metrics: SeedMetrics, logger: Logger
+        metrics: SeedMetrics, clock: ColonioClock, logger: Logger
     ) {
         self.configuration = configuration
         self.networks = Dictionary(configuration.networks.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -26,17 +27,17 @@ final class SeedContext: Sendable {
         self.synchronousRegistry = registry as? any SynchronousNetworkRegistry
         self.metrics = metrics
         self.logger = logger
+        self.clock = clock
     }
 
     /// Monotonic milliseconds since the seed started.
     func now() -> Int64 {
-        let elapsed = ContinuousClock.now - epoch
-        return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        Int64(clamping: clock.elapsedMilliseconds())
     }
 
     /// Wall-clock Unix seconds, for certificate and TURN credential expiry.
     func unixSeconds() -> UInt64 {
-        UInt64(max(0, Date().timeIntervalSince1970))
+        clock.unixSeconds()
     }
 
     /// `network`'s ICE servers as handed to `nodeID` now: time-limited TURN credentials derived afresh.

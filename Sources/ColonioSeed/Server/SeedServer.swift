@@ -1,4 +1,5 @@
 import ColonioCore
+import ColonioTime
 import Logging
 import NIOCore
 import NIOPosix
@@ -28,16 +29,17 @@ public final class SeedServer: Service {
     ///   - signingKey: the key certificates are signed with.
     ///   - registry: where nodes are registered; in-memory by default. A ``SynchronousNetworkRegistry``
     ///     is called directly on the connections' event loops, any other registry from a task.
+    ///   - clock: the clock of keepalive timeouts, rate limits and certificate times (tests pass a manual one).
     ///   - logger: the seed's logger; the library never bootstraps logging.
     ///   - onListening: called with the bound port once the server accepts connections (useful with port 0).
     public init(
         configuration: SeedConfiguration, signingKey: SeedSigningKey,
-        registry: any NetworkRegistry = InMemoryNetworkRegistry(), logger: Logger,
+        registry: any NetworkRegistry = InMemoryNetworkRegistry(), clock: ColonioClock = .system, logger: Logger,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         self.context = SeedContext(
             configuration: configuration, signingKey: signingKey, registry: registry,
-            metrics: SeedMetrics(networks: configuration.networks.map(\.name)), logger: logger)
+            metrics: SeedMetrics(networks: configuration.networks.map(\.name)), clock: clock, logger: logger)
         self.onListening = onListening
     }
 
@@ -84,7 +86,7 @@ public final class SeedServer: Service {
     private static func sweep(context: SeedContext, timeoutMilliseconds: Int64) async {
         let period = Duration.milliseconds(max(10, min(1000, timeoutMilliseconds / 4)))
         while !Task.isCancelled {
-            do { try await Task.sleep(for: period) } catch { return }
+            do { try await context.clock.sleep(for: period) } catch { return }
             let closed = context.connections.closeSilent(
                 since: context.now() - timeoutMilliseconds, reason: "keepalive lapsed")
             if closed > 0 { context.logger.info("closed silent connections", metadata: ["count": "\(closed)"]) }

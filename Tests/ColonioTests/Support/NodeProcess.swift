@@ -1,3 +1,4 @@
+import ColonioTesting
 import Foundation
 import Synchronization
 import Testing
@@ -66,9 +67,8 @@ final class NodeProcess: Sendable {
     func next(
         _ matches: ([String: Any]) -> Bool, within timeout: Duration = .seconds(20), what: String
     ) async throws -> [String: Any] {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            let (index, all) = (consumed.withLock { $0 }, lines.snapshot())
+        let found = try await eventuallyValue(timeout: timeout) { () throws -> [String: Any]? in
+            let (index, all, running) = (consumed.withLock { $0 }, lines.snapshot(), process.isRunning)
             for position in index..<all.count {
                 guard let object = try JSONSerialization.jsonObject(with: Data(all[position].utf8)) as? [String: Any] else {
                     Issue.record("not a JSON object: \(all[position])")
@@ -79,9 +79,10 @@ final class NodeProcess: Sendable {
                     return object
                 }
             }
-            guard process.isRunning else { break }
-            try await Task.sleep(for: .milliseconds(20))
+            guard running else { throw NodeProcessError("the node exited before printing \(what); output: \(lines.snapshot().suffix(10))") }
+            return nil
         }
+        if let found { return found }
         throw NodeProcessError("no \(what) within \(timeout); output: \(lines.snapshot().suffix(10))")
     }
 
@@ -90,10 +91,8 @@ final class NodeProcess: Sendable {
 
     /// Waits (bounded) until the process has exited.
     func waitForExit(within timeout: Duration = .seconds(10)) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            guard ContinuousClock.now < deadline else { throw NodeProcessError("the node did not exit within \(timeout)") }
-            try await Task.sleep(for: .milliseconds(20))
+        guard await eventually(timeout: timeout, { !process.isRunning }) else {
+            throw NodeProcessError("the node did not exit within \(timeout)")
         }
     }
 

@@ -1,3 +1,4 @@
+import Colonio
 import ColonioCore
 import ColonioWebRTC
 import Foundation
@@ -10,7 +11,9 @@ import Synchronization
 ///
 /// ```swift
 /// let links = InMemoryLinkNetwork()
-/// let node = ColonioNode(options: ColonioNodeOptions(inMemoryLinks: links))
+/// var options = ColonioNodeOptions()
+/// options.inMemoryLinks = links
+/// let node = ColonioNode(options: options)
 /// ```
 /// Only nodes given the same network can link to each other.
 public final class InMemoryLinkNetwork: Sendable {
@@ -35,7 +38,7 @@ public final class InMemoryLinkNetwork: Sendable {
     }
 
     /// Offers waiting for an answer (for leak checks in tests).
-    var pendingOffers: Int { offers.withLock { $0.count } }
+    package var pendingOffers: Int { offers.withLock { $0.count } }
 
     /// For tests of failure handling: while on, as in a network outage, every open link closes and
     /// new ones fail to open; nodes' seed connections are not affected.
@@ -83,17 +86,17 @@ public enum InMemoryLinkError: Error, Sendable, Equatable, CustomStringConvertib
 }
 
 extension InMemoryLinkNetwork: LinkTransport {
-    func makeLink(logger: Logger) throws -> any TransportLink {
+    package func makeLink(logger: Logger) throws -> any TransportLink {
         InMemoryLink(network: self)
     }
 
-    func setICEServers(_ servers: [ICEServer]) {}
+    package func setICEServers(_ servers: [ICEServer]) {}
 }
 
 /// One side of an in-memory link. Its session description carries a random token, also used as the
 /// "DTLS fingerprint" that the node's certificate hello binds to the link.
-final class InMemoryLink: TransportLink {
-    let events: AsyncStream<PeerLinkEvent>
+package final class InMemoryLink: TransportLink {
+    package let events: AsyncStream<PeerLinkEvent>
     private let continuation: AsyncStream<PeerLinkEvent>.Continuation
     private let network: InMemoryLinkNetwork
     let token = (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16) }.joined(separator: ":")
@@ -122,7 +125,7 @@ final class InMemoryLink: TransportLink {
         }
     }
 
-    func makeOffer() async throws -> String {
+    package func makeOffer() async throws -> String {
         try state.withLock { state throws(InMemoryLinkError) in
             guard !state.isClosed else { throw .closed }
             guard state.role == .new else { throw .invalidState("an offer on a link that already has one") }
@@ -134,7 +137,7 @@ final class InMemoryLink: TransportLink {
         return description
     }
 
-    func accept(offer: String) async throws -> String {
+    package func accept(offer: String) async throws -> String {
         guard let remoteToken = Self.token(in: offer) else { throw InMemoryLinkError.unknownDescription("no in-memory token") }
         guard let offerer = network.takeOffer(remoteToken) else {
             throw InMemoryLinkError.unknownDescription("no open offer \(remoteToken.prefix(16))…")
@@ -150,7 +153,7 @@ final class InMemoryLink: TransportLink {
         return description
     }
 
-    func setAnswer(_ answer: String) async throws {
+    package func setAnswer(_ answer: String) async throws {
         guard let remoteToken = Self.token(in: answer) else { throw InMemoryLinkError.unknownDescription("no in-memory token") }
         let remote = try state.withLock { state throws(InMemoryLinkError) -> InMemoryLink in
             guard !state.isClosed else { throw .closed }
@@ -167,14 +170,14 @@ final class InMemoryLink: TransportLink {
     }
 
     /// In-memory links have no ICE candidates; remote ones are accepted and ignored.
-    func add(candidate: ICECandidate) async throws {}
+    package func add(candidate: ICECandidate) async throws {}
 
-    func send(_ bytes: [UInt8]) async throws {
+    package func send(_ bytes: [UInt8]) async throws {
         _ = try sendIfRoom(bytes)
     }
 
     /// In memory there is no send buffer: always sends at once.
-    func sendIfRoom(_ bytes: [UInt8]) throws -> Bool {
+    package func sendIfRoom(_ bytes: [UInt8]) throws -> Bool {
         let remote = try state.withLock { state throws(InMemoryLinkError) -> InMemoryLink in
             guard !state.isClosed, state.isOpen, let remote = state.remote else { throw .closed }
             state.bytesSent += UInt64(bytes.count)
@@ -184,7 +187,7 @@ final class InMemoryLink: TransportLink {
         return true
     }
 
-    func close() {
+    package func close() {
         let remote = state.withLock { state -> InMemoryLink? in
             guard !state.isClosed else { return nil }
             state.isClosed = true
@@ -198,9 +201,9 @@ final class InMemoryLink: TransportLink {
         remote?.close()
     }
 
-    var iceServerErrors: [ICEServerError] { [] }
+    package var iceServerErrors: [ICEServerError] { [] }
 
-    func statistics() async -> LinkStatistics? {
+    package func statistics() async -> LinkStatistics? {
         state.withLock { state in
             guard state.isOpen else { return nil }
             return LinkStatistics(
