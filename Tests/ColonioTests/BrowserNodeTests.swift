@@ -22,8 +22,6 @@ struct BrowserNodeTests {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    /// Retries `body` until it succeeds, at most `attempts` times 200 ms apart (the ring needs a moment).
-    @discardableResult
     /// A JavaScript expression that retries the async `body` (returning a value) up to 50 times, 200 ms apart.
     static func retryingInPage(_ body: String) -> String {
         """

@@ -43,8 +43,6 @@ import Testing
         return nodes
     }
 
-    /// Retries `body` until it succeeds, at most `attempts` times 200 ms apart: the ring needs a moment
-    /// to form. Bounded; not a speed assertion.
     @Test func allPairsMessagingOnASixteenNodeRing() async throws {
         let seed = try await EmbeddedSeed.start(configuration: Self.seedConfiguration(), logger: Self.logger)
         let nodes = try await Self.startNodes(16, seed: seed)

@@ -36,7 +36,6 @@ import Testing
         return nodes
     }
 
-    /// Polls `condition` every 100 ms, at most `attempts` times.
     /// Every node answers a request from every other.
     static func allPairsAnswer(_ nodes: [ColonioNode]) async throws {
         var ids: [NodeID] = []
