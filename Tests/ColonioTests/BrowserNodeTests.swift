@@ -120,11 +120,11 @@ struct BrowserNodeTests {
         _ = try await driver.evaluate(pages[0], "window.notes = []; colonio.handle('note', (m) => { window.notes.push(m.text()); }); true")
         let nativeHex = nativeIDs[0].hex
         var pageGotNote = false
-        for _ in 0..<50 where !(pageGotNote && nativeGotNote.withLock { $0 }) {
+        _ = try await eventually(timeout: .seconds(10), every: .milliseconds(200)) {
             _ = try await driver.evaluate(pages[0], "colonio.send('\(nativeHex)', 'note', 'note from page'), true")
             try? await natives[0].send(Array("note from native".utf8), to: NodeID(hex: pageIDs[0])!, name: "note")
-            try await Task.sleep(for: .milliseconds(200))
             pageGotNote = try await driver.evaluate(pages[0], "window.notes.includes('note from native')") as? Bool ?? false
+            return pageGotNote && nativeGotNote.withLock { $0 }
         }
         #expect(pageGotNote)
         #expect(nativeGotNote.withLock { $0 })

@@ -133,7 +133,8 @@ import Testing
             for node in nodes where await !node.linkedPeers.isEmpty { return false }
             return true
         })
-        try await Task.sleep(for: .seconds(2))
+        // Alone, each node asks the seed for peers (and finds only the others, unreachable for now).
+        #expect(await eventually(timeout: .seconds(15)) { Self.counter(metrics, "colonio_node_peer_searches_total") >= 3 })
         links.setOutage(false)
 
         #expect(await eventually(timeout: .seconds(15)) {
