@@ -73,84 +73,34 @@ final class NodeConsole {
     private func execute(_ command: ConsoleCommand) async throws(ConsoleError) {
         switch command {
         case .send(let target, let name, let text):
-            do {
+            try await Self.attempt {
                 switch target {
                 case .node(let id): try await node.send(Array(text.utf8), to: id, name: name)
                 case .ownerOf(let key): try await node.send(Array(text.utf8), toOwnerOf: key, name: name)
                 }
-            } catch {
-                throw .failed(error.description)
             }
             output.respond("send", text: "sent")
         case .request(let target, let name, let text):
-            let started = ContinuousClock.now
-            let reply: [UInt8]
-            do {
-                switch target {
-                case .node(let id): reply = try await node.request(Array(text.utf8), to: id, name: name)
-                case .ownerOf(let key): reply = try await node.request(Array(text.utf8), toOwnerOf: key, name: name)
-                }
-            } catch {
-                throw .failed(error.description)
-            }
-            let milliseconds = Self.milliseconds(ContinuousClock.now - started)
-            output.respond(
-                "request", ["text": Self.text(reply), "bytes": reply.count, "milliseconds": milliseconds],
-                text: "\(Self.text(reply))  (\(reply.count) bytes, \(Self.format(milliseconds)) ms)")
+            try await request(text, to: target, name: name)
         case .publish(let topic, let center, let radius, let text):
-            do {
-                try await node.publish(Array(text.utf8), topic: topic, center: center, radius: radius)
-            } catch {
-                throw .failed(error.description)
-            }
+            try await Self.attempt { try await node.publish(Array(text.utf8), topic: topic, center: center, radius: radius) }
             output.respond("publish", text: "published")
         case .subscribe(let topic):
-            guard subscriptions[topic] == nil else { throw .failed("already subscribed to '\(topic)'") }
-            let stream = await node.subscribe(topic: topic)
-            let output = output
-            subscriptions[topic] = Task {
-                for await delivery in stream { NodeConsole.print(delivery, to: output) }
-            }
-            output.respond("subscribe", ["topic": topic], text: "subscribed to '\(topic)'")
+            try await subscribe(topic)
         case .unsubscribe(let topic):
             guard let task = subscriptions.removeValue(forKey: topic) else { throw .failed("not subscribed to '\(topic)'") }
             task.cancel()
             output.respond("unsubscribe", ["topic": topic], text: "unsubscribed from '\(topic)'")
         case .position(let position):
-            do {
-                try await node.setPosition(position)
-            } catch {
-                throw .failed(error.description)
-            }
+            try await Self.attempt { try await node.setPosition(position) }
             output.respond("position", ["position": Self.json(position)], text: "position \(position.x),\(position.y)")
         case .put(let key, let text, let condition):
-            let stored: KVSValue
-            do {
-                stored = try await node.kvs.put(key, Array(text.utf8), condition: condition)
-            } catch {
-                throw .failed(error.description)
-            }
+            let stored = try await Self.attempt { try await node.kvs.put(key, Array(text.utf8), condition: condition) }
             output.respond("put", ["key": key, "version": Int(clamping: stored.version)], text: "stored version \(stored.version)")
         case .get(let key):
-            let value: KVSValue?
-            do {
-                value = try await node.kvs.get(key)
-            } catch {
-                throw .failed(error.description)
-            }
-            if let value {
-                output.respond(
-                    "get", ["key": key, "found": true, "text": Self.text(value.bytes), "version": Int(clamping: value.version)],
-                    text: "\(Self.text(value.bytes))  (version \(value.version))")
-            } else {
-                output.respond("get", ["key": key, "found": false], text: "not found")
-            }
+            try await get(key)
         case .delete(let key, let condition):
-            do {
-                try await node.kvs.delete(key, condition: condition)
-            } catch {
-                throw .failed(error.description)
-            }
+            try await Self.attempt { try await node.kvs.delete(key, condition: condition) }
             output.respond("delete", ["key": key], text: "deleted")
         case .handle(let name):
             await registerEchoHandler(name)
@@ -162,24 +112,7 @@ final class NodeConsole {
             let status = await node.status()
             output.respond("status", Self.json(status), text: Self.text(status))
         case .wait(let count, let seconds):
-            let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
-            while true {
-                let linked = await node.status().linkCount
-                if linked >= count {
-                    output.respond("wait", ["links": linked], text: "\(linked) links")
-                    return
-                }
-                guard ContinuousClock.now < deadline else {
-                    // Say why links do not come up when a STUN/TURN server refused this node.
-                    var failures: [String] = []
-                    for error in await node.links().flatMap(\.iceServerErrors) where !failures.contains(error) {
-                        failures.append(error)
-                    }
-                    let why = failures.isEmpty ? "" : "; ICE server failed: " + failures.joined(separator: ", ")
-                    throw .failed("only \(linked) of \(count) links after \(Self.format(seconds)) s\(why)")
-                }
-                try? await Task.sleep(for: .milliseconds(100))
-            }
+            try await waitForLinks(count, seconds: seconds)
         case .sleep(let seconds):
             try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
             output.respond("sleep", text: "slept \(Self.format(seconds)) s")
@@ -189,6 +122,73 @@ final class NodeConsole {
                 text: Self.helpList)
         case .quit:
             break
+        }
+    }
+
+    /// Runs a node call, its error becoming the console's.
+    private static func attempt<Value>(_ body: () async throws -> Value) async throws(ConsoleError) -> Value {
+        do {
+            return try await body()
+        } catch let error as ColonioError {
+            throw .failed(error.description)
+        } catch {
+            throw .failed("\(error)")
+        }
+    }
+
+    private func request(_ text: String, to target: ConsoleCommand.Target, name: String) async throws(ConsoleError) {
+        let started = ContinuousClock.now
+        let reply = try await Self.attempt { () async throws -> [UInt8] in
+            switch target {
+            case .node(let id): try await node.request(Array(text.utf8), to: id, name: name)
+            case .ownerOf(let key): try await node.request(Array(text.utf8), toOwnerOf: key, name: name)
+            }
+        }
+        let milliseconds = Self.milliseconds(ContinuousClock.now - started)
+        output.respond(
+            "request", ["text": Self.text(reply), "bytes": reply.count, "milliseconds": milliseconds],
+            text: "\(Self.text(reply))  (\(reply.count) bytes, \(Self.format(milliseconds)) ms)")
+    }
+
+    private func subscribe(_ topic: String) async throws(ConsoleError) {
+        guard subscriptions[topic] == nil else { throw .failed("already subscribed to '\(topic)'") }
+        let stream = await node.subscribe(topic: topic)
+        let output = output
+        subscriptions[topic] = Task {
+            for await delivery in stream { NodeConsole.print(delivery, to: output) }
+        }
+        output.respond("subscribe", ["topic": topic], text: "subscribed to '\(topic)'")
+    }
+
+    private func get(_ key: String) async throws(ConsoleError) {
+        guard let value = try await Self.attempt({ try await node.kvs.get(key) }) else {
+            output.respond("get", ["key": key, "found": false], text: "not found")
+            return
+        }
+        output.respond(
+            "get", ["key": key, "found": true, "text": Self.text(value.bytes), "version": Int(clamping: value.version)],
+            text: "\(Self.text(value.bytes))  (version \(value.version))")
+    }
+
+    /// Waits until the node has `count` authenticated links, at most `seconds`.
+    private func waitForLinks(_ count: Int, seconds: Double) async throws(ConsoleError) {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        while true {
+            let linked = await node.status().linkCount
+            if linked >= count {
+                output.respond("wait", ["links": linked], text: "\(linked) links")
+                return
+            }
+            guard ContinuousClock.now < deadline else {
+                // Say why links do not come up when a STUN/TURN server refused this node.
+                var failures: [String] = []
+                for error in await node.links().flatMap(\.iceServerErrors) where !failures.contains(error) {
+                    failures.append(error)
+                }
+                let why = failures.isEmpty ? "" : "; ICE server failed: " + failures.joined(separator: ", ")
+                throw .failed("only \(linked) of \(count) links after \(Self.format(seconds)) s\(why)")
+            }
+            try? await Task.sleep(for: .milliseconds(100))
         }
     }
 
