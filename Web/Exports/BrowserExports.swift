@@ -176,43 +176,76 @@ private func run(_ operation: BrowserInput, _ fields: InputFields, now: Monotoni
             ? NodeControllerSettings(peerSearchFirstDelayMilliseconds: fields.uint(2), peerSearchMaximumDelayMilliseconds: fields.uint(3))
             : NodeControllerSettings()
         shell = BrowserShell(randomSeed: fields.uint(1), settings: settings)
+    case .signIn, .seedFrame, .keepalive, .seedClosed, .resume, .tick:
+        actions = runSeedEvent(operation, fields, now: now, unixSeconds: unixSeconds)
+    case .linkDescription, .linkCandidate, .linkOpen, .linkFrame, .linkVerified, .linkClosed:
+        guard let peer = fields.node(1) else { return output.fail("invalidInput", "peer") }
+        actions = runLinkEvent(operation, fields, peer: peer, now: now, unixSeconds: unixSeconds)
+    case .handle, .send, .request, .respond, .setPosition, .subscribe, .publish, .kvs:
+        actions = runApplicationCall(operation, fields, now: now)
+    case .state:
+        shell.state(out: &output)
+    case .stop:
+        actions = shell.controller.stop(now: now)
+    case .testCertificateBytes, .testSignedInFrame, .testResumeBytes, .testRelay:
+        runTestHelper(operation, fields)
+    }
+}
+
+/// The seed connection's events and the timer.
+private func runSeedEvent(_ operation: BrowserInput, _ fields: InputFields, now: MonotonicTime, unixSeconds: UInt64) -> [NodeAction] {
+    switch operation {
     case .signIn:
         do {
-            actions = try shell.controller.signIn(network: fields.string(1), token: fields.string(2), publicKey: fields.bytes(3))
+            return try shell.controller.signIn(network: fields.string(1), token: fields.string(2), publicKey: fields.bytes(3))
         } catch {
             BrowserShell.fail(error, out: &output)
+            return []
         }
     case .seedFrame:
-        actions = shell.controller.seedBytes(fields.bytes(1), now: now, unixSeconds: unixSeconds)
+        return shell.controller.seedBytes(fields.bytes(1), now: now, unixSeconds: unixSeconds)
     case .keepalive:
-        if shell.controller.seedConnected { actions = [.sendToSeed(.keepalive(nonce: 0))] }
+        return shell.controller.seedConnected ? [.sendToSeed(.keepalive(nonce: 0))] : []
     case .seedClosed:
-        actions = shell.controller.seedClosed(now: now)
+        return shell.controller.seedClosed(now: now)
     case .resume:
-        actions = shell.controller.seedReopened(token: fields.string(1), publicKey: fields.bytes(2), unixSeconds: unixSeconds)
+        return shell.controller.seedReopened(token: fields.string(1), publicKey: fields.bytes(2), unixSeconds: unixSeconds)
     case .tick:
-        actions = shell.controller.tick(now: now, unixSeconds: unixSeconds)
+        return shell.controller.tick(now: now, unixSeconds: unixSeconds)
+    default:
+        return []
+    }
+}
+
+/// A peer connection's events, for the link of `peer` numbered field 2.
+private func runLinkEvent(
+    _ operation: BrowserInput, _ fields: InputFields, peer: NodeID, now: MonotonicTime, unixSeconds: UInt64
+) -> [NodeAction] {
+    switch operation {
     case .linkDescription:
-        guard let peer = fields.node(1) else { return output.fail("invalidInput", "peer") }
-        actions = shell.controller.localDescription(fields.string(3), peer: peer, session: fields.uint(2), now: now)
+        return shell.controller.localDescription(fields.string(3), peer: peer, session: fields.uint(2), now: now)
     case .linkCandidate:
-        guard let peer = fields.node(1) else { return output.fail("invalidInput", "peer") }
         let candidate = ICECandidateLine(
             candidate: fields.string(3), sdpMid: fields.optionalString(4),
             sdpMLineIndex: fields.has(5) ? UInt32(truncatingIfNeeded: fields.uint(5)) : nil)
-        actions = shell.controller.localCandidate(candidate, peer: peer, session: fields.uint(2), now: now)
+        return shell.controller.localCandidate(candidate, peer: peer, session: fields.uint(2), now: now)
     case .linkOpen:
-        guard let peer = fields.node(1) else { return output.fail("invalidInput", "peer") }
-        actions = shell.controller.linkOpened(peer: peer, session: fields.uint(2), now: now)
+        return shell.controller.linkOpened(peer: peer, session: fields.uint(2), now: now)
     case .linkFrame:
-        guard let peer = fields.node(1) else { return output.fail("invalidInput", "peer") }
-        actions = shell.controller.linkFrame(fields.bytes(3), peer: peer, session: fields.uint(2), now: now, unixSeconds: unixSeconds)
+        return shell.controller.linkFrame(fields.bytes(3), peer: peer, session: fields.uint(2), now: now, unixSeconds: unixSeconds)
     case .linkVerified:
-        guard let peer = fields.node(1) else { return output.fail("invalidInput", "peer") }
-        actions = shell.controller.helloVerified(peer: peer, session: fields.uint(2), valid: fields.bool(3), now: now)
+        return shell.controller.helloVerified(peer: peer, session: fields.uint(2), valid: fields.bool(3), now: now)
     case .linkClosed:
-        guard let peer = fields.node(1) else { return output.fail("invalidInput", "peer") }
-        actions = shell.controller.linkClosed(peer: peer, session: fields.uint(2), now: now)
+        return shell.controller.linkClosed(peer: peer, session: fields.uint(2), now: now)
+    default:
+        return []
+    }
+}
+
+/// The application's calls: handlers, messaging, position, pub/sub, KVS.
+private func runApplicationCall(_ operation: BrowserInput, _ fields: InputFields, now: MonotonicTime) -> [NodeAction] {
+    var actions: [NodeAction] = []
+    switch operation {
     case .handle:
         shell.controller.setHandler(fields.string(1), registered: fields.bool(2))
     case .send, .request:
@@ -280,10 +313,15 @@ private func run(_ operation: BrowserInput, _ fields: InputFields, now: Monotoni
         } catch {
             BrowserShell.fail(error, out: &output)
         }
-    case .state:
-        shell.state(out: &output)
-    case .stop:
-        actions = shell.controller.stop(now: now)
+    default:
+        break
+    }
+    return actions
+}
+
+/// Byte builders for the browser tests (certificates, frames a seed would send).
+private func runTestHelper(_ operation: BrowserInput, _ fields: InputFields) {
+    switch operation {
     case .testCertificateBytes:
         guard let node = fields.node(2) else { return output.fail("invalidInput", "node") }
         let certificate = NodeCertificate(network: fields.string(1), nodeID: node, publicKey: fields.bytes(3), expiry: fields.uint(4))
@@ -309,5 +347,7 @@ private func run(_ operation: BrowserInput, _ fields: InputFields, now: Monotoni
               case .signal(let to, let payload) = frame else { return output.fail("invalidInput", "not a signal frame") }
         output.emit(.bytes) { $0.write(field: 1, bytes: SeedFrame.relayedSignal(from: sender, payload: payload).encoded()) }
         output.emit(.bytes) { $0.write(field: 1, nodeID: to) }
+    default:
+        break
     }
 }
