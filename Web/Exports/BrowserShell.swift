@@ -20,6 +20,20 @@ struct BrowserShell {
 
     static func write(_ action: NodeAction, to out: inout ShellOutput) {
         switch action {
+        case .sendToSeed, .signAndSendResume, .signedIn, .signInFailed, .seedRestored, .connectToSeed, .useICEServers:
+            writeSeedAction(action, to: &out)
+        case .openLink, .applyAnswer, .addCandidate, .closeLink, .sendFrame, .signAndSendFrame, .verifyHello:
+            writeLinkAction(action, to: &out)
+        case .deliverMessage, .requestCompleted, .deliverSpread, .publishCompleted, .kvsCompleted:
+            writeApplicationAction(action, to: &out)
+        case .log(let level, let text):
+            if level != .debug { out.log(text) }
+        }
+    }
+
+    /// The seed connection's actions.
+    private static func writeSeedAction(_ action: NodeAction, to out: inout ShellOutput) {
+        switch action {
         case .sendToSeed(let frame):
             out.emit(.seedSend) { $0.write(field: 1, bytes: frame.encoded()) }
         case .signAndSendResume(let signedBytes, let request):
@@ -43,6 +57,14 @@ struct BrowserShell {
             out.emit(.iceServers) { fields in
                 for server in servers { fields.write(field: 1, message: server) }
             }
+        default:
+            break
+        }
+    }
+
+    /// Peer connections' actions.
+    private static func writeLinkAction(_ action: NodeAction, to out: inout ShellOutput) {
+        switch action {
         case .openLink(let peer, let session, let remoteOffer):
             out.emit(.openLink) {
                 $0.write(field: 1, nodeID: peer)
@@ -93,6 +115,14 @@ struct BrowserShell {
                 $0.write(field: 7, bytes: check.peerPublicKey)
                 $0.write(field: 8, bytes: check.seedPublicKey)
             }
+        default:
+            break
+        }
+    }
+
+    /// Outcomes and deliveries for the application.
+    private static func writeApplicationAction(_ action: NodeAction, to out: inout ShellOutput) {
+        switch action {
         case .deliverMessage(let incoming, let replyID):
             out.emit(.message) {
                 $0.write(field: 1, nodeID: incoming.source)
@@ -122,8 +152,8 @@ struct BrowserShell {
             }
         case .kvsCompleted(let operation, let result):
             writeKVSDone(operation, result, to: &out)
-        case .log(let level, let text):
-            if level != .debug { out.log(text) }
+        default:
+            break
         }
     }
 
