@@ -61,27 +61,48 @@ import Testing
         }
     }
 
+    /// Keepalive timeouts run on the seed's clock: with a manual one, a silent connection is dropped when
+    /// the clock passes the timeout, and a keepalive moves its deadline, without waiting for either.
     @Test func lapsedKeepaliveUnregisters() async throws {
-        let limits = SeedLimitsConfiguration(keepaliveIntervalMilliseconds: 100, keepaliveTimeoutMilliseconds: 2000)
-        try await RunningSeed.with(RunningSeed.configuration(limits: limits)) { seed in
-            // A well-behaved client keeps itself registered with its own keepalives.
-            let client = try await seed.connect()
-            #expect(client.session.keepaliveInterval == .milliseconds(100))
-            // A raw socket that signs in and then stays silent is dropped.
+        let clock = ManualClock()
+        let limits = SeedLimitsConfiguration(keepaliveIntervalMilliseconds: 500, keepaliveTimeoutMilliseconds: 2000)
+        try await RunningSeed.with(RunningSeed.configuration(limits: limits), clock: clock.colonioClock) { seed in
+            let key = { Array(Curve25519.Signing.PrivateKey().publicKey.rawRepresentation) }
+            let talking = RawSeedSocket(url: seed.url)
             let silent = RawSeedSocket(url: seed.url)
-            let key = Array(Curve25519.Signing.PrivateKey().publicKey.rawRepresentation)
-            silent.send(.signIn(SignInRequest(network: "alpha", token: "alpha-token", publicKey: key)))
-            var signedIn = false
-            while let frame = await next(silent.frames) {
-                if case .signedIn = frame { signedIn = true; break }
+            for socket in [talking, silent] {
+                socket.send(.signIn(SignInRequest(network: "alpha", token: "alpha-token", publicKey: key())))
+                var signedIn = false
+                while let frame = await next(socket.frames) {
+                    if case .signedIn = frame { signedIn = true; break }
+                }
+                #expect(signedIn)
             }
-            #expect(signedIn)
             #expect(seed.registry.nodeCount(network: "alpha") == 2)
+            // The seed's sweep is the one task sleeping on its clock: once it sleeps again, it has run.
+            let sweeps = clock.sleeperCount
+            func advance(_ duration: Duration) async {
+                clock.advance(by: duration)
+                #expect(await eventually { clock.sleeperCount >= sweeps })
+            }
+
+            await advance(.milliseconds(1500))
+            #expect(seed.registry.nodeCount(network: "alpha") == 2)
+            // A keepalive at 1.5 s (answered, so the seed has seen it) keeps `talking` past 2 s.
+            talking.send(.keepalive(nonce: 7))
+            var acknowledged = false
+            while let frame = await next(talking.frames) {
+                if case .keepaliveAck = frame { acknowledged = true; break }
+            }
+            #expect(acknowledged)
+            await advance(.milliseconds(1000))
             await silent.closed.value
             #expect(await eventually { seed.registry.nodeCount(network: "alpha") == 1 })
-            #expect(seed.registry.nodes(network: "alpha") == [client.session.nodeID])
-            #expect(client.isConnected)
-            await client.close()
+            await advance(.milliseconds(1000))
+            #expect(seed.registry.nodeCount(network: "alpha") == 1)
+            await advance(.milliseconds(1000))
+            await talking.closed.value
+            #expect(await eventually { seed.registry.nodeCount(network: "alpha") == 0 })
         }
     }
 }
