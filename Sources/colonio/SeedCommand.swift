@@ -4,25 +4,41 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// `colonio seed --config seed.json`: runs a seed until SIGINT/SIGTERM.
+/// `colonio seed [--config seed.json]`: runs a seed until SIGINT/SIGTERM; without a configuration, one
+/// local network `demo` (token `demo-token`) on 127.0.0.1:8080.
 struct SeedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seed",
         abstract: "Run a seed server: sign-in, certificates, signaling relay, /healthz and /metrics.",
         discussion: """
-            The configuration is a JSON file; see docs/seed.example.json. A relative keyFile is resolved \
-            against the configuration file's folder; the key is generated on first start. Once listening, \
-            one JSON line {"listening":{"host":...,"port":...}} is printed on standard output.
+            Without --config the seed serves one network, 'demo' (token 'demo-token', a 1000 x 1000 \
+            plane, no STUN or TURN server: links between the nodes of one machine or LAN), on \
+            127.0.0.1:8080. With --config, the configuration is a JSON file; see docs/seed.example.json.
 
-            Example: colonio seed --config docs/seed.example.json --port 0
+            The signing key (certificates signed with it stay valid across restarts) is read from \
+            --key-file, else from the configuration's keyFile (a relative path is resolved against the \
+            configuration file's folder), else from seed.key in the state folder: $COLONIO_STATE_DIR, \
+            else $XDG_STATE_HOME/colonio, else ~/.local/state/colonio. It is generated on first start. \
+            Once listening, one JSON line {"listening":{"host":...,"port":...}} is printed on standard output.
+
+            Examples:
+              colonio seed
+              colonio seed --config docs/seed.example.json --port 0
+              colonio seed --host 0.0.0.0 --key-file /var/lib/colonio/seed.key
             """
     )
 
-    @Option(name: .long, help: "Path of the seed's JSON configuration file.")
-    var config: String
+    @Option(name: .long, help: "Path of the seed's JSON configuration file (default: one local 'demo' network).")
+    var config: String?
+
+    @Option(name: .long, help: "Override the configured address to listen on (e.g. 0.0.0.0 for every interface).")
+    var host: String?
 
     @Option(name: .long, help: "Override the configured port (0 picks a free one).")
     var port: Int?
+
+    @Option(name: .long, help: "The signing key's file (default: the configuration's keyFile, else seed.key in the state folder).")
+    var keyFile: String?
 
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
@@ -37,10 +53,16 @@ struct SeedCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "colonio.seed")
-        var configuration = try SeedConfiguration.load(path: config)
+        var configuration = try config.map { try SeedConfiguration.load(path: $0) } ?? Self.localDemo
+        if let host { configuration.listen.host = host }
         if let port { configuration.listen.port = port }
-        let keyPath = Self.resolve(configuration.keyFile, relativeTo: config)
+        let keyPath = try keyFile ?? config.flatMap { config in
+            configuration.keyFile.isEmpty ? nil : Self.resolve(configuration.keyFile, relativeTo: config)
+        } ?? Self.defaultKeyPath()
         let key = try SeedSigningKey.loadOrCreate(path: keyPath)
+        if config == nil {
+            logger.notice("no --config: serving the local network 'demo' with token 'demo-token'")
+        }
         let host = configuration.listen.host
         let server = SeedServer(
             configuration: configuration, signingKey: key, logger: logger,
@@ -52,6 +74,33 @@ struct SeedCommand: AsyncParsableCommand {
             configuration: ServiceGroupConfiguration(
                 services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// The seed of a first local run: one network on loopback, no external server.
+    static var localDemo: SeedConfiguration {
+        SeedConfiguration(
+            listen: ListenAddress(host: "127.0.0.1", port: 8080), keyFile: "",
+            networks: [NetworkDefinition(name: "demo", tokens: ["demo-token"])])
+    }
+
+    /// `seed.key` in the state folder (created if missing): `$COLONIO_STATE_DIR`, else
+    /// `$XDG_STATE_HOME/colonio`, else `~/.local/state/colonio`.
+    static func defaultKeyPath() throws -> String {
+        let environment = ProcessInfo.processInfo.environment
+        let folder: String
+        if let explicit = environment["COLONIO_STATE_DIR"], !explicit.isEmpty {
+            folder = explicit
+        } else if let state = environment["XDG_STATE_HOME"], !state.isEmpty {
+            folder = state + "/colonio"
+        } else {
+            folder = (environment["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path) + "/.local/state/colonio"
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw ValidationError("cannot create the state folder \(folder) for the seed's key (\(error)); pass --key-file")
+        }
+        return folder + "/seed.key"
     }
 
     /// `path` as is when absolute, else relative to the folder holding `file`.

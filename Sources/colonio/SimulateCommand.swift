@@ -22,7 +22,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Pub/sub space: plane (1000 x 1000), sphere (the Earth) or torus (1000 x 1000).")
     var space = "plane"
 
-    @Option(help: "Seed of every random choice.")
+    @Option(name: [.customLong("random-seed"), .customLong("seed")], help: "Seed of every random choice (--seed is the older name).")
     var seed: UInt64 = 1
 
     @Option(help: "Share of nodes that crash and are replaced after the first checks, e.g. 10%.")

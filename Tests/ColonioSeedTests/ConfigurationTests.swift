@@ -26,7 +26,7 @@ import Testing
         """#
         let configuration = try SeedConfiguration.decode(json: Data(json.utf8))
         #expect(configuration.listen == ListenAddress(host: "127.0.0.1", port: 9000))
-        #expect(configuration.keyFile == "seed.key")
+        #expect(configuration.keyFile == "")
         #expect(configuration.limits.maximumFrameBytes == 8192)
         #expect(configuration.limits.keepaliveTimeoutMilliseconds == 90000)
         #expect(configuration.limits.framesPerSecond == 100)

@@ -36,7 +36,7 @@ extension SeedConfiguration: Decodable {
         let container = try decoder.container(keyedBy: JSONKey.self)
         self.init(
             listen: try container.value("listen", default: ListenAddress()),
-            keyFile: try container.value("keyFile", default: "seed.key"),
+            keyFile: try container.value("keyFile", default: ""),
             limits: try container.value("limits", default: SeedLimitsConfiguration()),
             networks: try container.required("networks"))
         // "webDirectory": a path, or "" to serve no web files.

@@ -8,7 +8,8 @@ import Foundation
 public struct SeedConfiguration: Sendable {
     /// Address and port to listen on.
     public var listen: ListenAddress
-    /// Path of the seed's Ed25519 private key; created (mode 0600) on first start.
+    /// Path of the seed's Ed25519 private key; created (mode 0600) on first start. Empty (the default):
+    /// `colonio seed` keeps it in its state folder (`colonio seed --help`).
     public var keyFile: String
     /// Per-connection and per-node limits.
     public var limits: SeedLimitsConfiguration
@@ -20,7 +21,7 @@ public struct SeedConfiguration: Sendable {
 
     /// Creates a configuration.
     public init(
-        listen: ListenAddress = ListenAddress(), keyFile: String = "seed.key",
+        listen: ListenAddress = ListenAddress(), keyFile: String = "",
         limits: SeedLimitsConfiguration = SeedLimitsConfiguration(), networks: [NetworkDefinition]
     ) {
         self.listen = listen

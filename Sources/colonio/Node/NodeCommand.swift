@@ -51,6 +51,15 @@ struct NodeCommand: AsyncParsableCommand {
     @Flag(help: "Use loopback addresses only for WebRTC (single-machine tests and demos).")
     var loopbackOnly = false
 
+    @Option(name: .customLong("interface"), help: "A network interface WebRTC may use (repeat for several; default: all).")
+    var interfaces: [String] = []
+
+    @Option(help: "Seconds before the first retry to reach a lost seed or to find peers; doubles up to --maximum-retry-delay.")
+    var retryDelay: Double = 1
+
+    @Option(help: "The longest wait between those retries, in seconds.")
+    var maximumRetryDelay: Double = 30
+
     @Flag(help: "After the COMMAND arguments, keep reading commands from standard input.")
     var interactive = false
 
@@ -67,6 +76,19 @@ struct NodeCommand: AsyncParsableCommand {
         if let position {
             do { _ = try ConsoleCommand.position(position) } catch { throw ValidationError("--position: \(error)") }
         }
+        guard retryDelay > 0, retryDelay <= 3600, maximumRetryDelay > 0, maximumRetryDelay <= 3600 else {
+            throw ValidationError("--retry-delay and --maximum-retry-delay must be between 0 and 3600 seconds")
+        }
+        if loopbackOnly && !interfaces.isEmpty {
+            throw ValidationError("--loopback-only and --interface exclude each other")
+        }
+    }
+
+    /// The node's options from the flags.
+    var nodeOptions: ColonioNodeOptions {
+        ColonioNodeOptions(
+            loopbackOnly: loopbackOnly, allowedInterfaces: interfaces.isEmpty ? nil : interfaces,
+            retryDelay: .milliseconds(Int64(retryDelay * 1000)), maximumRetryDelay: .milliseconds(Int64(maximumRetryDelay * 1000)))
     }
 
     func run() async throws {
@@ -77,7 +99,7 @@ struct NodeCommand: AsyncParsableCommand {
             return handler
         }
         let output = ConsoleOutput(json: json)
-        let node = ColonioNode(options: ColonioNodeOptions(loopbackOnly: loopbackOnly), logger: Logger(label: "colonio.node"))
+        let node = ColonioNode(options: nodeOptions, logger: Logger(label: "colonio.node"))
         let console = NodeConsole(node: node, output: output)
         await console.registerEchoHandler("echo")
         do {
