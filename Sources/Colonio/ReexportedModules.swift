@@ -1,3 +1,4 @@
-// `ColonioNodeOptions.clock` and `SeedClient.Options.clock` take a `ColonioClock`: an application that
-// imports Colonio can name it without a second import.
+// What the public API names, importable with `import Colonio` alone: the core's types (`NodeID`,
+// `Position`, `KVSValue`, `SpreadOptions`, ...) and `ColonioClock` (`ColonioNodeOptions.clock`).
+@_exported import ColonioCore
 @_exported import ColonioTime
