@@ -26,7 +26,7 @@ SIMULATIONS := Simulation|SpreadBenchmarkTests
 check: setup
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS) \
-		--filter 'ColonioCoreTests|ColonioSeedTests|ColonioSimulatorTests|ColonioTests\.(InMemoryLinkTests|SDPFingerprintTests|NodeClockTests)' \
+		--filter 'ColonioCoreTests|ColonioSeedTests|ColonioSimulatorTests|ColonioTests\.(InMemoryLinkTests|SDPFingerprintTests|NodeClockTests|NodeErrorMessageTests|SeedCommandTests)' \
 		--skip 'GeoInstanceSimulationTests|KVSSimulationTests|RingSimulationTests|SimulationScenarioTests'
 
 # Everything. The suites on real networks run one after another (they time real links, and the

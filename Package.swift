@@ -83,6 +83,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                // NIO's connection errors, told apart for the seed client's messages.
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSwift
         ),

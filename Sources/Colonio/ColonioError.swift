@@ -8,6 +8,8 @@ public enum ColonioError: Error, Equatable, Sendable, CustomStringConvertible {
     case alreadyConnected
     /// Signing in to the seed failed (unreachable seed, unknown network, wrong token, ...).
     case seedFailed(String)
+    /// The node could not start WebRTC (its engine, or the interfaces it was allowed to use).
+    case linksUnavailable(String)
     /// No node with that ID is on the network.
     case unreachable
     /// No answer in time, after every retry; the peer may be overloaded or the ring repairing.
@@ -46,9 +48,13 @@ public enum ColonioError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notConnected: "the node is not connected: call connect(seed:network:token:) first"
         case .alreadyConnected: "the node is already connected: call disconnect() first"
         case .seedFailed(let why): "signing in to the seed failed: \(why)"
+        case .linksUnavailable(let why):
+            "could not start WebRTC: \(why); check ColonioNodeOptions.allowedInterfaces and that libwebrtc (libtgowt) loads"
         case .unreachable: "no node with that ID is on the network"
-        case .timeout: "no answer in time after every retry (a KVS write may have been applied: read before retrying)"
-        case .noHandler(let name): "the destination has no handler named '\(name)': register it there with handle(_:)"
+        case .timeout:
+            "no answer in time after every retry: the destination may be busy or the ring repairing; retry "
+                + "(a KVS put or delete that timed out may have been applied: read the key before retrying it)"
+        case .noHandler(let name): "the destination has no handler named '\(name)': register it there with handle(_:handler:)"
         case .handlerFailed(let why): "the destination's handler failed: \(why)"
         case .messageTooLarge(let size, let limit): "message of \(size) bytes exceeds the network limit of \(limit)"
         case .invalidName(let name): "invalid handler name '\(name)': use 1 to 255 bytes of UTF-8"

@@ -101,7 +101,7 @@ public actor ColonioNode: Service {
                 transport = WebRTCTransport(engine: try WebRTCEngine(configuration: webRTC, logger: logger))
             } catch {
                 await client.close()
-                throw .seedFailed("could not start WebRTC: \(error)")
+                throw .linksUnavailable("\(error)")
             }
         }
         begin(client: client, seedURL: seed, token: token, keypair: keypair, transport: transport)

@@ -284,7 +284,7 @@ final class SeedConnection: Sendable {
                 }
             }
         } catch {
-            failure = .connectionFailed("\(error)")
+            failure = .connectionFailed(SeedConnectionFailure.describe(error, endpoint: endpoint))
         }
         connectionEnded(failure)
     }

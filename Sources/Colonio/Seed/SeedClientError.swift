@@ -18,7 +18,7 @@ public enum SeedClientError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidURL(let url): "\(url) is not a ws:// or wss:// seed URL"
-        case .connectionFailed(let reason): "cannot connect to the seed: \(reason); check the URL and that the seed runs"
+        case .connectionFailed(let reason): "cannot connect to the seed: \(reason)"
         case .rejected(let error): "the seed refused the request (\(error.code.name)): \(error.message)"
         case .timedOut: "the seed did not answer in time; check the network or raise the timeout"
         case .closed: "the seed connection is closed; connect again"
