@@ -556,7 +556,7 @@ export class Colonio {
         else if (f.has(7)) details.limit = f.num(7);
         const messages = {
           conditionFailed: 'the condition did not hold; nothing changed', unavailable: 'not enough replicas answered; not applied, retry',
-          timeout: 'no answer in time; the operation may have been applied', valueTooLarge: 'the value is too large', keyTooLarge: 'the key is too long',
+          timeout: 'no answer in time after every retry (a put or delete may have been applied: read the key before retrying)', valueTooLarge: 'the value is too large', keyTooLarge: 'the key is too long',
         };
         const error = new KVSError(errorKind, messages[errorKind] ?? errorKind, details);
         this.#complete(this.#kvsOps, id, (p) => p.reject(error));
