@@ -228,7 +228,9 @@ export class WasmCore {
 
 // MARK: - The node
 
-const FRAGMENT_BYTES = 65536;
+// Fragments fit in 64 KiB with their flag byte: the smallest limit peers advertise (Safari, aiortc, the
+// default when an SDP says nothing); a smaller `a=max-message-size` from the peer lowers it further.
+const FRAGMENT_BYTES = 65535;
 const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 
 /** A node of a Colonio network running in the browser. Create it with `Colonio.connect`. */
@@ -641,9 +643,11 @@ export class Colonio {
       link.channel.bufferedAmountLowThreshold = HIGH_WATER_BYTES / 2;
       await new Promise((resolve) => link.channel.addEventListener('bufferedamountlow', resolve, { once: true }));
     }
+    const peerLimit = link.pc.sctp?.maxMessageSize;
+    const limit = peerLimit > 1 ? Math.min(FRAGMENT_BYTES, Math.floor(peerLimit) - 1) : FRAGMENT_BYTES;
     let offset = 0;
     do {
-      const length = Math.min(FRAGMENT_BYTES, frame.length - offset);
+      const length = Math.min(limit, frame.length - offset);
       const fragment = new Uint8Array(length + 1);
       fragment[0] = offset + length < frame.length ? 1 : 0;
       fragment.set(frame.subarray(offset, offset + length), 1);

@@ -304,11 +304,12 @@ class Peer final : public webrtc::PeerConnectionObserver,
   cwrtc_error send(const uint8_t *data, size_t size) {
     if (closed_.load(std::memory_order_acquire)) return CWRTC_CLOSED;
     std::vector<rtc::CopyOnWriteBuffer> fragments;
-    fragments.reserve(size / CWRTC_MAX_FRAGMENT + 1);
+    const size_t limit = fragmentLimit_.load(std::memory_order_relaxed);
+    fragments.reserve(size / limit + 1);
     uint64_t wireBytes = 0;
     size_t offset = 0;
     do {
-      size_t length = std::min(size - offset, static_cast<size_t>(CWRTC_MAX_FRAGMENT));
+      size_t length = std::min(size - offset, limit);
       rtc::CopyOnWriteBuffer fragment(length + 1);
       uint8_t *bytes = fragment.MutableData();
       bytes[0] = offset + length < size ? 1 : 0;
@@ -416,6 +417,7 @@ class Peer final : public webrtc::PeerConnectionObserver,
     if (channel_ == nullptr) return;
     switch (channel_->state()) {
       case webrtc::DataChannelInterface::kOpen:
+        adoptPeerMessageLimit();
         if (!released_ && callbacks_.channel_open != nullptr) callbacks_.channel_open(ctx_);
         flushOutbox();
         break;
@@ -427,6 +429,39 @@ class Peer final : public webrtc::PeerConnectionObserver,
       default:
         break;
     }
+  }
+
+  /// Network thread, once the channel is open: fragments no larger than the peer's `a=max-message-size`
+  /// allows (libwebrtc refuses a bigger message and the link would close); what is queued is cut again.
+  void adoptPeerMessageLimit() {
+    auto sctp = connection_->GetSctpTransport();
+    if (sctp == nullptr) return;
+    auto peerMaximum = sctp->Information().MaxMessageSize();
+    if (!peerMaximum || *peerMaximum < 2) return;
+    const size_t limit = std::min(static_cast<size_t>(CWRTC_MAX_FRAGMENT), static_cast<size_t>(*peerMaximum) - 1);
+    if (limit >= fragmentLimit_.load(std::memory_order_relaxed)) return;
+    fragmentLimit_.store(limit, std::memory_order_relaxed);
+    std::deque<rtc::CopyOnWriteBuffer> cut;
+    uint64_t addedFlags = 0;
+    for (auto &fragment : outbox_) {
+      const size_t payload = fragment.size() - 1;
+      if (payload <= limit) {
+        cut.push_back(std::move(fragment));
+        continue;
+      }
+      const uint8_t lastFlag = fragment.cdata()[0];
+      for (size_t offset = 0; offset < payload; offset += limit) {
+        const size_t length = std::min(payload - offset, limit);
+        rtc::CopyOnWriteBuffer piece(length + 1);
+        uint8_t *bytes = piece.MutableData();
+        bytes[0] = offset + length < payload ? 1 : lastFlag;
+        std::memcpy(bytes + 1, fragment.cdata() + 1 + offset, length);
+        cut.push_back(std::move(piece));
+        if (offset > 0) addedFlags += 1;
+      }
+    }
+    outbox_ = std::move(cut);
+    buffered_.fetch_add(addedFlags, std::memory_order_relaxed);
   }
 
   void OnMessage(const webrtc::DataBuffer &buffer) override {
@@ -610,6 +645,8 @@ class Peer final : public webrtc::PeerConnectionObserver,
   // Network thread: the part of `buffered_` that stands for the channel's own queue.
   uint64_t channelAccounted_ = 0;
   std::atomic<bool> closed_{false};
+  // Largest fragment payload `send` cuts: CWRTC_MAX_FRAGMENT, or less for a peer that accepts less.
+  std::atomic<size_t> fragmentLimit_{CWRTC_MAX_FRAGMENT};
   uint64_t lowWater_ = 0;
   bool lowArmed_ = false;
   bool released_ = false;

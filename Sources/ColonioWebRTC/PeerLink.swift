@@ -8,9 +8,10 @@ import Logging
 /// every `.localCandidate` event to the other side's `add(candidate:)`. `events` then reports `.opened`
 /// and the messages. SDP and candidates are the standard strings a browser produces and consumes.
 ///
-/// Messages of any size are allowed: the link splits messages larger than 64 KiB into fragments (one
-/// flag byte, 0 = last fragment, 1 = more follow, then the payload) and joins them on receipt; a
-/// browser peer applies the same framing. Releasing the last reference closes the link.
+/// Messages of any size are allowed: the link splits messages into fragments of at most 65,535 bytes, or
+/// less when the peer's `a=max-message-size` is smaller (one flag byte, 0 = last fragment, 1 = more
+/// follow, then the payload), so no SCTP message exceeds what the peer accepts, and joins them on
+/// receipt; a browser peer applies the same framing. Releasing the last reference closes the link.
 ///
 /// ```swift
 /// let engine = try WebRTCEngine(configuration: .loopbackOnly, logger: logger)  // tests: loopback only

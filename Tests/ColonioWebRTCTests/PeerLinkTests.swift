@@ -29,6 +29,29 @@ extension WebRTCTests {
             await pair.close()
         }
 
+        /// A peer that accepts smaller messages than libwebrtc (Safari and aiortc advertise 64 KiB, some
+        /// stacks less) gets fragments within its `a=max-message-size`, never a message it would refuse.
+        @Test func fragmentsStayWithinThePeersMaximumMessageSize() async throws {
+            let engine = try LinkPair.makeEngine()
+            // The offerer accepts 16 KiB, the answerer 64 KiB (each side's limit is what it advertises).
+            let pair = try await LinkPair.connect(
+                engine: engine,
+                rewritingOffer: { LinkPair.advertising(maximumMessageSize: 16_384, in: $0) },
+                rewritingAnswer: { LinkPair.advertising(maximumMessageSize: 65_536, in: $0) })
+            let messages = [1, 16_384, 65_536, 1_048_576].enumerated().map {
+                Self.pattern(size: $0.element, seed: UInt8($0.offset))
+            }
+            for message in messages { try await pair.answerer.send(message) }
+            for (index, message) in messages.enumerated() {
+                #expect(try await pair.offererInbox.message() == message, "to the 16 KiB side, message \(index)")
+            }
+            for message in messages { try await pair.offerer.send(message) }
+            for (index, message) in messages.enumerated() {
+                #expect(try await pair.answererInbox.message() == message, "to the 64 KiB side, message \(index)")
+            }
+            await pair.close()
+        }
+
         @Test func thousandSmallMessagesArriveInOrder() async throws {
             let engine = try LinkPair.makeEngine()
             let pair = try await LinkPair.connect(engine: engine)

@@ -28,8 +28,10 @@
 extern "C" {
 #endif
 
-/// Largest payload of one fragment on the wire (the SCTP message is one byte longer).
-#define CWRTC_MAX_FRAGMENT 65536
+/// Largest payload of one fragment on the wire: with its flag byte, an SCTP message of 64 KiB, the smallest
+/// limit peers advertise (Safari, aiortc, and the default of an SDP without `a=max-message-size`). A peer
+/// that advertises less gets fragments of its limit less one byte.
+#define CWRTC_MAX_FRAGMENT 65535
 
 typedef struct cwrtc_factory cwrtc_factory;
 typedef struct cwrtc_peer cwrtc_peer;

@@ -18,8 +18,12 @@ struct LinkPair: Sendable {
         try WebRTCEngine(configuration: configuration, logger: logger)
     }
 
-    /// Connects two new links and waits until both channels are open.
-    static func connect(engine: WebRTCEngine, timeout: Duration = .seconds(10)) async throws -> LinkPair {
+    /// Connects two new links and waits until both channels are open; the signaling may rewrite the offer
+    /// and the answer on their way, as a relay or another WebRTC stack would.
+    static func connect(
+        engine: WebRTCEngine, timeout: Duration = .seconds(10),
+        rewritingOffer: (String) -> String = { $0 }, rewritingAnswer: (String) -> String = { $0 }
+    ) async throws -> LinkPair {
         let offerer = try engine.makeLink()
         let answerer = try engine.makeLink()
         let offererInbox = EventInbox()
@@ -32,12 +36,22 @@ struct LinkPair: Sendable {
         let pair = LinkPair(
             offerer: offerer, answerer: answerer, offererInbox: offererInbox, answererInbox: answererInbox,
             pumps: pumps, candidates: candidates)
-        let offer = try await offerer.makeOffer()
-        let answer = try await answerer.accept(offer: offer)
+        let offer = rewritingOffer(try await offerer.makeOffer())
+        let answer = rewritingAnswer(try await answerer.accept(offer: offer))
         try await offerer.setAnswer(answer)
         _ = try await offererInbox.expect("the offerer's channel to open", within: timeout) { $0 == .opened }
         _ = try await answererInbox.expect("the answerer's channel to open", within: timeout) { $0 == .opened }
         return pair
+    }
+
+    /// `sdp` advertising `a=max-message-size:bytes` (the line replaced, or added after `a=sctp-port`).
+    static func advertising(maximumMessageSize bytes: Int, in sdp: String) -> String {
+        var lines = sdp.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
+        lines.removeAll { $0.hasPrefix("a=max-message-size:") }
+        if let port = lines.firstIndex(where: { $0.hasPrefix("a=sctp-port:") }) {
+            lines.insert("a=max-message-size:\(bytes)", at: port + 1)
+        }
+        return lines.joined(separator: "\r\n")
     }
 
     /// Forwards local candidates to the other link; everything else goes to the inbox.
