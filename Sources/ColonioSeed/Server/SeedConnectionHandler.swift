@@ -225,10 +225,9 @@ final class SeedConnectionHandler {
             reject(.badToken, "the token is not valid for network \"\(network.name)\"")
             return nil
         }
-        guard request.publicKey.count == SeedLimits.publicKeyBytes,
-            (try? Curve25519.Signing.PublicKey(rawRepresentation: request.publicKey)) != nil
-        else {
-            reject(.badPublicKey, "publicKey must be a 32-byte Ed25519 public key")
+        // A small-order key (the identity, all zeros) would let anyone sign as the node this certificate names.
+        if let defect = Ed25519Encoding.defect(ofPublicKey: request.publicKey) {
+            reject(.badPublicKey, "\(defect); send the public key of a freshly generated Ed25519 key pair")
             return nil
         }
         var resumedID: NodeID?
@@ -248,7 +247,8 @@ final class SeedConnectionHandler {
     /// Why a claim to keep an earlier ID is refused, or `nil` when it is sound.
     private func refusal(of resume: SignInResume, network: String, publicKey: [UInt8]) -> String? {
         let certificate = resume.certificate
-        guard context.signingKey.privateKey.publicKey.isValidSignature(certificate.signature, for: certificate.signedBytes)
+        guard Ed25519Encoding.isStrictSignature(certificate.signature),
+            context.signingKey.privateKey.publicKey.isValidSignature(certificate.signature, for: certificate.signedBytes)
         else { return "the certificate was not signed by this seed's key" }
         guard certificate.network == network else { return "the certificate is for network \"\(certificate.network)\"" }
         guard certificate.publicKey == publicKey else { return "the certificate is for another public key" }
@@ -258,7 +258,8 @@ final class SeedConnectionHandler {
         guard skew <= Self.resumeClockSkewSeconds else {
             return "the claim was signed at \(resume.unixSeconds), \(skew) s from the seed's clock (at most \(Self.resumeClockSkewSeconds) s)"
         }
-        guard let nodeKey = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey),
+        guard Ed25519Encoding.isStrictSignature(resume.signature),
+            let nodeKey = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey),
               nodeKey.isValidSignature(resume.signature, for: resume.signedBytes)
         else { return "the claim's signature does not match the public key" }
         return nil
