@@ -25,6 +25,9 @@ import Testing
                 #expect(response.header("Cross-Origin-Embedder-Policy") == "require-corp")
                 #expect(response.body == body)
             }
+            // Read once at start: a file changed afterwards costs no read per request.
+            try Data("changed".utf8).write(to: directory.appendingPathComponent("colonio.js"))
+            #expect(try await RawConnection.request("/colonio.js", port: seed.port).body == Array("export {};".utf8))
             // HEAD: the headers of GET, no body.
             let head = try await RawConnection.request("/colonio.js", method: "HEAD", port: seed.port)
             #expect(head.status == 200)

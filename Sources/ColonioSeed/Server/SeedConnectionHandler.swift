@@ -50,10 +50,8 @@ final class SeedConnectionHandler {
     private let pathNetwork: String
     let mailbox: SeedMailbox
     private var logger: Logger
-    private var limiter: FrameRateLimiter
+    private var limiter: TokenBucket
     private var identity: Identity?
-    /// Rate-limit refusals are logged at most once a second so a flood cannot flood the log.
-    private var lastRateLimitLog: Int64?
     /// Set when the connection ended; a registration an asynchronous registry completes afterwards is
     /// undone at once.
     private var isClosed = false
@@ -62,7 +60,7 @@ final class SeedConnectionHandler {
         self.context = context
         self.pathNetwork = pathNetwork
         self.mailbox = mailbox
-        self.limiter = FrameRateLimiter(framesPerSecond: context.configuration.limits.framesPerSecond, now: context.now())
+        self.limiter = TokenBucket(perSecond: context.configuration.limits.framesPerSecond, now: context.now())
         var logger = logger
         logger[metadataKey: "network"] = "\(pathNetwork)"
         self.logger = logger
@@ -163,10 +161,7 @@ final class SeedConnectionHandler {
         let now = context.now()
         mailbox.touch(now: now)
         guard limiter.admit(now: now) else {
-            let log = lastRateLimitLog.map { now - $0 >= 1000 } ?? true
-            if log { lastRateLimitLog = now }
-            reject(.rateLimited, "more than \(context.configuration.limits.framesPerSecond) frames per second; slow down",
-                   log: log)
+            reject(.rateLimited, "more than \(context.configuration.limits.framesPerSecond) frames per second; slow down")
             return nil
         }
         guard case .binary(let buffer) = message else {
@@ -217,23 +212,30 @@ final class SeedConnectionHandler {
             reject(.alreadySignedIn, "this connection is already signed in; open a new one for another node")
             return nil
         }
+        // Guessing tokens over many connections: an address that failed too often waits.
+        guard context.failedSignIns.mayTry(address: mailbox.address, now: context.now()) else {
+            reject(
+                .signInRateLimited,
+                "too many failed sign-ins from this address; wait a minute, then sign in with a valid token")
+            return nil
+        }
         guard request.network == pathNetwork, let network = context.networks[request.network] else {
-            reject(.unknownNetwork, "this seed serves no network \"\(request.network)\" at /v1/networks/\(pathNetwork)/ws")
+            failSignIn(.unknownNetwork, "this seed serves no network \"\(request.network)\" at /v1/networks/\(pathNetwork)/ws")
             return nil
         }
         guard network.tokens.contains(where: { constantTimeEqual($0, request.token) }) else {
-            reject(.badToken, "the token is not valid for network \"\(network.name)\"")
+            failSignIn(.badToken, "the token is not valid for network \"\(network.name)\"")
             return nil
         }
         // A small-order key (the identity, all zeros) would let anyone sign as the node this certificate names.
         if let defect = Ed25519Encoding.defect(ofPublicKey: request.publicKey) {
-            reject(.badPublicKey, "\(defect); send the public key of a freshly generated Ed25519 key pair")
+            failSignIn(.badPublicKey, "\(defect); send the public key of a freshly generated Ed25519 key pair")
             return nil
         }
         var resumedID: NodeID?
         if let resume = request.resume {
             if let refusal = refusal(of: resume, network: network.name, publicKey: request.publicKey) {
-                reject(.resumeRefused, refusal + "; sign in without resume to get a new node ID")
+                failSignIn(.resumeRefused, refusal + "; sign in without resume to get a new node ID")
                 return nil
             }
             resumedID = resume.certificate.nodeID
@@ -279,6 +281,7 @@ final class SeedConnectionHandler {
         guard let network = context.networks[name] else { return }
         let nodeID = registration.nodeID
         identity = Identity(network: name, nodeID: nodeID, publicKey: publicKey)
+        mailbox.signedIn()
         logger[metadataKey: "node"] = "\(nodeID.hex)"
         context.metrics.nodeRegistered(network: name)
         let configuration = NetworkConfiguration(
@@ -324,11 +327,20 @@ final class SeedConnectionHandler {
         }
     }
 
-    private func reject(
-        _ code: SeedErrorCode, _ message: String, peer: NodeID? = nil, sessionID: UInt64? = nil, log: Bool = true
-    ) {
+    /// Refuses a sign-in and counts it against the client's address.
+    private func failSignIn(_ code: SeedErrorCode, _ message: String) {
+        context.failedSignIns.failed(address: mailbox.address, now: context.now())
+        reject(code, message)
+    }
+
+    /// Sends an error frame, counts it, and logs it within the seed's refusal log budget. The message
+    /// may quote what the client sent: it is escaped (a newline cannot start a forged log line) and cut
+    /// to the schema's 1,024 bytes.
+    private func reject(_ code: SeedErrorCode, _ message: String, peer: NodeID? = nil, sessionID: UInt64? = nil) {
+        let message = UntrustedText.escaped(message, maximumBytes: SeedLimits.errorMessageBytes)
         context.metrics.rejected(code)
-        if log { logger.notice("refused a frame", metadata: ["code": "\(code.name)", "reason": "\(message)"]) }
+        context.logRefusal(
+            "refused a frame", metadata: ["code": "\(code.name)", "reason": "\(message)"], logger: logger)
         mailbox.deliver(.error(SeedErrorMessage(code: code, message: message, peer: peer, sessionID: sessionID)))
     }
 }
