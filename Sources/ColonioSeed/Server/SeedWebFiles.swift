@@ -1,7 +1,8 @@
 import Foundation
 
 /// Serves the browser node from a directory: `/` (the demo page), `/demo.js`, `/colonio.js` and
-/// `/colonio.wasm`, with the cross-origin isolation headers pages need for fine-grained timers.
+/// `/colonio.wasm`, with the cross-origin isolation headers pages need for fine-grained timers and a
+/// Content-Security-Policy that lets pages run only the seed's own scripts.
 ///
 /// Only these fixed paths map to files, so no request path can reach anything else in the directory
 /// or outside it. The files are read once, when the seed starts: a request costs no file read (which
@@ -22,6 +23,13 @@ struct SeedWebFiles: Sendable {
         "/colonio.js": Entry(file: "colonio.js", contentType: "text/javascript; charset=utf-8"),
         "/colonio.wasm": Entry(file: "colonio.wasm", contentType: "application/wasm"),
     ]
+
+    /// Scripts only from the seed itself (and WebAssembly compiled from them), no inline script, no
+    /// plugins, no framing; WebSockets to any seed, since a page may name another one.
+    static let contentSecurityPolicy =
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+        + "connect-src 'self' ws: wss:; "
+        + "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
     private let responses: [String: SeedHTTPResponse]
 
@@ -49,6 +57,7 @@ struct SeedWebFiles: Sendable {
             headers: [
                 ("Content-Type", entry.contentType), ("Cache-Control", "no-cache"),
                 ("Cross-Origin-Opener-Policy", "same-origin"), ("Cross-Origin-Embedder-Policy", "require-corp"),
+                ("Content-Security-Policy", contentSecurityPolicy), ("X-Content-Type-Options", "nosniff"),
             ],
             body: Array(data))
     }
