@@ -31,13 +31,17 @@ final class SeedConnectionHandler {
 
     /// What the registry answered for a ``Pending`` call.
     enum Resolution: Sendable {
-        case registered(Result<NodeRegistration, NetworkRegistryError>)
+        /// For a resumed ID, `displaced` is the connection that held it until now, if any.
+        case registered(Result<NodeRegistration, NetworkRegistryError>, displaced: SeedMailbox?)
         case target(SeedMailbox?)
         case peers([NodeID])
     }
 
-    /// How far a resume claim's signing time may be from the seed's clock, in seconds.
+    /// How old a resume claim may be, in seconds.
     static let resumeClockSkewSeconds: UInt64 = 300
+    /// How far ahead of the seed's clock a resume claim may be dated, in seconds: only clock jitter.
+    /// A claim dated further ahead would stay replayable for longer than ``resumeClockSkewSeconds``.
+    static let resumeFutureToleranceSeconds: UInt64 = 5
 
     private struct Identity {
         var network: String
@@ -81,14 +85,16 @@ final class SeedConnectionHandler {
     ) -> Resolution {
         switch pending {
         case .register(let network, let nodeID, let maximumNodes, let predecessors, let successors, _):
+            let displaced = nodeID.flatMap { registry.mailbox(network: network, nodeID: $0) }
             do {
                 return .registered(
                     .success(
                         try registry.register(
                             network: network, nodeID: nodeID, maximumNodes: maximumNodes, predecessors: predecessors,
-                            successors: successors, mailbox: mailbox)))
+                            successors: successors, mailbox: mailbox)),
+                    displaced: displaced)
             } catch {
-                return .registered(.failure(error))
+                return .registered(.failure(error), displaced: nil)
             }
         case .relay(let network, _, let to, _):
             return .target(registry.mailbox(network: network, nodeID: to))
@@ -101,14 +107,17 @@ final class SeedConnectionHandler {
     static func resolve(_ pending: Pending, registry: any NetworkRegistry, mailbox: SeedMailbox) async -> Resolution {
         switch pending {
         case .register(let network, let nodeID, let maximumNodes, let predecessors, let successors, _):
+            var displaced: SeedMailbox?
+            if let nodeID { displaced = await registry.mailbox(network: network, nodeID: nodeID) }
             do {
                 return .registered(
                     .success(
                         try await registry.register(
                             network: network, nodeID: nodeID, maximumNodes: maximumNodes, predecessors: predecessors,
-                            successors: successors, mailbox: mailbox)))
+                            successors: successors, mailbox: mailbox)),
+                    displaced: displaced)
             } catch {
-                return .registered(.failure(error))
+                return .registered(.failure(error), displaced: nil)
             }
         case .relay(let network, _, let to, _):
             return .target(await registry.mailbox(network: network, nodeID: to))
@@ -121,10 +130,15 @@ final class SeedConnectionHandler {
     /// Finishes a message once its registry call has been made.
     func complete(_ pending: Pending, with resolution: Resolution) {
         switch (pending, resolution) {
-        case (.register(let network, _, _, _, _, let publicKey), .registered(let result)):
+        case (.register(let network, _, _, _, _, let publicKey), .registered(let result, let displaced)):
             if isClosed {
                 if case .success(let registration) = result { unregister(network: network, nodeID: registration.nodeID) }
                 return
+            }
+            if case .success = result, let displaced, displaced !== mailbox {
+                // The ID moved to this connection: the old one must not go on signalling as it.
+                context.metrics.closedConnection(reason: "displaced_by_resume")
+                displaced.close(code: .policyViolation, reason: "another connection resumed this node ID")
             }
             completeSignIn(network: network, publicKey: publicKey, result: result)
         case (.relay(let network, let from, let to, let payload), .target(let target)):
@@ -256,6 +270,9 @@ final class SeedConnectionHandler {
         guard certificate.publicKey == publicKey else { return "the certificate is for another public key" }
         let now = context.unixSeconds()
         guard certificate.isValid(atUnixSeconds: now) else { return "the certificate expired at \(certificate.expiry)" }
+        guard resume.unixSeconds <= now + Self.resumeFutureToleranceSeconds else {
+            return "the claim is dated \(resume.unixSeconds - now) s ahead of the seed's clock (at most \(Self.resumeFutureToleranceSeconds) s); check the node's clock"
+        }
         let skew = resume.unixSeconds > now ? resume.unixSeconds - now : now - resume.unixSeconds
         guard skew <= Self.resumeClockSkewSeconds else {
             return "the claim was signed at \(resume.unixSeconds), \(skew) s from the seed's clock (at most \(Self.resumeClockSkewSeconds) s)"
