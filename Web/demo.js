@@ -17,7 +17,11 @@ async function start(network, token) {
     node = await Colonio.connect({ seed, network, token });
   } catch (error) {
     demo.error = `${error.name} ${error.kind}: ${error.message}`;
-    $('status').innerHTML = `<span class="error">${demo.error}</span>`;
+    // The message can carry text the seed echoes from the request (the network name): never HTML.
+    const status = document.createElement('span');
+    status.className = 'error';
+    status.textContent = demo.error;
+    $('status').replaceChildren(status);
     return;
   }
   window.colonio = node;

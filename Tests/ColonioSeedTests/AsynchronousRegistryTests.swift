@@ -87,14 +87,15 @@ actor SlowRegistry: NetworkRegistry {
         let third = try await SeedClient.connect(
             url: url, network: "alpha", token: "alpha-token", keypair: key, logger: RunningSeed.logger)
         #expect(try await second.findPeers() == [third.session.nodeID])
+        let unregistrations = await registry.unregistrations
         let resumed = try await SeedClient.connect(
             url: url, network: "alpha", token: "alpha-token", keypair: key, resuming: third.certificate,
             logger: RunningSeed.logger)
         #expect(resumed.session.nodeID == third.session.nodeID)
-        let unregistrations = await registry.unregistrations
-        await third.close()
-        // The displaced connection's close (once the registry has been told) leaves the resumed registration in place.
+        // The seed closes the displaced connection; its unregistration (once the registry has been told)
+        // leaves the resumed registration in place.
         #expect(await eventually { await registry.unregistrations > unregistrations })
+        await third.close()
         #expect(await registry.nodeCount(network: "alpha") == 2)
         #expect(try await resumed.findPeers() == [second.session.nodeID])
         await resumed.close()

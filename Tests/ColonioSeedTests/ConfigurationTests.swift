@@ -9,6 +9,8 @@ import Testing
             .deletingLastPathComponent().appendingPathComponent("docs/seed.example.json").path
         let configuration = try SeedConfiguration.load(path: path)
         #expect(configuration.networks.map(\.name) == ["demo", "world"])
+        // The example spells out the defaults of the limits against unsigned clients.
+        #expect(configuration.limits == SeedLimitsConfiguration())
         let world = try #require(configuration.network(named: "world"))
         #expect(world.space == .sphere(radius: 6_371_000))
         #expect(world.iceServers.last?.turnSecret == "change-me-turn-secret")
@@ -30,6 +32,20 @@ import Testing
         #expect(configuration.limits.maximumFrameBytes == 8192)
         #expect(configuration.limits.keepaliveTimeoutMilliseconds == 90000)
         #expect(configuration.limits.framesPerSecond == 100)
+        #expect(configuration.limits.signInTimeoutMilliseconds == 10_000)
+        #expect(configuration.limits.maximumConnectionsPerAddress == 256)
+        let limits = try SeedConfiguration.decode(json: Data(#"""
+            {"limits": {"signInTimeoutMilliseconds": 5000, "requestTimeoutMilliseconds": 6000, "maxConnections": 70,
+                        "maxConnectionsPerAddress": 7, "failedSignInsPerMinutePerAddress": 8,
+                        "refusalLogLinesPerSecond": 9},
+             "networks": [{"name": "n1", "tokens": ["t"]}]}
+            """#.utf8)).limits
+        #expect(limits.signInTimeoutMilliseconds == 5000)
+        #expect(limits.requestTimeoutMilliseconds == 6000)
+        #expect(limits.maximumConnections == 70)
+        #expect(limits.maximumConnectionsPerAddress == 7)
+        #expect(limits.failedSignInsPerMinutePerAddress == 8)
+        #expect(limits.refusalLogLinesPerSecond == 9)
         let network = try #require(configuration.network(named: "n1"))
         #expect(network.maximumNodes == 5)
         #expect(network.space == .plane(width: 10, height: 20))
@@ -51,6 +67,8 @@ import Testing
         #"{"networks": [{"name": "a", "tokens": ["t"], "iceServers": [{"urls": ["turn:x"], "turnSecret": "s", "username": "u"}]}]}"#,
         #"{"limits": {"keepaliveIntervalMilliseconds": 5000, "keepaliveTimeoutMilliseconds": 5000}, "networks": [{"name": "a", "tokens": ["t"]}]}"#,
         #"{"networks": "#,
+        #"{"limits": {"signInTimeoutMilliseconds": 0}, "networks": [{"name": "a", "tokens": ["t"]}]}"#,
+        #"{"limits": {"maxConnectionsPerAddress": 0}, "networks": [{"name": "a", "tokens": ["t"]}]}"#,
     ])
     func invalidConfigurationsAreRefused(_ json: String) {
         #expect(throws: SeedConfigurationError.self) { try SeedConfiguration.decode(json: Data(json.utf8)) }

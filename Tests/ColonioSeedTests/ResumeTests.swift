@@ -62,6 +62,47 @@ import Testing
         }
     }
 
+    /// Issue #18, finding 2: the connection a resumed sign-in displaced could still send signals as
+    /// the ID. It is now closed (1008) as soon as the ID moves.
+    @Test func aDisplacedConnectionCanNoLongerActAsTheID() async throws {
+        try await RunningSeed.with { seed in
+            let key = Curve25519.Signing.PrivateKey()
+            let first = try await SeedClient.connect(
+                url: seed.url, network: "alpha", token: "alpha-token", keypair: key, logger: RunningSeed.logger)
+            let other = try await seed.connect()
+            let second = try await SeedClient.connect(
+                url: seed.url, network: "alpha", token: "alpha-token", keypair: key, resuming: first.certificate,
+                logger: RunningSeed.logger)
+            let payload = SignalPayload(sessionID: 9, kind: .offer(sdp: "v=0"))
+            let closed = await eventually {
+                do {
+                    try first.send(signal: payload, to: other.session.nodeID)
+                    return false
+                } catch {
+                    return true
+                }
+            }
+            #expect(closed)
+            #expect(seed.server.metrics.render().contains(#"colonio_seed_closed_connections_total{reason="displaced_by_resume"} 1"#))
+            // The ID still works through the connection that took it.
+            let fromSecond = SignalPayload(sessionID: 10, kind: .offer(sdp: "v=0"))
+            try second.send(signal: fromSecond, to: other.session.nodeID)
+            var from: NodeID?
+            // Bounded: the displaced connection's signals sent before it closed may come first.
+            for _ in 0..<50 {
+                guard let relayed = await next(other.signals) else { break }
+                if relayed.payload == fromSecond {
+                    from = relayed.from
+                    break
+                }
+            }
+            #expect(from == first.session.nodeID)
+            await second.close()
+            await other.close()
+            await first.close()
+        }
+    }
+
     @Test func aNodeReturnsUnderItsIDAfterItsConnectionClosed() async throws {
         try await RunningSeed.with { seed in
             let key = Curve25519.Signing.PrivateKey()
@@ -115,6 +156,10 @@ import Testing
                                resume: try Self.claim(certificate, key: thief))),
                 ("a tampered claim signature",
                  SignInRequest(network: "alpha", token: "alpha-token", publicKey: publicKey, resume: tampered)),
+                // Issue #18, finding 2: a claim dated ahead stayed replayable for up to 10 minutes.
+                ("a claim dated a minute ahead",
+                 SignInRequest(network: "alpha", token: "alpha-token", publicKey: publicKey,
+                               resume: try Self.claim(certificate, key: key, at: now + 60))),
                 ("a claim signed an hour ago",
                  SignInRequest(network: "alpha", token: "alpha-token", publicKey: publicKey,
                                resume: try Self.claim(certificate, key: key, at: now - 3600))),

@@ -10,7 +10,9 @@ import Testing
     /// order; every node receives exactly one signal, from its predecessor in that order.
     @Test func thousandConcurrentClientsSignInAndRelay() async throws {
         let count = 1000
-        try await RunningSeed.with { seed in
+        // Every client connects from 127.0.0.1.
+        let limits = SeedLimitsConfiguration(maximumConnectionsPerAddress: 2 * count)
+        try await RunningSeed.with(RunningSeed.configuration(limits: limits)) { seed in
             let clients = try await withThrowingTaskGroup(of: SeedClient.self) { group in
                 for _ in 0..<count {
                     group.addTask { try await seed.connect() }

@@ -159,6 +159,30 @@ import Testing
     }
 }
 
+/// Issue #18, finding 1: keys anyone can sign for get no certificate.
+@Suite struct WeakKeySignInTests {
+    @Test(arguments: [
+        ("32 zero bytes", [UInt8](repeating: 0, count: 32)),
+        ("32 0xFF bytes", [UInt8](repeating: 0xFF, count: 32)),
+        ("the identity point", [0x01] + [UInt8](repeating: 0, count: 31)),
+        ("the identity point, sign bit set", [0x01] + [UInt8](repeating: 0, count: 30) + [0x80]),
+        ("a point of order 8", [
+            0x26, 0xE8, 0x95, 0x8F, 0xC2, 0xB2, 0x27, 0xB0, 0x45, 0xC3, 0xF4, 0x89, 0xF2, 0xEF, 0x98, 0xF0,
+            0xD5, 0xDF, 0xAC, 0x05, 0xD3, 0xC6, 0x33, 0x39, 0xB1, 0x38, 0x02, 0x88, 0x6D, 0x53, 0xFC, 0x05,
+        ]),
+    ])
+    func weakPublicKeyGetsNoCertificate(name: String, key: [UInt8]) async throws {
+        try await RunningSeed.with { seed in
+            let socket = RawSeedSocket(url: seed.url)
+            socket.send(.signIn(SignInRequest(network: "alpha", token: "alpha-token", publicKey: key)))
+            guard case .error(let refusal)? = await next(socket.frames) else { throw SeedTestError.noFrame }
+            #expect(refusal.code == .badPublicKey, "\(name)")
+            #expect(seed.registry.nodeCount(network: "alpha") == 0)
+            await socket.close()
+        }
+    }
+}
+
 @Suite struct SeedClientFailureTests {
     @Test func invalidURLIsRefused() async {
         await #expect(throws: SeedClientError.invalidURL("http://127.0.0.1:1")) {

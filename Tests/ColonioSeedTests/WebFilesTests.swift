@@ -23,8 +23,14 @@ import Testing
                 #expect(response.header("Content-Type") == type)
                 #expect(response.header("Cross-Origin-Opener-Policy") == "same-origin")
                 #expect(response.header("Cross-Origin-Embedder-Policy") == "require-corp")
+                // Issue #18, finding 7: pages run only the seed's own scripts.
+                #expect(response.header("Content-Security-Policy")?.contains("script-src 'self' 'wasm-unsafe-eval';") == true)
+                #expect(response.header("X-Content-Type-Options") == "nosniff")
                 #expect(response.body == body)
             }
+            // Read once at start: a file changed afterwards costs no read per request.
+            try Data("changed".utf8).write(to: directory.appendingPathComponent("colonio.js"))
+            #expect(try await RawConnection.request("/colonio.js", port: seed.port).body == Array("export {};".utf8))
             // HEAD: the headers of GET, no body.
             let head = try await RawConnection.request("/colonio.js", method: "HEAD", port: seed.port)
             #expect(head.status == 200)
@@ -37,6 +43,21 @@ import Testing
             for path in ["/seed.key", "/../seed.key", "/%2e%2e/etc/passwd", "/colonio.js/../seed.key"] {
                 #expect(try await RawConnection.request(path, port: seed.port).status == 404)
             }
+        }
+    }
+
+    /// Issue #18, finding 7: the seed echoes the network name in `unknownNetwork`, and the demo page
+    /// wrote errors with `innerHTML`, so `/?network=<img src=x onerror=...>` ran script. No page or
+    /// shell script may turn text into HTML.
+    @Test func webScriptsNeverParseTextAsHTML() throws {
+        let web = try #require(SeedConfiguration.packageWebDirectory)
+        for file in ["demo.js", "colonio.js", "index.html"] {
+            let text = try String(contentsOfFile: web + "/" + file, encoding: .utf8)
+            for sink in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "srcdoc", "eval("] {
+                #expect(!text.contains(sink), "\(file) uses \(sink)")
+            }
+            // No inline script: the Content-Security-Policy would block it.
+            if file == "index.html" { #expect(!text.contains("<script>")) }
         }
     }
 

@@ -162,6 +162,10 @@ public struct LinkNegotiation: Sendable {
         }
         guard certificate.nodeID == peer else { throw .wrongNode(expected: peer, found: certificate.nodeID) }
         guard certificate.isValid(atUnixSeconds: unixSeconds) else { throw .expired(expiry: certificate.expiry) }
+        // Before any signature check: with a small-order key, a "signature" needs no private key.
+        if let defect = Ed25519Encoding.defect(ofPublicKey: certificate.publicKey) { throw .weakPublicKey(defect) }
+        guard Ed25519Encoding.isStrictSignature(certificate.signature), Ed25519Encoding.isStrictSignature(hello.signature)
+        else { throw .badSignature }
         guard let localFingerprint, let remoteFingerprint else { throw .noFingerprints }
         phase = .verifying
         // The peer signed its own fingerprint first: this side's is the receiver's.
@@ -191,6 +195,8 @@ public enum LinkRejection: Error, Equatable, Sendable, CustomStringConvertible {
     case expired(expiry: UInt64)
     case noFingerprints
     case badSignature
+    /// The certificate's public key is malformed or of small order; no signature by it means anything.
+    case weakPublicKey(Ed25519Encoding.KeyDefect)
 
     public var description: String {
         switch self {
@@ -200,6 +206,7 @@ public enum LinkRejection: Error, Equatable, Sendable, CustomStringConvertible {
         case .expired(let expiry): "the certificate expired at \(expiry) (Unix seconds)"
         case .noFingerprints: "no DTLS fingerprints in the descriptions"
         case .badSignature: "the hello's or the certificate's signature does not verify"
+        case .weakPublicKey(let defect): "the certificate's key is refused: \(defect)"
         }
     }
 }

@@ -39,6 +39,9 @@ public struct SeedErrorCode: RawRepresentable, Hashable, Sendable {
     /// another network or key, has expired, or the claim's signature or time does not match. Sign in
     /// without it to get a new ID.
     public static let resumeRefused = SeedErrorCode(rawValue: 13)
+    /// Too many failed sign-ins came from the client's address; the seed refuses its sign-ins for a
+    /// while. Wait a minute, then sign in with a valid token.
+    public static let signInRateLimited = SeedErrorCode(rawValue: 14)
 
     /// A short lowercase name for logs and metrics labels, e.g. `"bad_token"`.
     public var name: String {
@@ -56,6 +59,7 @@ public struct SeedErrorCode: RawRepresentable, Hashable, Sendable {
         case 11: "bad_public_key"
         case 12: "internal_error"
         case 13: "resume_refused"
+        case 14: "sign_in_rate_limited"
         default: "code_\(rawValue)"
         }
     }

@@ -65,6 +65,12 @@ extension SeedLimitsConfiguration: Decodable {
         try container.update(&keepaliveIntervalMilliseconds, "keepaliveIntervalMilliseconds")
         try container.update(&keepaliveTimeoutMilliseconds, "keepaliveTimeoutMilliseconds")
         try container.update(&outboundQueueBytes, "outboundQueueBytes")
+        try container.update(&signInTimeoutMilliseconds, "signInTimeoutMilliseconds")
+        try container.update(&requestTimeoutMilliseconds, "requestTimeoutMilliseconds")
+        try container.update(&maximumConnections, "maxConnections")
+        try container.update(&maximumConnectionsPerAddress, "maxConnectionsPerAddress")
+        try container.update(&failedSignInsPerMinutePerAddress, "failedSignInsPerMinutePerAddress")
+        try container.update(&refusalLogLinesPerSecond, "refusalLogLinesPerSecond")
     }
 }
 

@@ -110,12 +110,32 @@ public struct SeedLimitsConfiguration: Sendable, Equatable {
     public var keepaliveTimeoutMilliseconds: Int
     /// Bytes queued for one slow client before further frames to it are dropped.
     public var outboundQueueBytes: Int
+    /// A WebSocket must sign in this long after its upgrade or is closed (1008); pings and keepalive
+    /// frames do not extend it, so a client cannot hold a connection without a token.
+    public var signInTimeoutMilliseconds: Int
+    /// An HTTP request (head and body) must arrive completely within this time, and a new connection
+    /// must send its first request within it; otherwise the connection is closed.
+    public var requestTimeoutMilliseconds: Int
+    /// Open TCP connections the seed accepts in total; beyond it new connections are closed at once.
+    /// The seed also keeps the number below its descriptor limit (`ulimit -n`) minus a reserve.
+    public var maximumConnections: Int
+    /// Open TCP connections per client IP address; beyond it that address's new connections are closed.
+    public var maximumConnectionsPerAddress: Int
+    /// Failed sign-ins (bad token, key or resume) an IP address may make per minute (in bursts of as
+    /// many); beyond it every sign-in from that address gets `signInRateLimited` until time refills it.
+    public var failedSignInsPerMinutePerAddress: Int
+    /// Log lines about refused frames and connections per second, for the whole seed; the rest are
+    /// counted in the metrics and summarized in the next line that is written.
+    public var refusalLogLinesPerSecond: Int
 
     /// Creates limits with defaults suitable for production.
     public init(
         maximumFrameBytes: Int = 64 * 1024, framesPerSecond: Int = 100,
         certificateLifetimeSeconds: Int = 24 * 3600, keepaliveIntervalMilliseconds: Int = 20_000,
-        keepaliveTimeoutMilliseconds: Int = 60_000, outboundQueueBytes: Int = 256 * 1024
+        keepaliveTimeoutMilliseconds: Int = 60_000, outboundQueueBytes: Int = 256 * 1024,
+        signInTimeoutMilliseconds: Int = 10_000, requestTimeoutMilliseconds: Int = 10_000,
+        maximumConnections: Int = 10_000, maximumConnectionsPerAddress: Int = 256,
+        failedSignInsPerMinutePerAddress: Int = 20, refusalLogLinesPerSecond: Int = 10
     ) {
         self.maximumFrameBytes = maximumFrameBytes
         self.framesPerSecond = framesPerSecond
@@ -123,6 +143,12 @@ public struct SeedLimitsConfiguration: Sendable, Equatable {
         self.keepaliveIntervalMilliseconds = keepaliveIntervalMilliseconds
         self.keepaliveTimeoutMilliseconds = keepaliveTimeoutMilliseconds
         self.outboundQueueBytes = outboundQueueBytes
+        self.signInTimeoutMilliseconds = signInTimeoutMilliseconds
+        self.requestTimeoutMilliseconds = requestTimeoutMilliseconds
+        self.maximumConnections = maximumConnections
+        self.maximumConnectionsPerAddress = maximumConnectionsPerAddress
+        self.failedSignInsPerMinutePerAddress = failedSignInsPerMinutePerAddress
+        self.refusalLogLinesPerSecond = refusalLogLinesPerSecond
     }
 
     /// Largest single WebSocket message the transport accepts; between ``maximumFrameBytes`` and
@@ -145,6 +171,21 @@ public struct SeedLimitsConfiguration: Sendable, Equatable {
         }
         guard outboundQueueBytes >= maximumFrameBytes else {
             throw .invalid("limits.outboundQueueBytes must be at least maxFrameBytes")
+        }
+        guard signInTimeoutMilliseconds >= 100 else {
+            throw .invalid("limits.signInTimeoutMilliseconds must be at least 100")
+        }
+        guard requestTimeoutMilliseconds >= 100 else {
+            throw .invalid("limits.requestTimeoutMilliseconds must be at least 100")
+        }
+        guard maximumConnections >= 1, maximumConnectionsPerAddress >= 1 else {
+            throw .invalid("limits.maxConnections and limits.maxConnectionsPerAddress must be at least 1")
+        }
+        guard failedSignInsPerMinutePerAddress >= 1 else {
+            throw .invalid("limits.failedSignInsPerMinutePerAddress must be at least 1")
+        }
+        guard refusalLogLinesPerSecond >= 1 else {
+            throw .invalid("limits.refusalLogLinesPerSecond must be at least 1")
         }
     }
 }
@@ -185,10 +226,7 @@ public struct NetworkDefinition: Sendable, Equatable {
     }
 
     func validate() throws(SeedConfigurationError) {
-        guard !name.isEmpty, name.utf8.count <= SeedLimits.networkNameBytes,
-            name.utf8.allSatisfy({ $0 == 0x2D || $0 == 0x5F || $0 == 0x2E || (0x30...0x39).contains($0)
-                || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) })
-        else {
+        guard SeedEndpoint.isValidNetworkName(name.utf8) else {
             throw .invalid("network name \"\(name)\" must be 1-128 characters of A-Z a-z 0-9 . _ -")
         }
         guard !tokens.isEmpty, tokens.allSatisfy({ !$0.isEmpty && $0.utf8.count <= SeedLimits.tokenBytes }) else {

@@ -14,6 +14,10 @@ public final class SeedMetrics: Sendable {
     private let relayedSignals: [String: Counter]
     private let connections: Gauge
     private let rejected: Mutex<[String: Counter]>
+    private let httpResponses: Counter
+    private let httpRequestsWaited: Counter
+    /// Counters with a `reason` label, made on first use, by metric name and reason.
+    private let byReason = Mutex<[String: Counter]>([:])
 
     /// Creates the metrics of a seed serving `networks`.
     public init(networks: [String], registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -39,6 +43,13 @@ public final class SeedMetrics: Sendable {
         self.connections = registry.makeGauge(
             descriptor: descriptor("connections", "", "Open WebSocket connections"), labels: [])
         self.rejected = Mutex([:])
+        self.httpResponses = registry.makeCounter(
+            descriptor: descriptor("http_responses", "total", "Plain HTTP responses written"), labels: [])
+        self.httpRequestsWaited = registry.makeCounter(
+            descriptor: descriptor(
+                "http_requests_waited", "total",
+                "Pipelined HTTP requests held until the previous response was written to the socket"),
+            labels: [])
     }
 
     /// The text exposition of every metric.
@@ -65,6 +76,45 @@ public final class SeedMetrics: Sendable {
 
     func connectionClosed() {
         connections.decrement()
+    }
+
+    func httpResponded() {
+        httpResponses.increment()
+    }
+
+    func httpRequestWaited() {
+        httpRequestsWaited.increment()
+    }
+
+    /// A connection refused at accept: `seed_full` or `address_full`.
+    func refusedConnection(reason: String) {
+        counter("refused_connections", help: "Connections closed at accept by a connection cap", reason: reason)
+            .increment()
+    }
+
+    /// A connection the seed closed: `sign_in_deadline`, `request_deadline`, `keepalive_lapsed`,
+    /// `fragments_too_large`.
+    func closedConnection(reason: String, count: Int = 1) {
+        counter("closed_connections", help: "Connections the seed closed, by reason", reason: reason)
+            .increment(by: Int64(count))
+    }
+
+    /// A plain HTTP request refused before it was served, e.g. `invalid_network_name`.
+    func refusedHTTPRequest(reason: String) {
+        counter("refused_http_requests", help: "Plain HTTP requests refused, by reason", reason: reason).increment()
+    }
+
+    private func counter(_ name: String, help: String, reason: String) -> Counter {
+        byReason.withLock { counters in
+            let key = name + "/" + reason
+            if let counter = counters[key] { return counter }
+            let counter = registry.makeCounter(
+                descriptor: MetricNameDescriptor(
+                    namespace: "colonio", subsystem: "seed", metricName: name, unitName: "total", helpText: help),
+                labels: [("reason", reason)])
+            counters[key] = counter
+            return counter
+        }
     }
 
     func rejected(_ code: SeedErrorCode) {

@@ -31,13 +31,17 @@ final class SeedConnectionHandler {
 
     /// What the registry answered for a ``Pending`` call.
     enum Resolution: Sendable {
-        case registered(Result<NodeRegistration, NetworkRegistryError>)
+        /// For a resumed ID, `displaced` is the connection that held it until now, if any.
+        case registered(Result<NodeRegistration, NetworkRegistryError>, displaced: SeedMailbox?)
         case target(SeedMailbox?)
         case peers([NodeID])
     }
 
-    /// How far a resume claim's signing time may be from the seed's clock, in seconds.
+    /// How old a resume claim may be, in seconds.
     static let resumeClockSkewSeconds: UInt64 = 300
+    /// How far ahead of the seed's clock a resume claim may be dated, in seconds: only clock jitter.
+    /// A claim dated further ahead would stay replayable for longer than ``resumeClockSkewSeconds``.
+    static let resumeFutureToleranceSeconds: UInt64 = 5
 
     private struct Identity {
         var network: String
@@ -50,10 +54,8 @@ final class SeedConnectionHandler {
     private let pathNetwork: String
     let mailbox: SeedMailbox
     private var logger: Logger
-    private var limiter: FrameRateLimiter
+    private var limiter: TokenBucket
     private var identity: Identity?
-    /// Rate-limit refusals are logged at most once a second so a flood cannot flood the log.
-    private var lastRateLimitLog: Int64?
     /// Set when the connection ended; a registration an asynchronous registry completes afterwards is
     /// undone at once.
     private var isClosed = false
@@ -62,7 +64,7 @@ final class SeedConnectionHandler {
         self.context = context
         self.pathNetwork = pathNetwork
         self.mailbox = mailbox
-        self.limiter = FrameRateLimiter(framesPerSecond: context.configuration.limits.framesPerSecond, now: context.now())
+        self.limiter = TokenBucket(perSecond: context.configuration.limits.framesPerSecond, now: context.now())
         var logger = logger
         logger[metadataKey: "network"] = "\(pathNetwork)"
         self.logger = logger
@@ -83,14 +85,16 @@ final class SeedConnectionHandler {
     ) -> Resolution {
         switch pending {
         case .register(let network, let nodeID, let maximumNodes, let predecessors, let successors, _):
+            let displaced = nodeID.flatMap { registry.mailbox(network: network, nodeID: $0) }
             do {
                 return .registered(
                     .success(
                         try registry.register(
                             network: network, nodeID: nodeID, maximumNodes: maximumNodes, predecessors: predecessors,
-                            successors: successors, mailbox: mailbox)))
+                            successors: successors, mailbox: mailbox)),
+                    displaced: displaced)
             } catch {
-                return .registered(.failure(error))
+                return .registered(.failure(error), displaced: nil)
             }
         case .relay(let network, _, let to, _):
             return .target(registry.mailbox(network: network, nodeID: to))
@@ -103,14 +107,17 @@ final class SeedConnectionHandler {
     static func resolve(_ pending: Pending, registry: any NetworkRegistry, mailbox: SeedMailbox) async -> Resolution {
         switch pending {
         case .register(let network, let nodeID, let maximumNodes, let predecessors, let successors, _):
+            var displaced: SeedMailbox?
+            if let nodeID { displaced = await registry.mailbox(network: network, nodeID: nodeID) }
             do {
                 return .registered(
                     .success(
                         try await registry.register(
                             network: network, nodeID: nodeID, maximumNodes: maximumNodes, predecessors: predecessors,
-                            successors: successors, mailbox: mailbox)))
+                            successors: successors, mailbox: mailbox)),
+                    displaced: displaced)
             } catch {
-                return .registered(.failure(error))
+                return .registered(.failure(error), displaced: nil)
             }
         case .relay(let network, _, let to, _):
             return .target(await registry.mailbox(network: network, nodeID: to))
@@ -123,10 +130,15 @@ final class SeedConnectionHandler {
     /// Finishes a message once its registry call has been made.
     func complete(_ pending: Pending, with resolution: Resolution) {
         switch (pending, resolution) {
-        case (.register(let network, _, _, _, _, let publicKey), .registered(let result)):
+        case (.register(let network, _, _, _, _, let publicKey), .registered(let result, let displaced)):
             if isClosed {
                 if case .success(let registration) = result { unregister(network: network, nodeID: registration.nodeID) }
                 return
+            }
+            if case .success = result, let displaced, displaced !== mailbox {
+                // The ID moved to this connection: the old one must not go on signalling as it.
+                context.metrics.closedConnection(reason: "displaced_by_resume")
+                displaced.close(code: .policyViolation, reason: "another connection resumed this node ID")
             }
             completeSignIn(network: network, publicKey: publicKey, result: result)
         case (.relay(let network, let from, let to, let payload), .target(let target)):
@@ -163,10 +175,7 @@ final class SeedConnectionHandler {
         let now = context.now()
         mailbox.touch(now: now)
         guard limiter.admit(now: now) else {
-            let log = lastRateLimitLog.map { now - $0 >= 1000 } ?? true
-            if log { lastRateLimitLog = now }
-            reject(.rateLimited, "more than \(context.configuration.limits.framesPerSecond) frames per second; slow down",
-                   log: log)
+            reject(.rateLimited, "more than \(context.configuration.limits.framesPerSecond) frames per second; slow down")
             return nil
         }
         guard case .binary(let buffer) = message else {
@@ -217,24 +226,30 @@ final class SeedConnectionHandler {
             reject(.alreadySignedIn, "this connection is already signed in; open a new one for another node")
             return nil
         }
+        // Guessing tokens over many connections: an address that failed too often waits.
+        guard context.failedSignIns.mayTry(address: mailbox.address, now: context.now()) else {
+            reject(
+                .signInRateLimited,
+                "too many failed sign-ins from this address; wait a minute, then sign in with a valid token")
+            return nil
+        }
         guard request.network == pathNetwork, let network = context.networks[request.network] else {
-            reject(.unknownNetwork, "this seed serves no network \"\(request.network)\" at /v1/networks/\(pathNetwork)/ws")
+            failSignIn(.unknownNetwork, "this seed serves no network \"\(request.network)\" at /v1/networks/\(pathNetwork)/ws")
             return nil
         }
         guard network.tokens.contains(where: { constantTimeEqual($0, request.token) }) else {
-            reject(.badToken, "the token is not valid for network \"\(network.name)\"")
+            failSignIn(.badToken, "the token is not valid for network \"\(network.name)\"")
             return nil
         }
-        guard request.publicKey.count == SeedLimits.publicKeyBytes,
-            (try? Curve25519.Signing.PublicKey(rawRepresentation: request.publicKey)) != nil
-        else {
-            reject(.badPublicKey, "publicKey must be a 32-byte Ed25519 public key")
+        // A small-order key (the identity, all zeros) would let anyone sign as the node this certificate names.
+        if let defect = Ed25519Encoding.defect(ofPublicKey: request.publicKey) {
+            failSignIn(.badPublicKey, "\(defect); send the public key of a freshly generated Ed25519 key pair")
             return nil
         }
         var resumedID: NodeID?
         if let resume = request.resume {
             if let refusal = refusal(of: resume, network: network.name, publicKey: request.publicKey) {
-                reject(.resumeRefused, refusal + "; sign in without resume to get a new node ID")
+                failSignIn(.resumeRefused, refusal + "; sign in without resume to get a new node ID")
                 return nil
             }
             resumedID = resume.certificate.nodeID
@@ -248,17 +263,22 @@ final class SeedConnectionHandler {
     /// Why a claim to keep an earlier ID is refused, or `nil` when it is sound.
     private func refusal(of resume: SignInResume, network: String, publicKey: [UInt8]) -> String? {
         let certificate = resume.certificate
-        guard context.signingKey.privateKey.publicKey.isValidSignature(certificate.signature, for: certificate.signedBytes)
+        guard Ed25519Encoding.isStrictSignature(certificate.signature),
+            context.signingKey.privateKey.publicKey.isValidSignature(certificate.signature, for: certificate.signedBytes)
         else { return "the certificate was not signed by this seed's key" }
         guard certificate.network == network else { return "the certificate is for network \"\(certificate.network)\"" }
         guard certificate.publicKey == publicKey else { return "the certificate is for another public key" }
         let now = context.unixSeconds()
         guard certificate.isValid(atUnixSeconds: now) else { return "the certificate expired at \(certificate.expiry)" }
+        guard resume.unixSeconds <= now + Self.resumeFutureToleranceSeconds else {
+            return "the claim is dated \(resume.unixSeconds - now) s ahead of the seed's clock (at most \(Self.resumeFutureToleranceSeconds) s); check the node's clock"
+        }
         let skew = resume.unixSeconds > now ? resume.unixSeconds - now : now - resume.unixSeconds
         guard skew <= Self.resumeClockSkewSeconds else {
             return "the claim was signed at \(resume.unixSeconds), \(skew) s from the seed's clock (at most \(Self.resumeClockSkewSeconds) s)"
         }
-        guard let nodeKey = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey),
+        guard Ed25519Encoding.isStrictSignature(resume.signature),
+            let nodeKey = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey),
               nodeKey.isValidSignature(resume.signature, for: resume.signedBytes)
         else { return "the claim's signature does not match the public key" }
         return nil
@@ -278,6 +298,7 @@ final class SeedConnectionHandler {
         guard let network = context.networks[name] else { return }
         let nodeID = registration.nodeID
         identity = Identity(network: name, nodeID: nodeID, publicKey: publicKey)
+        mailbox.signedIn()
         logger[metadataKey: "node"] = "\(nodeID.hex)"
         context.metrics.nodeRegistered(network: name)
         let configuration = NetworkConfiguration(
@@ -323,11 +344,20 @@ final class SeedConnectionHandler {
         }
     }
 
-    private func reject(
-        _ code: SeedErrorCode, _ message: String, peer: NodeID? = nil, sessionID: UInt64? = nil, log: Bool = true
-    ) {
+    /// Refuses a sign-in and counts it against the client's address.
+    private func failSignIn(_ code: SeedErrorCode, _ message: String) {
+        context.failedSignIns.failed(address: mailbox.address, now: context.now())
+        reject(code, message)
+    }
+
+    /// Sends an error frame, counts it, and logs it within the seed's refusal log budget. The message
+    /// may quote what the client sent: it is escaped (a newline cannot start a forged log line) and cut
+    /// to the schema's 1,024 bytes.
+    private func reject(_ code: SeedErrorCode, _ message: String, peer: NodeID? = nil, sessionID: UInt64? = nil) {
+        let message = UntrustedText.escaped(message, maximumBytes: SeedLimits.errorMessageBytes)
         context.metrics.rejected(code)
-        if log { logger.notice("refused a frame", metadata: ["code": "\(code.name)", "reason": "\(message)"]) }
+        context.logRefusal(
+            "refused a frame", metadata: ["code": "\(code.name)", "reason": "\(message)"], logger: logger)
         mailbox.deliver(.error(SeedErrorMessage(code: code, message: message, peer: peer, sessionID: sessionID)))
     }
 }

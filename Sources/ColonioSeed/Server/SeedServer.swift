@@ -82,14 +82,23 @@ public final class SeedServer: Service {
         try? await context.connections.closeAll(reason: "seed shutting down", on: serverChannel.eventLoop).get()
     }
 
-    /// Closes connections silent for longer than the keepalive timeout, until cancelled.
+    /// Closes connections silent for longer than the keepalive timeout or past a sign-in or request
+    /// deadline, until cancelled.
     private static func sweep(context: SeedContext, timeoutMilliseconds: Int64) async {
-        let period = Duration.milliseconds(max(10, min(1000, timeoutMilliseconds / 4)))
+        let limits = context.configuration.limits
+        let shortest = min(
+            timeoutMilliseconds, Int64(limits.signInTimeoutMilliseconds), Int64(limits.requestTimeoutMilliseconds))
+        let period = Duration.milliseconds(max(10, min(1000, shortest / 4)))
         while !Task.isCancelled {
             do { try await context.clock.sleep(for: period) } catch { return }
-            let closed = context.connections.closeSilent(
-                since: context.now() - timeoutMilliseconds, reason: "keepalive lapsed")
-            if closed > 0 { context.logger.info("closed silent connections", metadata: ["count": "\(closed)"]) }
+            let now = context.now()
+            let closed = context.connections.closeLapsed(now: now, silentSince: now - timeoutMilliseconds)
+            for (deadline, count) in closed {
+                context.metrics.closedConnection(reason: deadline.metricReason, count: count)
+                context.logger.info(
+                    "closed connections", metadata: ["reason": "\(deadline.metricReason)", "count": "\(count)"])
+            }
+            context.failedSignIns.sweep(now: now)
         }
     }
 }

@@ -38,7 +38,8 @@ final class SeedWebSocketHandler: ChannelInboundHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        connection.mailbox.upgraded()
+        connection.mailbox.upgraded(
+            signInDeadline: seed.now() + Int64(seed.configuration.limits.signInTimeoutMilliseconds))
         guard context.channel.isActive else { return }
         counted = true
         seed.metrics.connectionOpened()
@@ -87,6 +88,7 @@ final class SeedWebSocketHandler: ChannelInboundHandler {
         case let aggregation as NIOWebSocketFrameAggregator.Error:
             switch aggregation {
             case .accumulatedFrameSizeIsTooLarge, .tooManyFragments:
+                seed.metrics.closedConnection(reason: "fragments_too_large")
                 sendClose(code: .messageTooLarge, context: context)
             case .nonFinalFragmentSizeIsTooSmall:
                 sendClose(code: .policyViolation, context: context)

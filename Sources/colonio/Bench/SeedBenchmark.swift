@@ -58,7 +58,9 @@ struct SeedBenchmark: Benchmark {
         let config = """
             {"listen": {"host": "127.0.0.1", "port": 0}, "keyFile": "seed.key",
              "limits": {"framesPerSecond": 1000000, "keepaliveIntervalMilliseconds": 60000,
-                        "keepaliveTimeoutMilliseconds": 600000, "outboundQueueBytes": 4194304},
+                        "keepaliveTimeoutMilliseconds": 600000, "outboundQueueBytes": 4194304,
+                        "signInTimeoutMilliseconds": 600000, "maxConnections": \(clients + 64),
+                        "maxConnectionsPerAddress": \(clients + 64)},
              "networks": [{"name": "bench", "tokens": ["bench-token"], "maxNodes": \(clients + 16)}]}
             """
         try Data(config.utf8).write(to: URL(fileURLWithPath: configPath))

@@ -97,7 +97,12 @@ struct NodeControllerLinkTests {
         #expect(network.link(b, to: low)?.phase == .answering)
     }
 
-    @Test(arguments: ["network", "node", "expired", "signature", "certificate signature", "malformed"])
+    /// Issue #18, finding 1: weak keys (32 zero bytes, 32 0xFF bytes, the identity point) and
+    /// non-canonical signatures are refused before the shell is asked to verify anything.
+    @Test(arguments: [
+        "network", "node", "expired", "signature", "certificate signature", "malformed",
+        "zero key", "0xFF key", "identity key", "non-canonical S",
+    ])
     func aBadHelloClosesTheLink(fault: String) throws {
         let network = ControllerNetwork()
         let b = network.addNode(id: high)
@@ -112,7 +117,13 @@ struct NodeControllerLinkTests {
             "v=0\r\na=fingerprint:sha-256 ANSWER\r\n", peer: low, session: session, now: network.now)
         actions += network.nodes[b].controller.linkOpened(peer: low, session: session, now: network.now)
         #expect(network.link(b, to: low)?.phase == .awaitingHello)
-        let key = keyOfLow
+        let key: [UInt8] =
+            switch fault {
+            case "zero key": [UInt8](repeating: 0, count: 32)
+            case "0xFF key": [UInt8](repeating: 0xFF, count: 32)
+            case "identity key": [0x01] + [UInt8](repeating: 0, count: 31)
+            default: keyOfLow
+            }
         var certificate = network.certificate(
             for: fault == "node" ? NodeID(high: 3, low: 0) : low, key: key,
             expiry: fault == "expired" ? network.unixSeconds - 1 : nil,
@@ -122,6 +133,7 @@ struct NodeControllerLinkTests {
             network: ControllerNetwork.network, senderFingerprint: "sha-256 OFFER", receiverFingerprint: "sha-256 ANSWER")
         var signature = ControllerNetwork.sign(signed, key: key)
         if fault == "signature" { signature[5] ^= 1 }
+        if fault == "non-canonical S" { signature[63] |= 0x10 }
         var frame = [LinkFrameType.hello.rawValue] + LinkHello(certificate: certificate, signature: signature).encoded()
         if fault == "malformed" { frame = [LinkFrameType.hello.rawValue, 0xFF, 0xFF] }
         actions = network.nodes[b].controller.linkFrame(frame, peer: low, session: session, now: network.now, unixSeconds: network.unixSeconds)
