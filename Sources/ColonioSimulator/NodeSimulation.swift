@@ -10,8 +10,8 @@ import ColonioCore
 /// nodes it does not know; a link opens ``SimulationConfiguration/connectDelayMilliseconds`` after the
 /// offerer applied the answer, carries frames in order with the configured latency (overlay frames may
 /// be lost at ``SimulationConfiguration/lossRate``), and closes on both sides; signatures are not
-/// made (the hello's placeholder goes as it is and every hello verifies: the controller's own checks of
-/// network, node and expiry still run). A crashed node's peers see its links close after
+/// made (the hello carries a fixed stand-in signature and every hello verifies: the controller's own
+/// checks of network, node, expiry and key and signature encoding still run). A crashed node's peers see its links close after
 /// ``SimulationConfiguration/failureDetectionMilliseconds``.
 public final class NodeSimulation {
     /// A KVS operation that finished.
@@ -128,10 +128,10 @@ public final class NodeSimulation {
         let bootstrap = registry.nearest(to: id, perSide: configuration.bootstrapPeersPerSide)
         registry.insert(id)
         let certificate = NodeCertificate(
-            network: network.name, nodeID: id, publicKey: [UInt8](repeating: 1, count: 32), expiry: Self.unixEpoch + 365 * 86_400,
-            signature: [UInt8](repeating: 0, count: 64))
+            network: network.name, nodeID: id, publicKey: StandInSignatures.publicKey, expiry: Self.unixEpoch + 365 * 86_400,
+            signature: StandInSignatures.signature)
         let response = SignInResponse(
-            nodeID: id, certificate: certificate, seedPublicKey: [UInt8](repeating: 0, count: 32), configuration: network,
+            nodeID: id, certificate: certificate, seedPublicKey: StandInSignatures.publicKey, configuration: network,
             bootstrapPeers: bootstrap, keepaliveIntervalMilliseconds: 10_000)
         perform(nodes[index].controller.seedFrame(.signedIn(response), now: now, unixSeconds: unixSeconds), at: index)
         let interval = Swift.max(1, configuration.tickIntervalMilliseconds)
@@ -308,8 +308,10 @@ public final class NodeSimulation {
                 at = Swift.max(at, index == key.low ? link.lastDelivery.0 : link.lastDelivery.1)
             }
             if nodes[other].alive { queue.push(.closed(node: other, peer: me, session: session), at: at) }
-        case .sendFrame(let peer, let session, let frame), .signAndSendFrame(let peer, let session, _, let frame):
+        case .sendFrame(let peer, let session, let frame):
             transmit(frame, from: index, to: peer, session: session)
+        case .signAndSendFrame(let peer, let session, _, let frame):
+            transmit(StandInSignatures.signed(frame), from: index, to: peer, session: session)
         case .verifyHello(let peer, let session, _):
             perform(nodes[index].controller.helloVerified(peer: peer, session: session, valid: true, now: now), at: index)
         case .deliverMessage(let message, let replyID):
