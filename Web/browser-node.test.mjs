@@ -46,10 +46,10 @@ class FakeSeed {
         const request = new Fields(body);
         if (request.str(1) !== NETWORK || request.str(2) !== TOKEN) return socket.close();
         let id = crypto.getRandomValues(new Uint8Array(16));
-        if (request.has(4)) { // resume: the node's own signature over network, node ID and time
+        if (request.has(4)) { // resume: the node's own signature over network, node ID, time and this connection's challenge
           const resume = new Fields(request.bytes(4));
           const claimed = new Fields(resume.bytes(1)).bytes(2).slice();
-          const [signed] = this.bytesOf(this.helper.call(Op.testResumeBytes, { 1: NETWORK, 2: claimed, 3: resume.big(2) }));
+          const [signed] = this.bytesOf(this.helper.call(Op.testResumeBytes, { 1: NETWORK, 2: claimed, 3: resume.big(2), 4: socket.challenge }));
           const nodeKey = await crypto.subtle.importKey('raw', request.bytes(3).slice(), { name: 'Ed25519' }, false, ['verify']);
           const valid = await crypto.subtle.verify('Ed25519', nodeKey, resume.bytes(3).slice(), signed);
           if (!valid) this.badClaims = (this.badClaims ?? 0) + 1;
@@ -98,7 +98,9 @@ function makeWebSocket(seed) {
     constructor(url) {
       this.url = url;
       this.readyState = 0;
-      setTimeout(() => { this.readyState = 1; this.onopen?.(); }, 1);
+      // The seed's first frame on every connection: the challenge a resume claim must sign.
+      this.challenge = crypto.getRandomValues(new Uint8Array(16));
+      setTimeout(() => { this.readyState = 1; this.onopen?.(); this.deliver(encodeFields({ 22: encodeFields({ 1: this.challenge }) })); }, 1);
     }
     send(data) { const copy = new Uint8Array(data); setTimeout(() => seed.receive(this, copy), 0); }
     deliver(bytes) { setTimeout(() => { if (this.readyState === 1) this.onmessage?.({ data: bytes.slice().buffer }); }, 0); }

@@ -365,7 +365,7 @@ public final class NodeSimulation {
             queue.push(.seedFrame(.peersFound(peers), to: index), at: roundTrip)
         case .renewCertificate, .keepalive, .signIn:
             break
-        case .signedIn, .certificateRenewed, .relayedSignal, .error, .keepaliveAck, .peersFound:
+        case .challenge, .signedIn, .certificateRenewed, .relayedSignal, .error, .keepaliveAck, .peersFound:
             break
         }
     }

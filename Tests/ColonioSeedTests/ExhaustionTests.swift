@@ -57,8 +57,9 @@ import Testing
     }
 
     /// Advances the seed's clock in `step`s (at most `steps` of them) until `condition` holds. The seed
-    /// starts a deadline when it has handled the bytes that start it, which can be a step or two after
-    /// the test sent them, so the tests bound how late the close comes rather than its exact time.
+    /// starts a deadline when it has handled the bytes that start it, which can be several steps after
+    /// the test sent them on a loaded machine, so the tests bound how late the close comes (generously)
+    /// rather than its exact time.
     static func advance(
         _ clock: ManualClock, by step: Duration, atMost steps: Int, until condition: () -> Bool
     ) async -> Bool {
@@ -83,7 +84,7 @@ import Testing
                 #expect(try await connection.receiveFrame()?.opcode == 0xA)
                 try await connection.sendFrame(opcode: 0x2, payload: SeedFrame.keepalive(nonce: 7).encoded())
                 #expect(try await connection.receiveFrame()?.opcode == 0x2)
-                let closed = await Self.advance(clock, by: .milliseconds(300), atMost: 10) {
+                let closed = await Self.advance(clock, by: .milliseconds(300), atMost: 40) {
                     Self.metric(seed, #"colonio_seed_closed_connections_total{reason="sign_in_deadline"}"#) == 1
                 }
                 #expect(closed)
@@ -112,13 +113,15 @@ import Testing
                 }
                 #expect(Self.metric(seed, #"colonio_seed_closed_connections_total{reason="request_deadline"}"#) == 0)
                 try await connection.send([0x61])
-                let closed = await Self.advance(clock, by: .milliseconds(300), atMost: 10) {
+                let closed = await Self.advance(clock, by: .milliseconds(300), atMost: 40) {
                     Self.metric(seed, #"colonio_seed_closed_connections_total{reason="request_deadline"}"#) == 1
                 }
                 #expect(closed)
                 // Closed (a reset, if the seed had unread bytes): nothing was answered.
-                let rest = (try? await connection.receiveToEnd()) ?? []
-                #expect(rest.isEmpty)
+                if closed {
+                    let rest = (try? await connection.receiveToEnd()) ?? []
+                    #expect(rest.isEmpty)
+                }
             }
         }
     }

@@ -1,3 +1,4 @@
+import ColonioCore
 import Foundation
 import NIOCore
 import NIOPosix
@@ -8,6 +9,10 @@ final class RawConnection {
     private var iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     private var received: [UInt8] = []
+    /// The seed's challenge, once ``upgrade(network:)`` has read it.
+    private(set) var challenge: [UInt8]?
+    /// A first frame after the upgrade that was not the challenge.
+    private var pendingFrame: (fin: Bool, opcode: UInt8, payload: [UInt8])?
 
     private init(
         iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
@@ -103,13 +108,22 @@ extension RawConnection {
         }
     }
 
-    /// Performs the WebSocket handshake on the endpoint of `network`; returns the status line.
+    /// Performs the WebSocket handshake on the endpoint of `network`; returns the status line. The seed's
+    /// first frame, its challenge, is taken into ``challenge`` (any other first frame stays for ``receiveFrame()``).
     func upgrade(network: String = "alpha") async throws -> String {
         try await send(
             "GET /v1/networks/\(network)/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                 + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
         guard let head = try await receiveHTTPHead() else { throw RawConnectionError.closedEarly }
-        return String(head.prefix { $0 != "\r" })
+        let status = String(head.prefix { $0 != "\r" })
+        if status.contains(" 101 "), let first = try await receiveFrame() {
+            if first.opcode == 0x2, case .challenge(let nonce)? = try? SeedFrame(decoding: first.payload) {
+                challenge = nonce
+            } else {
+                pendingFrame = first
+            }
+        }
+        return status
     }
 
     /// Sends one client frame (masked, as clients must).
@@ -132,6 +146,10 @@ extension RawConnection {
 
     /// Reads one server frame (servers never mask); `nil` if the seed closed first.
     func receiveFrame() async throws -> (fin: Bool, opcode: UInt8, payload: [UInt8])? {
+        if let pending = pendingFrame {
+            pendingFrame = nil
+            return pending
+        }
         guard let start = try await receive(count: 2) else { return nil }
         var length = Int(start[1] & 0x7F)
         if length == 126 {

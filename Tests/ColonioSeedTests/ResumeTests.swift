@@ -10,18 +10,21 @@ import Testing
 /// node without links asks for the registered nodes nearest it (`findPeers`).
 @Suite(.timeLimit(.minutes(1))) struct ResumeTests {
     static func claim(
-        _ certificate: NodeCertificate, key: Curve25519.Signing.PrivateKey,
+        _ certificate: NodeCertificate, key: Curve25519.Signing.PrivateKey, challenge: [UInt8],
         at unixSeconds: UInt64 = UInt64(Date().timeIntervalSince1970)
     ) throws -> SignInResume {
-        var claim = SignInResume(certificate: certificate, unixSeconds: unixSeconds)
+        var claim = SignInResume(certificate: certificate, unixSeconds: unixSeconds, challenge: challenge)
         claim.signature = Array(try key.signature(for: claim.signedBytes))
         return claim
     }
 
-    /// Sends a sign-in frame on a fresh socket and returns the seed's first answer.
-    static func signIn(_ request: SignInRequest, at seed: RunningSeed) async -> (SeedFrame?, RawSeedSocket) {
+    /// Opens a socket, makes the sign-in for its challenge, sends it and returns the seed's first answer.
+    static func signIn(
+        at seed: RunningSeed, _ request: ([UInt8]) throws -> SignInRequest
+    ) async throws -> (SeedFrame?, RawSeedSocket) {
         let socket = RawSeedSocket(url: seed.url)
-        socket.send(.signIn(request))
+        let challenge = try #require(await socket.challenge())
+        socket.send(.signIn(try request(challenge)))
         return (await next(socket.frames), socket)
     }
 
@@ -138,43 +141,51 @@ import Testing
             expired = seed.signingKey.sign(expired)
             // Another node's key in the request.
             let thief = Curve25519.Signing.PrivateKey()
-            var tampered = try Self.claim(certificate, key: key)
-            tampered.signature[0] ^= 1
+            let request = { (claim: SignInResume) in
+                SignInRequest(network: "alpha", token: "alpha-token", publicKey: publicKey, resume: claim)
+            }
+            // A sound claim, but made for another connection's challenge (a replayed claim).
+            let elsewhere = RawSeedSocket(url: seed.url)
+            let otherChallenge = try #require(await elsewhere.challenge())
+            let replayed = try Self.claim(certificate, key: key, challenge: otherChallenge)
+            await elsewhere.close()
 
-            let cases: [(String, SignInRequest)] = [
-                ("another seed's certificate",
-                 SignInRequest(network: "alpha", token: "alpha-token", publicKey: publicKey,
-                               resume: try Self.claim(foreign, key: key))),
-                ("an expired certificate",
-                 SignInRequest(network: "alpha", token: "alpha-token", publicKey: publicKey,
-                               resume: try Self.claim(expired, key: key))),
-                ("a copied certificate with another key",
-                 SignInRequest(network: "alpha", token: "alpha-token", publicKey: Array(thief.publicKey.rawRepresentation),
-                               resume: try Self.claim(certificate, key: thief))),
-                ("a claim signed by another key",
-                 SignInRequest(network: "alpha", token: "alpha-token", publicKey: publicKey,
-                               resume: try Self.claim(certificate, key: thief))),
-                ("a tampered claim signature",
-                 SignInRequest(network: "alpha", token: "alpha-token", publicKey: publicKey, resume: tampered)),
+            let cases: [(String, ([UInt8]) throws -> SignInRequest)] = [
+                ("another seed's certificate", { request(try Self.claim(foreign, key: key, challenge: $0)) }),
+                ("an expired certificate", { request(try Self.claim(expired, key: key, challenge: $0)) }),
+                ("a copied certificate with another key", {
+                    SignInRequest(network: "alpha", token: "alpha-token", publicKey: Array(thief.publicKey.rawRepresentation),
+                                  resume: try Self.claim(certificate, key: thief, challenge: $0))
+                }),
+                ("a claim signed by another key", { request(try Self.claim(certificate, key: thief, challenge: $0)) }),
+                ("a tampered claim signature", {
+                    var tampered = try Self.claim(certificate, key: key, challenge: $0)
+                    tampered.signature[0] ^= 1
+                    return request(tampered)
+                }),
                 // Issue #18, finding 2: a claim dated ahead stayed replayable for up to 10 minutes.
-                ("a claim dated a minute ahead",
-                 SignInRequest(network: "alpha", token: "alpha-token", publicKey: publicKey,
-                               resume: try Self.claim(certificate, key: key, at: now + 60))),
-                ("a claim signed an hour ago",
-                 SignInRequest(network: "alpha", token: "alpha-token", publicKey: publicKey,
-                               resume: try Self.claim(certificate, key: key, at: now - 3600))),
+                ("a claim dated a minute ahead", { request(try Self.claim(certificate, key: key, challenge: $0, at: now + 60)) }),
+                ("a claim signed an hour ago", { request(try Self.claim(certificate, key: key, challenge: $0, at: now - 3600)) }),
+                // Issue #18, finding 2: a claim is bound to the connection it was made on.
+                ("a claim answering another connection's challenge", { _ in request(replayed) }),
+                ("a claim without a challenge", { _ in request(try Self.claim(certificate, key: key, challenge: [])) }),
             ]
-            for (name, request) in cases {
-                let (answer, socket) = await Self.signIn(request, at: seed)
+            for (name, makeRequest) in cases {
+                let (answer, socket) = try await Self.signIn(at: seed, makeRequest)
                 #expect(Self.isRefusal(answer), "\(name): \(String(describing: answer))")
                 await socket.close()
             }
             #expect(seed.registry.nodeCount(network: "alpha") == 0)
+            // The same claim on the connection whose challenge it answers is accepted.
+            let (accepted, acceptedSocket) = try await Self.signIn(at: seed) { request(try Self.claim(certificate, key: key, challenge: $0)) }
+            if case .signedIn(let response) = accepted { #expect(response.nodeID == certificate.nodeID) } else { Issue.record("refused: \(String(describing: accepted))") }
+            await acceptedSocket.close()
+            #expect(await eventually { seed.registry.nodeCount(network: "alpha") == 0 })
 
             // The token is checked first: a sound claim with a wrong token is a bad token.
-            let (answer, socket) = await Self.signIn(
-                SignInRequest(network: "alpha", token: "wrong", publicKey: publicKey, resume: try Self.claim(certificate, key: key)),
-                at: seed)
+            let (answer, socket) = try await Self.signIn(at: seed) {
+                SignInRequest(network: "alpha", token: "wrong", publicKey: publicKey, resume: try Self.claim(certificate, key: key, challenge: $0))
+            }
             if case .error(let error) = answer { #expect(error.code == .badToken) } else { Issue.record("no error: \(String(describing: answer))") }
             await socket.close()
         }

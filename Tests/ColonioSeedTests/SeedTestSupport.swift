@@ -93,7 +93,9 @@ func next<Element: Sendable>(
 /// A bare WebSocket to the seed that sends whatever bytes a test gives it and records every frame
 /// the seed answers with, decoded.
 final class RawSeedSocket: Sendable {
+    /// The seed's frames after its challenge (which ``challenge`` holds).
     let frames: AsyncStream<SeedFrame>
+    private let challenges: AsyncStream<[UInt8]>
     private let framesContinuation: AsyncStream<SeedFrame>.Continuation
     private let outgoing: AsyncStream<WebSocketOutboundWriter.OutboundFrame>
     private let outgoingContinuation: AsyncStream<WebSocketOutboundWriter.OutboundFrame>.Continuation
@@ -102,6 +104,8 @@ final class RawSeedSocket: Sendable {
     init(url: String, network: String = "alpha") {
         let (frames, framesContinuation) = AsyncStream.makeStream(of: SeedFrame.self)
         let (outgoing, outgoingContinuation) = AsyncStream.makeStream(of: WebSocketOutboundWriter.OutboundFrame.self)
+        let (challenges, challengeContinuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingNewest(1))
+        self.challenges = challenges
         self.frames = frames
         self.framesContinuation = framesContinuation
         self.outgoing = outgoing
@@ -121,7 +125,11 @@ final class RawSeedSocket: Sendable {
                                 if case .binary(let buffer) = message,
                                     let frame = try? SeedFrame(decoding: Array(buffer.readableBytesView))
                                 {
-                                    framesContinuation.yield(frame)
+                                    if case .challenge(let nonce) = frame {
+                                        challengeContinuation.yield(nonce)
+                                    } else {
+                                        framesContinuation.yield(frame)
+                                    }
                                 }
                             }
                         } catch {}
@@ -131,7 +139,13 @@ final class RawSeedSocket: Sendable {
                 }
             }
             framesContinuation.finish()
+            challengeContinuation.finish()
         }
+    }
+
+    /// The seed's challenge to this connection (its first frame); `nil` if the connection ended first.
+    func challenge() async -> [UInt8]? {
+        await next(challenges)
     }
 
     func send(_ frame: SeedFrame) {

@@ -341,7 +341,7 @@ private func runTestHelper(_ operation: BrowserInput, _ fields: InputFields) {
     case .testResumeBytes:
         guard let node = fields.node(2) else { return output.fail("invalidInput", "node") }
         let certificate = NodeCertificate(network: fields.string(1), nodeID: node, publicKey: [], expiry: 0)
-        output.emit(.bytes) { $0.write(field: 1, bytes: SignInResume(certificate: certificate, unixSeconds: fields.uint(3)).signedBytes) }
+        output.emit(.bytes) { $0.write(field: 1, bytes: SignInResume(certificate: certificate, unixSeconds: fields.uint(3), challenge: fields.bytes(4)).signedBytes) }
     case .testRelay:
         guard let sender = fields.node(1), let frame = try? SeedFrame(decoding: fields.bytes(2)),
               case .signal(let to, let payload) = frame else { return output.fail("invalidInput", "not a signal frame") }

@@ -68,7 +68,7 @@ extension ColonioNode {
         case .signIn:
             // After `resumeRefused`: the next `connectToSeed` signs in afresh through the seed client.
             break
-        case .signedIn, .certificateRenewed, .relayedSignal, .error, .keepaliveAck, .peersFound:
+        case .challenge, .signedIn, .certificateRenewed, .relayedSignal, .error, .keepaliveAck, .peersFound:
             break
         }
     }

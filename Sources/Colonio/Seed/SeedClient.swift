@@ -73,21 +73,22 @@ public final class SeedClient: Sendable {
         var base = url
         while base.hasSuffix("/") { base.removeLast() }
         let endpoint = base + "/v1/networks/\(network)/ws"
-        var resume: SignInResume?
+        let request = SignInRequest(network: network, token: token, publicKey: Array(keypair.publicKey.rawRepresentation))
+        // A resume claim signs the connection's challenge, so it is made once the seed has sent it.
+        var claim: (@Sendable ([UInt8]) -> SignInResume?)?
         if let resuming {
-            var claim = SignInResume(certificate: resuming, unixSeconds: options.clock.unixSeconds())
-            guard let signature = try? keypair.signature(for: claim.signedBytes) else {
-                throw .protocolViolation("could not sign the resume claim")
+            let clock = options.clock
+            claim = { challenge in
+                var claim = SignInResume(certificate: resuming, unixSeconds: clock.unixSeconds(), challenge: challenge)
+                guard let signature = try? keypair.signature(for: claim.signedBytes) else { return nil }
+                claim.signature = Array(signature)
+                return claim
             }
-            claim.signature = Array(signature)
-            resume = claim
         }
-        let request = SignInRequest(
-            network: network, token: token, publicKey: Array(keypair.publicKey.rawRepresentation), resume: resume)
         var logger = logger
         logger[metadataKey: "network"] = "\(network)"
         let connection = SeedConnection(options: options, logger: logger)
-        let response = try await connection.open(endpoint: endpoint, signIn: request)
+        let response = try await connection.open(endpoint: endpoint, signIn: request, claim: claim)
         return SeedClient(session: SeedSession(response), connection: connection)
     }
 
@@ -158,6 +159,8 @@ final class SeedConnection: Sendable {
         var task: Task<Void, Never>?
         var keepalive: Task<Void, Never>?
         var signInTimeout: Task<Void, Never>?
+        /// A sign-in that waits for the connection's challenge to make its resume claim.
+        var awaitingChallenge: (request: SignInRequest, claim: @Sendable ([UInt8]) -> SignInResume?)?
     }
 
     let signals: AsyncStream<(from: NodeID, payload: SignalPayload)>
@@ -182,10 +185,17 @@ final class SeedConnection: Sendable {
     var currentCertificate: NodeCertificate? { state.withLock { $0.certificate } }
     var currentICEServers: [ICEServerConfiguration]? { state.withLock { $0.iceServers } }
 
-    func open(endpoint: String, signIn request: SignInRequest) async throws(SeedClientError) -> SignInResponse {
+    /// Connects and signs in with `request`; with `claim`, once the seed's challenge has come, with the
+    /// resume claim that answers it.
+    func open(
+        endpoint: String, signIn request: SignInRequest, claim: (@Sendable ([UInt8]) -> SignInResume?)?
+    ) async throws(SeedClientError) -> SignInResponse {
         let result = await withCheckedContinuation { continuation in
-            state.withLock { $0.signIn = continuation }
-            let task = Task { await self.run(endpoint: endpoint, signIn: request) }
+            state.withLock { state in
+                state.signIn = continuation
+                if let claim { state.awaitingChallenge = (request, claim) }
+            }
+            let task = Task { await self.run(endpoint: endpoint, signIn: claim == nil ? request : nil) }
             let timeout = Task {
                 try? await options.clock.sleep(for: options.signInTimeout)
                 if !Task.isCancelled { self.resolveSignIn(.failure(.timedOut)) }
@@ -255,14 +265,15 @@ final class SeedConnection: Sendable {
         await task?.value
     }
 
-    private func run(endpoint: String, signIn request: SignInRequest) async {
+    /// Runs the connection; sends `request` at once, or (when `nil`) the sign-in made on the challenge.
+    private func run(endpoint: String, signIn request: SignInRequest?) async {
         var configuration = WebSocketClientConfiguration(maxFrameSize: SeedLimits.frameBytes)
         configuration.closeTimeout = options.closeTimeout
         var failure: SeedClientError = .closed
         do {
             try await WebSocketClient.connect(url: endpoint, configuration: configuration, logger: logger) {
                 inbound, outbound, _ in
-                try await outbound.write(.binary(ByteBuffer(bytes: SeedFrame.signIn(request).encoded())))
+                if let request { try await outbound.write(.binary(ByteBuffer(bytes: SeedFrame.signIn(request).encoded()))) }
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask {
                         for await item in self.outgoing {
@@ -302,6 +313,8 @@ final class SeedConnection: Sendable {
             return
         }
         switch frame {
+        case .challenge(let nonce):
+            answer(challenge: nonce)
         case .signedIn(let response):
             state.withLock { $0.certificate = response.certificate }
             startKeepalive(every: .milliseconds(Int64(response.keepaliveIntervalMilliseconds)))
@@ -332,6 +345,21 @@ final class SeedConnection: Sendable {
         case .signIn, .renewCertificate, .signal, .keepalive, .findPeers:
             logger.warning("seed sent a client-only frame; ignored")
         }
+    }
+
+    /// Sends the sign-in whose resume claim waited for the connection's challenge.
+    private func answer(challenge: [UInt8]) {
+        guard let waiting = state.withLock({ state in
+            defer { state.awaitingChallenge = nil }
+            return state.awaitingChallenge
+        }) else { return }
+        guard let claim = waiting.claim(challenge) else {
+            resolveSignIn(.failure(.protocolViolation("could not sign the resume claim")))
+            return
+        }
+        var request = waiting.request
+        request.resume = claim
+        outgoingContinuation.yield(.frame(SeedFrame.signIn(request).encoded()))
     }
 
     private func startKeepalive(every interval: Duration) {

@@ -48,6 +48,10 @@ public struct NodeController: Sendable {
     private var signInNetwork: String?
     /// Token and public key of a resume under way (the sign-in that claims the session's ID back).
     private var resuming: (token: String, publicKey: [UInt8])?
+    /// The current seed connection's challenge (its first frame), which a resume claim signs.
+    private var seedChallenge: [UInt8]?
+    /// A resume waiting for the connection's challenge before its claim can be made.
+    private var resumeAwaitingChallenge = false
     /// After the seed refused to restore the ID: the sign-in afresh still to make, if the connection closes first.
     private var signInAfresh: (network: String, token: String, publicKey: [UInt8])?
     /// Seed reconnection: whether an attempt is under way, when the next is due, and the delay after that.
@@ -102,7 +106,7 @@ public struct NodeController: Sendable {
     /// shell signs the claim with the node's key).
     public mutating func seedReopened(token: String, publicKey: [UInt8], unixSeconds: UInt64) -> [NodeAction] {
         seedConnecting = false
-        guard let session else {
+        guard session != nil else {
             // The seed had refused to restore the ID and the connection closed before the new sign-in.
             if let afresh = signInAfresh {
                 signInAfresh = nil
@@ -114,12 +118,23 @@ public struct NodeController: Sendable {
         }
         seedConnected = true
         resuming = (token, publicKey)
-        let claim = SignInResume(
-            certificate: session.certificate, unixSeconds: unixSeconds,
-            signature: [UInt8](repeating: 0, count: SeedLimits.signatureBytes))
-        let request = SignInRequest(network: session.network, token: token, publicKey: publicKey, resume: claim)
-        emit(.signAndSendResume(signedBytes: claim.signedBytes, request: request))
+        if let challenge = seedChallenge {
+            claimIDBack(answering: challenge, unixSeconds: unixSeconds)
+        } else {
+            resumeAwaitingChallenge = true
+        }
         return take()
+    }
+
+    /// Asks the shell to sign and send the claim to the session's ID for this connection's challenge.
+    private mutating func claimIDBack(answering challenge: [UInt8], unixSeconds: UInt64) {
+        resumeAwaitingChallenge = false
+        guard let session, let resuming else { return }
+        let claim = SignInResume(
+            certificate: session.certificate, unixSeconds: unixSeconds, challenge: challenge,
+            signature: [UInt8](repeating: 0, count: SeedLimits.signatureBytes))
+        let request = SignInRequest(network: session.network, token: resuming.token, publicKey: resuming.publicKey, resume: claim)
+        emit(.signAndSendResume(signedBytes: claim.signedBytes, request: request))
     }
 
     /// The seed connection closed, or an attempt to reopen it failed. Signaling goes on over the overlay;
@@ -129,6 +144,8 @@ public struct NodeController: Sendable {
         let wasConnected = seedConnected
         seedConnected = false
         resuming = nil
+        seedChallenge = nil
+        resumeAwaitingChallenge = false
         session?.findingPeers = false
         guard session != nil || signInAfresh != nil else {
             // Never signed in: the application's connect fails; nothing to return to.
@@ -161,6 +178,9 @@ public struct NodeController: Sendable {
     /// A frame from the seed.
     public mutating func seedFrame(_ frame: SeedFrame, now: MonotonicTime, unixSeconds: UInt64) -> [NodeAction] {
         switch frame {
+        case .challenge(let nonce):
+            seedChallenge = nonce
+            if resumeAwaitingChallenge { claimIDBack(answering: nonce, unixSeconds: unixSeconds) }
         case .signedIn(let response) where session != nil:
             resumed(response, now: now, unixSeconds: unixSeconds)
         case .signedIn(let response):

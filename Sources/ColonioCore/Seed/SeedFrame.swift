@@ -18,6 +18,9 @@ public enum SeedFrame: Equatable, Sendable {
     case findPeers
 
     // Seed to client.
+    /// The seed's first frame on every connection: random bytes a resume claim on this connection must
+    /// sign (``SignInResume/challenge``), so that a claim cannot be replayed on another connection.
+    case challenge(nonce: [UInt8])
     /// Sign-in succeeded.
     case signedIn(SignInResponse)
     /// A fresh certificate, answering ``renewCertificate``, with the network's ICE servers and fresh
@@ -36,7 +39,7 @@ public enum SeedFrame: Equatable, Sendable {
     public var isClientFrame: Bool {
         switch self {
         case .signIn, .renewCertificate, .signal, .keepalive, .findPeers: true
-        case .signedIn, .certificateRenewed, .relayedSignal, .error, .keepaliveAck, .peersFound: false
+        case .challenge, .signedIn, .certificateRenewed, .relayedSignal, .error, .keepaliveAck, .peersFound: false
         }
     }
 
@@ -53,6 +56,7 @@ public enum SeedFrame: Equatable, Sendable {
         static let error: UInt32 = 19
         static let keepaliveAck: UInt32 = 20
         static let peersFound: UInt32 = 21
+        static let challenge: UInt32 = 22
     }
 }
 
@@ -92,6 +96,9 @@ extension SeedFrame: WireMessage {
             case FieldNumber.peersFound:
                 let found: PeersFoundMessage = try reader.readMessage(field, limit: limit)
                 frame = .peersFound(found.peers)
+            case FieldNumber.challenge:
+                let challenge: ChallengeMessage = try reader.readMessage(field, limit: limit)
+                frame = .challenge(nonce: challenge.nonce)
             default:
                 try reader.skip(field)
             }
@@ -126,6 +133,8 @@ extension SeedFrame: WireMessage {
             writer.write(field: FieldNumber.keepaliveAck, message: KeepaliveMessage(nonce: nonce))
         case .peersFound(let peers):
             writer.write(field: FieldNumber.peersFound, message: PeersFoundMessage(peers: peers))
+        case .challenge(let nonce):
+            writer.write(field: FieldNumber.challenge, message: ChallengeMessage(nonce: nonce))
         }
     }
 }
@@ -163,6 +172,29 @@ struct RoutedSignal: WireMessage {
 }
 
 /// `Keepalive` in the schema, used both ways.
+/// `Challenge` in the schema: the nonce a resume claim on this connection signs.
+struct ChallengeMessage: WireMessage {
+    var nonce: [UInt8]
+
+    init(nonce: [UInt8]) {
+        self.nonce = nonce
+    }
+
+    init(from reader: inout WireReader) throws(WireDecodingError) {
+        self.init(nonce: [])
+        while let field = try reader.nextField() {
+            switch field.number {
+            case 1: nonce = try reader.readBytes(field, limit: SeedLimits.challengeBytes)
+            default: try reader.skip(field)
+            }
+        }
+    }
+
+    func encode(to writer: inout WireWriter) {
+        writer.write(field: 1, bytes: nonce)
+    }
+}
+
 struct KeepaliveMessage: WireMessage {
     var nonce: UInt64
 

@@ -11,6 +11,8 @@ public enum SeedLimits {
     public static let publicKeyBytes = 32
     /// Length of an Ed25519 signature.
     public static let signatureBytes = 64
+    /// Bytes of the seed's challenge to each connection (``SeedFrame/challenge(nonce:)``).
+    public static let challengeBytes = 16
     /// Longest SDP text in an offer or answer, in UTF-8 bytes.
     public static let sdpBytes = 64 * 1024
     /// Longest ICE candidate line, in UTF-8 bytes.

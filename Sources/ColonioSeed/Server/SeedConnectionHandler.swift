@@ -56,6 +56,12 @@ final class SeedConnectionHandler {
     private var logger: Logger
     private var limiter: TokenBucket
     private var identity: Identity?
+    /// Random bytes sent as this connection's first frame; a resume claim made on it must sign them, so
+    /// a claim seen once (by a relay, in a log) cannot take the ID on another connection.
+    private let challenge: [UInt8] = {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<SeedLimits.challengeBytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }()
     /// Set when the connection ended; a registration an asynchronous registry completes afterwards is
     /// undone at once.
     private var isClosed = false
@@ -68,6 +74,11 @@ final class SeedConnectionHandler {
         var logger = logger
         logger[metadataKey: "network"] = "\(pathNetwork)"
         self.logger = logger
+    }
+
+    /// Sends the connection's challenge: the first frame, right after the WebSocket upgrade.
+    func greet() {
+        _ = mailbox.deliver(.challenge(nonce: challenge))
     }
 
     /// Handles one complete message; returns the registry call still to make when the registry is
@@ -215,7 +226,7 @@ final class SeedConnectionHandler {
             return .findPeers(
                 network: identity.network, nodeID: identity.nodeID,
                 predecessors: Int(network.routing.predecessorCount), successors: Int(network.routing.successorCount))
-        case .signedIn, .certificateRenewed, .relayedSignal, .error, .keepaliveAck, .peersFound:
+        case .challenge, .signedIn, .certificateRenewed, .relayedSignal, .error, .keepaliveAck, .peersFound:
             reject(.unexpectedFrame, "clients may send only signIn, renewCertificate, signal, keepalive and findPeers")
         }
         return nil
@@ -276,6 +287,9 @@ final class SeedConnectionHandler {
         let skew = resume.unixSeconds > now ? resume.unixSeconds - now : now - resume.unixSeconds
         guard skew <= Self.resumeClockSkewSeconds else {
             return "the claim was signed at \(resume.unixSeconds), \(skew) s from the seed's clock (at most \(Self.resumeClockSkewSeconds) s)"
+        }
+        guard resume.challenge == challenge else {
+            return "the claim does not answer this connection's challenge (a claim made for another connection, or none)"
         }
         guard Ed25519Encoding.isStrictSignature(resume.signature),
             let nodeKey = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey),

@@ -41,6 +41,7 @@ final class SeedWebSocketHandler: ChannelInboundHandler {
         connection.mailbox.upgraded(
             signInDeadline: seed.now() + Int64(seed.configuration.limits.signInTimeoutMilliseconds))
         guard context.channel.isActive else { return }
+        connection.greet()
         counted = true
         seed.metrics.connectionOpened()
     }

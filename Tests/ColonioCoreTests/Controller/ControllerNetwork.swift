@@ -240,9 +240,17 @@ final class ControllerNetwork {
             enqueue(index, .seed(.certificateRenewed(certificate(for: id, key: nodes[index].key), iceServers: [])))
         case .keepalive(let nonce):
             enqueue(index, .seed(.keepaliveAck(nonce: nonce)))
-        case .signedIn, .certificateRenewed, .relayedSignal, .error, .keepaliveAck, .peersFound:
+        case .challenge, .signedIn, .certificateRenewed, .relayedSignal, .error, .keepaliveAck, .peersFound:
             break
         }
+    }
+
+    /// The shell of node `index` reopened its seed connection: the seed's challenge arrives, then the
+    /// shell tells the controller; returns what the controller asked for.
+    func reopenSeed(_ index: Int) -> [NodeAction] {
+        let challenge: [UInt8] = [UInt8(truncatingIfNeeded: index), 0xC4, 0xA1]
+        let early = nodes[index].controller.seedFrame(.challenge(nonce: challenge), now: now, unixSeconds: unixSeconds)
+        return early + nodes[index].controller.seedReopened(token: "t", publicKey: nodes[index].key, unixSeconds: unixSeconds)
     }
 
     /// The authenticated peers of node `index`.

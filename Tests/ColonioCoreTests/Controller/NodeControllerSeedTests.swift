@@ -30,7 +30,7 @@ struct NodeControllerSeedTests {
         let network = ControllerNetwork()
         let a = network.addNode(id: low)
         network.carryOut(network.nodes[a].controller.seedClosed(now: network.now), at: a)
-        network.carryOut(network.nodes[a].controller.seedReopened(token: "t", publicKey: network.nodes[a].key, unixSeconds: network.unixSeconds), at: a)
+        network.carryOut(network.reopenSeed(a), at: a)
         network.run()
         #expect(network.nodes[a].log.contains(.seedRestored))
         #expect(network.nodes[a].controller.nodeID == low)
@@ -87,6 +87,29 @@ struct NodeControllerSeedTests {
 
     /// A seed that cannot restore the ID: the node signs in again under a new one, its application
     /// requests fail as `networkClosed`.
+    /// A resume claim signs the challenge of the connection it is made on, whichever comes first: the
+    /// shell's "reopened" or the seed's challenge; a challenge of an earlier connection is never used.
+    @Test func aResumeClaimAnswersThisConnectionsChallenge() throws {
+        let network = ControllerNetwork()
+        let a = network.addNode(id: low)
+        let key = network.nodes[a].key
+        _ = network.nodes[a].controller.seedFrame(.challenge(nonce: [1, 1]), now: network.now, unixSeconds: network.unixSeconds)
+        _ = network.nodes[a].controller.seedClosed(now: network.now)
+        // Reopened before the new connection's challenge arrived: nothing to sign yet.
+        #expect(network.nodes[a].controller.seedReopened(token: "t", publicKey: key, unixSeconds: network.unixSeconds).isEmpty)
+        let actions = network.nodes[a].controller.seedFrame(
+            .challenge(nonce: [2, 2]), now: network.now, unixSeconds: network.unixSeconds + 3)
+        guard case .signAndSendResume(let signedBytes, let request) = try #require(actions.first) else {
+            Issue.record("expected a claim to sign, got \(actions)")
+            return
+        }
+        let claim = try #require(request.resume)
+        #expect(claim.challenge == [2, 2])
+        #expect(claim.unixSeconds == network.unixSeconds + 3)
+        #expect(signedBytes == claim.signedBytes)
+        #expect(claim.certificate.nodeID == low)
+    }
+
     @Test func aRefusedResumeSignsInAgain() throws {
         let network = ControllerNetwork()
         network.addNode(id: high)
@@ -94,7 +117,7 @@ struct NodeControllerSeedTests {
         // A request in flight (its frames are never carried out).
         let started = try network.nodes[a].controller.request(name: "echo", payload: [], to: .node(high), now: network.now)
         _ = network.nodes[a].controller.seedClosed(now: network.now)
-        let resume = network.nodes[a].controller.seedReopened(token: "t", publicKey: network.nodes[a].key, unixSeconds: network.unixSeconds)
+        let resume = network.reopenSeed(a)
         #expect(resume.count == 1)
         let actions = network.nodes[a].controller.seedFrame(
             .error(SeedErrorMessage(code: .resumeRefused, message: "no")), now: network.now, unixSeconds: network.unixSeconds)
@@ -167,6 +190,7 @@ struct NodeControllerReconnectionTests {
         var opened = false
         for time in stride(from: times.last! + 100, through: due, by: 100) {
             if controller.tick(now: MonotonicTime(milliseconds: time), unixSeconds: 1_000_000).contains(.connectToSeed) {
+                _ = controller.seedFrame(.challenge(nonce: [7]), now: MonotonicTime(milliseconds: time), unixSeconds: 1_000_000)
                 let reopened = controller.seedReopened(token: "t", publicKey: network.nodes[a].key, unixSeconds: 1_000_000)
                 #expect(reopened.contains { if case .signAndSendResume = $0 { true } else { false } })
                 opened = true

@@ -34,7 +34,9 @@ import Testing
             SignInRequest(
                 network: "game", token: "s3cret", publicKey: key,
                 resume: SignInResume(
-                    certificate: certificate, unixSeconds: 1_700_000_000, signature: [UInt8](repeating: 3, count: 64)))),
+                    certificate: certificate, unixSeconds: 1_700_000_000, challenge: [UInt8](repeating: 9, count: 16),
+                    signature: [UInt8](repeating: 3, count: 64)))),
+        .challenge(nonce: [UInt8](repeating: 7, count: 16)),
         .findPeers,
         .renewCertificate,
         .signal(to: nodeB, payload: SignalPayload(sessionID: 42, kind: .offer(sdp: "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"))),
@@ -100,13 +102,14 @@ import Testing
         #expect(SeedFrameTests.certificate.signedBytes == expected)
     }
 
-    @Test func resumeClaimsSignTheirOwnDomainNetworkIDAndTime() {
-        var claim = SignInResume(certificate: SeedFrameTests.certificate, unixSeconds: 1_700_000_000)
+    @Test func resumeClaimsSignTheirOwnDomainNetworkIDTimeAndChallenge() {
+        var claim = SignInResume(certificate: SeedFrameTests.certificate, unixSeconds: 1_700_000_000, challenge: [0xC0, 0xDE])
         let signed = claim.signedBytes
-        var expected = Array("colonio-sign-in-resume-v1".utf8) + [0]
+        var expected = Array("colonio-sign-in-resume-v2".utf8) + [0]
         expected += [0x0A, 4] + Array("game".utf8)
         expected += [0x12, 16, 0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0xFE, 0xDC, 0xBA, 0x98, 0x76, 0x54, 0x32, 0x10]
         expected += [0x18, 0x80, 0xE2, 0xCF, 0xAA, 0x06]
+        expected += [0x22, 2, 0xC0, 0xDE]
         #expect(signed == expected)
         // A certificate signature can never pass for a claim, nor the reverse.
         #expect(Array(signed.prefix(SignInResume.signatureDomain.count)) != NodeCertificate.signatureDomain)
@@ -114,10 +117,13 @@ import Testing
         #expect(claim.signedBytes == signed)
         claim.unixSeconds += 1
         #expect(claim.signedBytes != signed)
+        claim.unixSeconds -= 1
+        claim.challenge = [0xC0, 0xDF]
+        #expect(claim.signedBytes != signed)
     }
 
     @Test func aResumeClaimWithAShortSignatureIsRejected() {
-        let claim = SignInResume(certificate: SeedFrameTests.certificate, unixSeconds: 1, signature: [1, 2])
+        let claim = SignInResume(certificate: SeedFrameTests.certificate, unixSeconds: 1, challenge: [], signature: [1, 2])
         #expect(throws: WireDecodingError.invalidValue(field: 3)) { try SignInResume(decoding: claim.encoded()) }
     }
 
