@@ -44,9 +44,9 @@ public struct DelaunayGraph: Sendable {
     /// Positions on one point (``CoincidentSites``) count as one site: the first position's site-mates
     /// are all its neighbours, and every position of a neighbouring site is a neighbour, as in the whole
     /// graph. Sites are tested directly for an empty circle through them and the first site (O(k^2) for
-    /// k sites, cheaper than a whole triangulation for the few dozen points a node knows). Candidates on an
-    /// exactly cocircular configuration may all be reported (both diagonals of a square), a superset that
-    /// is harmless for routing. On a torus every point is unwrapped to its copy nearest the first one; only
+    /// k sites, cheaper than a whole triangulation for the few dozen points a node knows). On an exactly
+    /// cocircular configuration the floating-point test may report both diagonals of a square or either
+    /// one, harmless for routing and spread (the square's sides are edges). On a torus every point is unwrapped to its copy nearest the first one; only
     /// when the result cannot be proven periodic-exact (few points, or circles leaving the unwrapped
     /// window) does it fall back to the copies construction.
     public static func neighboursOfFirst(_ positions: [Position], in space: CoordinateSpace) -> [Int] {
