@@ -46,9 +46,9 @@ public struct DelaunayGraph: Sendable {
     /// graph. Sites are tested directly for an empty circle through them and the first site (O(k^2) for
     /// k sites, cheaper than a whole triangulation for the few dozen points a node knows). On an exactly
     /// cocircular configuration the floating-point test may report both diagonals of a square or either
-    /// one, harmless for routing and spread (the square's sides are edges). On a torus every point is unwrapped to its copy nearest the first one; only
-    /// when the result cannot be proven periodic-exact (few points, or circles leaving the unwrapped
-    /// window) does it fall back to the copies construction.
+    /// one, harmless for routing and spread (the square's sides are edges). On a torus every point is
+    /// unwrapped to its copy nearest the first one; only when the result cannot be proven periodic-exact
+    /// (few points, or circles leaving the unwrapped window) does it fall back to the copies construction.
     public static func neighboursOfFirst(_ positions: [Position], in space: CoordinateSpace) -> [Int] {
         guard positions.count > 1 else { return [] }
         let sites = CoincidentSites(positions, in: space)
