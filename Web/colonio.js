@@ -364,7 +364,7 @@ export class Colonio {
     return this.#awaitCompletion(this.#requests, result);
   }
 
-  /** Places this node at `{x, y}` (longitude/latitude on a sphere). */
+  /** Places this node at `{x, y}`. On a sphere `x` is the longitude and `y` the latitude, in degrees (longitude first: Tokyo is `{ x: 139.65, y: 35.68 }`). */
   setPosition({ x, y }) {
     this.#run(Op.setPosition, { 1: new Float(x), 2: new Float(y) });
   }
@@ -381,7 +381,7 @@ export class Colonio {
     };
   }
 
-  /** Publishes `payload` to subscribers of `topic` inside the circle `{x, y, radius}`. With `requireReceiver` it resolves once one received it. */
+  /** Publishes `payload` to subscribers of `topic` inside the circle `{x, y, radius}` (on a sphere `x` is the longitude, `y` the latitude in degrees, `radius` in metres). With `requireReceiver` it resolves once one received it. */
   async publish(topic, payload, { x, y, radius, deliverToSelf = false, requireReceiver = false }) {
     this.#checkConnected();
     const { result } = this.#run(Op.publish, {

@@ -10,6 +10,9 @@ public struct ScenarioOptions: Sendable {
     public var seed: UInt64
     /// Fraction of nodes that crash, replaced by as many new nodes, after the first round of checks (0: none).
     public var churnFraction: Double = 0
+    /// Fraction of the first nodes placed on points they share with others (``SharedPositions``); pub/sub
+    /// circles then include each shared point, tightly (radius 0) and with some room.
+    public var sharedPositionFraction: Double = 0
     /// Fraction of frames the transport drops.
     public var lossRate: Double = 0
     /// Nodes joining per virtual second.

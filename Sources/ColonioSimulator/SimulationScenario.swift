@@ -18,6 +18,9 @@ public final class SimulationScenario {
     private var graphNodes: [NodeID] = []
     private var graph: DelaunayGraph?
     private var round = 0
+    /// Positions of the first nodes to join, and the points several of them share.
+    private var plannedPositions: [Position] = []
+    private var sharedPoints: [Position] = []
 
     /// Creates the scenario; `progress` hears the current step and its completed fraction (0...1).
     public init(options: ScenarioOptions, progress: @escaping (String, Double) -> Void = { _, _ in }) {
@@ -32,6 +35,12 @@ public final class SimulationScenario {
         configuration.geoContactsFromRing = options.geoContactsFromRing
         simulation = Simulation(configuration: configuration)
         random = SplitMix64(seed: options.seed ^ 0x5EED_C0DE)
+        if options.sharedPositionFraction > 0 {
+            let shared = SharedPositions(
+                count: options.nodeCount, sharedFraction: options.sharedPositionFraction, in: options.space, using: &random)
+            plannedPositions = shared.positions.reversed()
+            sharedPoints = shared.points
+        }
     }
 
     /// Runs everything and reports.
@@ -60,7 +69,7 @@ public final class SimulationScenario {
     public func join(_ count: Int, step: String) {
         let gap = Swift.max(1, 1_000 / UInt64(Swift.max(1, options.joinRate)))
         for index in 0..<count {
-            simulation.addNode(position: randomPosition(), topics: [ScenarioOptions.topic])
+            simulation.addNode(position: plannedPositions.popLast() ?? randomPosition(), topics: [ScenarioOptions.topic])
             simulation.run(for: gap)
             if index % Swift.max(1, count / 100) == 0 { progress(step, Double(index) / Double(count)) }
         }
@@ -205,6 +214,14 @@ public final class SimulationScenario {
         case .sphere(let radius):
             result.append((Position(latitude: 10, longitude: 180), radius * 0.12))
             result.append((Position(latitude: 90, longitude: 0), radius * 0.15))
+        }
+        // Each shared point alone (radius 0) and with its surroundings.
+        for point in sharedPoints {
+            result.append((point, 0))
+            switch options.space {
+            case .plane(let width, _), .torus(let width, _): result.append((point, width * 0.02))
+            case .sphere(let radius): result.append((point, radius * 0.02))
+            }
         }
         while result.count < options.circles {
             let fraction = Double.random(in: 0.03...0.15, using: &random)

@@ -31,6 +31,9 @@ public final class WholeNodeScenario {
     private var positions: [NodeID: Position] = [:]
     private let progress: (String, Double) -> Void
     private var round: UInt8 = 0
+    /// Positions of the first nodes to join, and the points several of them share.
+    private var plannedPositions: [Position] = []
+    private var sharedPoints: [Position] = []
 
     public init(options: ScenarioOptions, progress: @escaping (String, Double) -> Void = { _, _ in }) {
         self.options = options
@@ -39,6 +42,12 @@ public final class WholeNodeScenario {
         configuration.space = options.space
         simulation = NodeSimulation(configuration: configuration)
         random = SplitMix64(seed: options.seed ^ 0x5EED_C0DE)
+        if options.sharedPositionFraction > 0 {
+            let shared = SharedPositions(
+                count: options.nodeCount, sharedFraction: options.sharedPositionFraction, in: options.space, using: &random)
+            plannedPositions = shared.positions.reversed()
+            sharedPoints = shared.points
+        }
     }
 
     public func run() -> Report {
@@ -68,7 +77,7 @@ public final class WholeNodeScenario {
     private func join(_ count: Int, step: String) {
         let gap = Swift.max(1, 1_000 / UInt64(Swift.max(1, options.joinRate)))
         for index in 0..<count {
-            let position = randomPosition()
+            let position = plannedPositions.popLast() ?? randomPosition()
             let id = simulation.addNode(position: position, topics: [ScenarioOptions.topic])
             positions[id] = position
             simulation.run(for: gap)
@@ -156,18 +165,22 @@ public final class WholeNodeScenario {
         var missing = 0
         var extra = 0
         var duplicates = 0
-        for publication in 0..<20 {
-            let center = randomPosition()
-            let radius: Double = switch geometry {
-            case .plane(let width, _), .torus(let width, _): width * Double(2 + publication % 8) / 100
-            case .sphere(let radius): radius * Double(2 + publication % 8) / 100
+        // Each shared point alone (radius 0), then random circles.
+        let circles = sharedPoints.count
+        for publication in 0..<(20 + circles) {
+            let shared = publication < circles
+            let center = shared ? sharedPoints[publication] : randomPosition()
+            let scale: Double = switch geometry {
+            case .plane(let width, _), .torus(let width, _): width
+            case .sphere(let radius): radius
             }
+            let radius = shared ? 0 : scale * Double(2 + publication % 8) / 100
             let publisher = pick(ids)
             simulation.spreadArrivals.removeAll()
-            try? simulation.publish(from: publisher, topic: ScenarioOptions.topic, payload: [round, UInt8(publication)], center: center, radius: radius)
+            try? simulation.publish(from: publisher, topic: ScenarioOptions.topic, payload: [round, UInt8(truncatingIfNeeded: publication)], center: center, radius: radius)
             simulation.run(for: 5_000)
             let inside = Set(ids.filter { $0 != publisher && geometry.distance(positions[$0]!, center) <= radius })
-            let received = simulation.spreadArrivals.filter { $0.delivery.payload == [round, UInt8(publication)] }.map(\.receiver)
+            let received = simulation.spreadArrivals.filter { $0.delivery.payload == [round, UInt8(truncatingIfNeeded: publication)] }.map(\.receiver)
             expectedTotal += inside.count
             missing += inside.subtracting(received).count
             extra += Set(received).subtracting(inside).count

@@ -31,6 +31,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Share of frames the transport drops, e.g. 1%.")
     var loss = "0%"
 
+    @Option(help: "Share of nodes placed on points shared with others (a crowd of 50, small groups at the poles, the date line, the seams, corners), e.g. 10%.")
+    var sharedPositions = "0%"
+
     @Flag(help: "Nodes find their pub/sub neighbours from their ring neighbours, as real nodes do, instead of being introduced to them by the simulated seed.")
     var ringContacts = false
 
@@ -54,7 +57,10 @@ struct SimulateCommand: ParsableCommand {
         guard let lossFraction = Self.fraction(loss), lossFraction < 0.5 else {
             throw ValidationError("--loss must be a percentage below 50%, e.g. 1%")
         }
-        _ = (churnFraction, lossFraction)
+        guard let sharedFraction = Self.fraction(sharedPositions), sharedFraction <= 1 else {
+            throw ValidationError("--shared-positions must be a percentage up to 100%, e.g. 10%")
+        }
+        _ = (churnFraction, lossFraction, sharedFraction)
     }
 
     /// "10%" or "0.1" as a fraction.
@@ -72,6 +78,7 @@ struct SimulateCommand: ParsableCommand {
         var options = ScenarioOptions(nodeCount: nodes, space: ScenarioOptions.space(named: space)!, seed: seed)
         options.churnFraction = Self.fraction(churn)!
         options.lossRate = Self.fraction(loss)!
+        options.sharedPositionFraction = Self.fraction(sharedPositions)!
         options.geoContactsFromRing = ringContacts
         let bar = ProgressBar()
         let started = Date()
@@ -147,6 +154,7 @@ struct SimulateCommand: ParsableCommand {
         var options = ScenarioOptions(nodeCount: nodes, space: ScenarioOptions.space(named: space)!, seed: seed)
         options.churnFraction = Self.fraction(churn)!
         options.lossRate = Self.fraction(loss)!
+        options.sharedPositionFraction = Self.fraction(sharedPositions)!
         let bar = ProgressBar()
         let started = Date()
         let report = WholeNodeScenario(options: options) { step, fraction in bar.show(step, fraction) }.run()

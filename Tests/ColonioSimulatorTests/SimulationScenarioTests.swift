@@ -56,6 +56,46 @@ import Testing
         #expect(Self.failures(report).isEmpty, "\(Self.failures(report))")
     }
 
+    /// Issue #17: 1,000 nodes, 10% of them on shared points (a crowd of 50, groups at a pole written with
+    /// different longitudes, both sides of the date line, the torus corners and seams, the plane's corners);
+    /// every shared point gets a radius-0 circle and a small one. Ring, routing, geo neighbours, pub/sub
+    /// (exact) and KVS checks pass.
+    ///
+    /// Known open problem: nodes on one point are all linked to each other and to every node of the
+    /// neighbouring sites, so a member of the crowd of 50 holds about 60 links, over the cap of 24 (geo
+    /// links are not capped). Linking a site's members as a chain behind one representative would fix it.
+    @Test(arguments: ["plane", "sphere", "torus"])
+    func everyCheckPassesWithTenPercentOfNodesOnSharedPoints(space: String) {
+        var options = Self.options(space, seed: 17)
+        options.nodeCount = 1_000
+        options.sharedPositionFraction = 0.1
+        options.circles = 40
+        let report = SimulationScenario(options: options).run()
+        #expect(report.phases.first?.convergedAfterMilliseconds != nil)
+        let capCheck = "links per node within the cap"
+        let failures = Self.failures(report)
+        #expect(failures.filter { !$0.contains(capCheck) }.isEmpty, "\(failures)")
+        withKnownIssue("a crowd of 50 on one point: each member links to every other, over the link cap") {
+            #expect(failures.filter { $0.contains(capCheck) }.isEmpty, "\(failures)")
+        }
+        let phase = report.phases.first
+        #expect(phase?.spreadDelivered == phase?.spreadExpected)
+        #expect((phase?.spreadExpected ?? 0) > 100)
+    }
+
+    /// The same with whole nodes (the node controller real nodes run, pub/sub over the overlay), smaller.
+    @Test(arguments: ["plane", "sphere", "torus"])
+    func wholeNodesOnSharedPointsPassEveryCheck(space: String) {
+        var options = Self.options(space, seed: 19)
+        options.nodeCount = 100
+        options.sharedPositionFraction = 0.2
+        let report = WholeNodeScenario(options: options).run()
+        let failures = report.phases.flatMap { phase in phase.checks.filter { !$0.passed }.map { "\(phase.name): \($0.name): \($0.detail)" } }
+        #expect(!report.phases.isEmpty)
+        #expect(report.passed)
+        #expect(failures.isEmpty, "\(failures)")
+    }
+
     @Test func runsAreReproducibleFromTheSeed() {
         func run() -> (UInt64, UInt64) {
             var options = Self.options("torus", seed: 3)

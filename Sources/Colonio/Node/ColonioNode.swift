@@ -126,8 +126,9 @@ public actor ColonioNode: Service {
         perform(controller.seedFrame(.signedIn(SignInResponse(client.session)), now: now(), unixSeconds: unixSeconds()), in: newSession)
     }
 
-    /// Places this node in the network's coordinate space (plane/torus `x`/`y`, or
-    /// `Position(latitude:longitude:)` on a sphere). Pub/sub messages reach it when it is inside their circle.
+    /// Places this node in the network's coordinate space: plane/torus `x`/`y`; on a sphere `x` is the
+    /// longitude and `y` the latitude (longitude first; `Position(latitude:longitude:)` spells it out).
+    /// Pub/sub messages reach it when it is inside their circle. Nodes may share a position.
     /// - Throws: ``ColonioError/invalidPosition(_:)`` for coordinates outside the space.
     public func setPosition(_ newPosition: Position) throws(ColonioError) {
         do {
@@ -161,7 +162,8 @@ public actor ColonioNode: Service {
     }
 
     /// Publishes `payload` to the subscribers of `topic` inside the circle of `radius` around `center`
-    /// (radius in the space's units; metres on a sphere). With `options.requireReceiver` it returns only
+    /// (radius in the space's units; on a sphere metres, and `center.x` is the longitude, `center.y` the
+    /// latitude). With `options.requireReceiver` it returns only
     /// once a subscriber received it and throws ``ColonioError/noReceiver`` otherwise.
     public func publish(
         _ payload: [UInt8], topic: String, center: Position, radius: Double, options: SpreadOptions = SpreadOptions()

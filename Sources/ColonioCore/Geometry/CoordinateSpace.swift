@@ -2,8 +2,8 @@
 public enum CoordinateSpace: Equatable, Sendable {
     /// A bounded rectangle `[0, width) x [0, height)` with Euclidean distance (a game map).
     case plane(width: Double, height: Double)
-    /// A sphere of `radius` metres; positions are longitude (`x`, degrees in [-180, 180]) and latitude
-    /// (`y`, degrees in [-90, 90]); distance is great-circle distance in metres.
+    /// A sphere of `radius` metres; a position's `x` is the longitude (degrees in [-180, 180]) and its `y`
+    /// the latitude (degrees in [-90, 90]): longitude first. Distance is great-circle distance in metres.
     case sphere(radius: Double)
     /// A rectangle `[0, width) x [0, height)` that wraps on both axes; distance is the shortest wrapped one.
     case torus(width: Double, height: Double)

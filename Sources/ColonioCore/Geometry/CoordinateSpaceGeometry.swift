@@ -53,21 +53,37 @@ extension CoordinateSpace {
         distance(center, position) <= radius
     }
 
-    /// The angle between two latitude/longitude points in radians (haversine; stable for near and far points).
+    /// The angle between two points (longitude `x`, latitude `y`) in radians (haversine; stable for near
+    /// and far points). Zero exactly between two spellings of one point: any longitudes at a pole, 180
+    /// and -180.
     static func centralAngle(_ a: Position, _ b: Position) -> Double {
         let phi1 = radians(a.latitude), phi2 = radians(b.latitude)
         let sinHalfPhi = cSin((phi2 - phi1) / 2)
-        let sinHalfLambda = cSin(radians(b.longitude - a.longitude) / 2)
-        let h = sinHalfPhi * sinHalfPhi + cCos(phi1) * cCos(phi2) * sinHalfLambda * sinHalfLambda
+        let sinHalfLambda = cSin(radians(canonicalLongitude(b) - canonicalLongitude(a)) / 2)
+        let h = sinHalfPhi * sinHalfPhi + cosLatitude(a) * cosLatitude(b) * sinHalfLambda * sinHalfLambda
         let clamped = min(1, max(0, h))
         return 2 * cAtan2(cSqrt(clamped), cSqrt(1 - clamped))
     }
 
-    /// The unit vector of a latitude/longitude point (x towards longitude 0, z towards the north pole).
+    /// The unit vector of a point (longitude `x`, latitude `y`): x towards longitude 0, z towards the north
+    /// pole. Every spelling of one point gives the same vector, exactly.
     static func unitVector(_ position: Position) -> (x: Double, y: Double, z: Double) {
-        let phi = radians(position.latitude), lambda = radians(position.longitude)
+        if position.latitude == 90 { return (0, 0, 1) }
+        if position.latitude == -90 { return (0, 0, -1) }
+        let phi = radians(position.latitude), lambda = radians(canonicalLongitude(position))
         let cosPhi = cCos(phi)
         return (cosPhi * cCos(lambda), cosPhi * cSin(lambda), cSin(phi))
+    }
+
+    /// The cosine of the latitude, exactly 0 at the poles: the floating-point cosine of 90° is 6e-17,
+    /// which would put the longitudes of a pole 1 nm apart and make the nodes there distinct points.
+    private static func cosLatitude(_ position: Position) -> Double {
+        position.latitude.magnitude == 90 ? 0 : cCos(radians(position.latitude))
+    }
+
+    /// Longitude 180 written as -180 (one meridian, two spellings), so both give identical results.
+    private static func canonicalLongitude(_ position: Position) -> Double {
+        position.longitude == 180 ? -180 : position.longitude
     }
 
     /// `value` wrapped into `[0, period)`.

@@ -41,13 +41,26 @@ public struct DelaunayGraph: Sendable {
 
     /// The Delaunay neighbours of `positions[0]` among `positions` (a node's view of its known nodes).
     ///
-    /// Tests each candidate directly for an empty circle through it and the first point (O(k^2) for k
-    /// points, cheaper than a whole triangulation for the few dozen points a node knows). Candidates on an
-    /// exactly cocircular configuration may all be reported (both diagonals of a square), a superset that
-    /// is harmless for routing. On a torus every point is unwrapped to its copy nearest the first one; only
-    /// when the result cannot be proven periodic-exact (few points, or circles leaving the unwrapped
-    /// window) does it fall back to the copies construction.
+    /// Positions on one point (``CoincidentSites``) count as one site: the first position's site-mates
+    /// are all its neighbours, and every position of a neighbouring site is a neighbour, as in the whole
+    /// graph. Sites are tested directly for an empty circle through them and the first site (O(k^2) for
+    /// k sites, cheaper than a whole triangulation for the few dozen points a node knows). On an exactly
+    /// cocircular configuration the floating-point test may report both diagonals of a square or either
+    /// one, harmless for routing and spread (the square's sides are edges). On a torus every point is
+    /// unwrapped to its copy nearest the first one; only when the result cannot be proven periodic-exact
+    /// (few points, or circles leaving the unwrapped window) does it fall back to the copies construction.
     public static func neighboursOfFirst(_ positions: [Position], in space: CoordinateSpace) -> [Int] {
+        guard positions.count > 1 else { return [] }
+        let sites = CoincidentSites(positions, in: space)
+        var result = sites.members[0].filter { $0 != 0 }
+        for site in neighboursOfFirstSite(sites.representatives.map { positions[$0] }, in: space) {
+            result += sites.members[site]
+        }
+        return result.sorted()
+    }
+
+    /// ``neighboursOfFirst(_:in:)`` for distinct points.
+    private static func neighboursOfFirstSite(_ positions: [Position], in space: CoordinateSpace) -> [Int] {
         guard positions.count > 1 else { return [] }
         switch space {
         case .plane:
@@ -263,13 +276,16 @@ public struct DelaunayGraph: Sendable {
     /// Grid steps per unit of a unit vector; keeps the predicate's products within 128 bits.
     private static let sphereGrid = Double(Int64(1) << 39)
 
+    /// The grid point a unit vector is rounded to (``CoincidentSites`` groups positions by it too).
+    static func sphereGridPoint(_ vector: (x: Double, y: Double, z: Double)) -> ConvexHull3D.Point {
+        ConvexHull3D.Point(x: Int64((vector.x * sphereGrid).rounded()), y: Int64((vector.y * sphereGrid).rounded()),
+                           z: Int64((vector.z * sphereGrid).rounded()))
+    }
+
     static func sphere(_ positions: [Position]) -> DelaunayGraph {
         let count = positions.count
         let vectors = positions.map { CoordinateSpace.unitVector($0) }
-        let quantized = vectors.map {
-            ConvexHull3D.Point(x: Int64(($0.x * sphereGrid).rounded()), y: Int64(($0.y * sphereGrid).rounded()),
-                               z: Int64(($0.z * sphereGrid).rounded()))
-        }
+        let quantized = vectors.map { sphereGridPoint($0) }
         var groups = Representatives(count: count)
         var firstAt: [ConvexHullKey: Int] = [:]
         for index in 0..<count {

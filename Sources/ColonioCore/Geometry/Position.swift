@@ -1,8 +1,14 @@
-/// A point in a ``CoordinateSpace``: `x`/`y` on a plane or torus, longitude/latitude in degrees on a sphere.
+/// A point in a ``CoordinateSpace``: `x`/`y` on a plane or torus; on a sphere **`x` is the longitude and
+/// `y` the latitude**, in degrees.
+///
+/// Mind the order on a sphere: longitude first, as in GeoJSON and `(x, y)`, not "latitude, longitude" as
+/// maps often write it. Tokyo is `Position(x: 139.65, y: 35.68)`, or unambiguously
+/// `Position(latitude: 35.68, longitude: 139.65)`. Every longitude at a pole is the same point, and so are
+/// longitudes 180 and -180 on one parallel.
 public struct Position: Hashable, Sendable {
-    /// Horizontal coordinate; longitude in degrees on a sphere.
+    /// Horizontal coordinate; on a sphere the longitude in degrees, east positive, in [-180, 180].
     public var x: Double
-    /// Vertical coordinate; latitude in degrees on a sphere.
+    /// Vertical coordinate; on a sphere the latitude in degrees, north positive, in [-90, 90].
     public var y: Double
 
     /// Creates a position from plane or torus coordinates.
@@ -11,7 +17,7 @@ public struct Position: Hashable, Sendable {
         self.y = y
     }
 
-    /// Creates a position on a sphere from latitude and longitude in degrees.
+    /// Creates a position on a sphere from latitude and longitude in degrees (stored as `y` and `x`).
     public init(latitude: Double, longitude: Double) {
         self.init(x: longitude, y: latitude)
     }

@@ -322,17 +322,9 @@ public struct GeoInstance: Sendable {
             for node in targets { directives.append(.send(bytes, to: node)) }
             return
         }
-        // Greedy: the neighbour nearest the centre, if nearer than this node.
-        var best: NodeID?
-        var bestDistance = space.distance(position, forward.center)
-        for (node, known) in neighbours.sorted(by: { $0.key < $1.key }) {
-            let distance = space.distance(known.position, forward.center)
-            if distance < bestDistance {
-                bestDistance = distance
-                best = node
-            }
-        }
-        if let best {
+        // Greedy: the neighbour nearest the centre, if nearer than this node (ties: the lowest ID).
+        let candidates = neighbours.map { (node: $0.key, position: $0.value.position) }
+        if let best = GreedyForwarding.nextHop(from: position, toward: forward.center, among: candidates, in: space) {
             next.covered = []
             directives.append(.send(SpreadPacket.forward(next).encoded(), to: best))
         } else if forward.wantReceipt {

@@ -42,7 +42,7 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "The network's access token (from the seed's configuration).")
     var token: String
 
-    @Option(help: "This node's position x,y for pub/sub (sphere: longitude,latitude). Negative values: --position=-3,5.")
+    @Option(help: "This node's position x,y for pub/sub (sphere: x,y = longitude,latitude in degrees, longitude first; Tokyo is 139.65,35.68). Negative values: --position=-3,5.")
     var position: String?
 
     @Flag(help: "Print every response and event as exactly one JSON object per line.")
