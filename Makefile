@@ -19,7 +19,7 @@ wasm-test: wasm
 	node Web/browser-node.test.mjs Web/colonio.wasm
 
 # The CPU-bound simulation suites (test identifiers that match this pattern).
-SIMULATIONS := Simulation|SpreadBenchmarkTests
+SIMULATIONS := Simulation|SpreadBenchmarkTests|DegenerateLayoutSpreadTests
 
 # The fast tier: the core (with the node controller's rule tests on a manual clock), the seed, the small
 # simulations and the node over in-memory links, in parallel; no WebRTC, NAT lab or browser.
@@ -27,7 +27,7 @@ check: setup
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS) \
 		--filter 'ColonioCoreTests|ColonioSeedTests|ColonioSimulatorTests|ColonioTests\.(InMemoryLinkTests|SDPFingerprintTests|NodeClockTests|NodeErrorMessageTests|SeedCommandTests)' \
-		--skip 'GeoInstanceSimulationTests|KVSSimulationTests|RingSimulationTests|SimulationScenarioTests'
+		--skip 'GeoInstanceSimulationTests|KVSSimulationTests|RingSimulationTests|SimulationScenarioTests|DegenerateLayoutSimulationTests|DegenerateLayoutSpreadTests'
 
 # Everything. The suites on real networks run one after another (they time real links, and the
 # simulations would hold the cooperative thread pool, 2 threads on a 2-core machine); the CPU-bound
