@@ -77,8 +77,8 @@ final class SeedLoadConnectionHandler: ChannelInboundHandler {
             }
         case .error(let error):
             coordinator.fail(.refused(client: client, error))
-        case .keepaliveAck:
-            break
+        case .keepaliveAck, .challenge:
+            break  // The challenge only matters to a resume claim, which the load generator never makes.
         default:
             coordinator.fail(.unexpected(client: client, "\(message)"))
         }
