@@ -4,7 +4,13 @@ extension NodeController {
     /// The shell made this side's description (offer or answer) for the link.
     public mutating func localDescription(_ sdp: String, peer: NodeID, session linkSession: UInt64, now: MonotonicTime) -> [NodeAction] {
         guard var link = currentLink(peer, linkSession) else { return take() }
-        let signals = link.localDescriptionMade(sdp)
+        let signals: [SignalPayload]
+        do throws(LinkRejection) {
+            signals = try link.localDescriptionMade(sdp)
+        } catch {
+            reject(peer, error, now: now)
+            return take()
+        }
         session!.links[peer] = link
         for signal in signals { sendSignal(signal, on: link, now: now) }
         return take()
@@ -106,6 +112,15 @@ extension NodeController {
         guard let current = session, peer != current.nodeID else { return }
         switch payload.kind {
         case .offer(let sdp):
+            // Before anything else: an offer whose fingerprint the hello could not bind must not even
+            // displace the link there is.
+            let remoteFingerprint: String
+            do throws(SDPFingerprintError) {
+                remoteFingerprint = try SDPFingerprint.only(in: sdp)
+            } catch {
+                log(.warning, "refused an offer from \(peer): \(LinkRejection.remoteDescription(error))")
+                return
+            }
             if let existing = current.links[peer] {
                 if existing.session == payload.sessionID { return }
                 // Both sides offered at once: the offer of the lower ID wins, on both sides alike.
@@ -120,11 +135,17 @@ extension NodeController {
                 dropLink(peer, report: existing.isAuthenticated, now: now)
                 guard session != nil else { return }
             }
-            let link = LinkNegotiation(answering: peer, session: payload.sessionID, offer: sdp, viaSeed: viaSeed, now: now)
+            let link = LinkNegotiation(
+                answering: peer, session: payload.sessionID, remoteFingerprint: remoteFingerprint, viaSeed: viaSeed, now: now)
             session!.links[peer] = link
             emit(.openLink(peer: peer, session: payload.sessionID, remoteOffer: sdp))
         case .answer(let sdp):
-            guard var link = current.links[peer], link.session == payload.sessionID, link.answerArrived(sdp) else { return }
+            guard var link = current.links[peer], link.session == payload.sessionID else { return }
+            do throws(LinkRejection) {
+                guard try link.answerArrived(sdp) else { return }
+            } catch {
+                return reject(peer, error, now: now)
+            }
             session!.links[peer] = link
             emit(.applyAnswer(peer: peer, session: payload.sessionID, sdp: sdp))
         case .candidate(let candidate, let sdpMid, let sdpMLineIndex):
