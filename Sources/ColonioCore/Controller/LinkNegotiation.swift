@@ -54,6 +54,9 @@ public struct LinkNegotiation: Sendable {
     public private(set) var helloSent = false
     /// When the peer's hello verified.
     public private(set) var authenticatedAt: MonotonicTime?
+    /// Offers from the peer answered one after the other, each replacing the last before it
+    /// authenticated (this one included); capped by ``NodeControllerSettings/maximumOffersPerPeer``.
+    public internal(set) var offersInARow = 1
 
     /// A link this side offers.
     public init(offeringTo peer: NodeID, session: UInt64, viaSeed: Bool, now: MonotonicTime) {

@@ -118,9 +118,9 @@ extension NodeController {
             do throws(SDPFingerprintError) {
                 remoteFingerprint = try SDPFingerprint.only(in: sdp)
             } catch {
-                log(.warning, "refused an offer from \(peer): \(LinkRejection.remoteDescription(error))")
-                return
+                return refuseOffer(from: peer, .fingerprint(error))
             }
+            var offersInARow = 1
             if let existing = current.links[peer] {
                 if existing.session == payload.sessionID { return }
                 // Both sides offered at once: the offer of the lower ID wins, on both sides alike.
@@ -132,11 +132,22 @@ extension NodeController {
                     for signal in existing.offerRepeat { sendSignal(signal, on: existing, now: now) }
                     return
                 }
+                if !existing.isOfferer && !existing.isAuthenticated {
+                    guard existing.offersInARow < settings.maximumOffersPerPeer else {
+                        return refuseOffer(from: peer, .tooManyFromPeer(existing.offersInARow))
+                    }
+                    offersInARow = existing.offersInARow + 1
+                } else if pendingIncomingLinks >= settings.maximumPendingOffers {
+                    return refuseOffer(from: peer, .tooManyPending(pendingIncomingLinks))
+                }
                 dropLink(peer, report: existing.isAuthenticated, now: now)
                 guard session != nil else { return }
+            } else if pendingIncomingLinks >= settings.maximumPendingOffers {
+                return refuseOffer(from: peer, .tooManyPending(pendingIncomingLinks))
             }
-            let link = LinkNegotiation(
+            var link = LinkNegotiation(
                 answering: peer, session: payload.sessionID, remoteFingerprint: remoteFingerprint, viaSeed: viaSeed, now: now)
+            link.offersInARow = offersInARow
             session!.links[peer] = link
             emit(.openLink(peer: peer, session: payload.sessionID, remoteOffer: sdp))
         case .answer(let sdp):
@@ -154,6 +165,17 @@ extension NodeController {
                 peer: peer, session: payload.sessionID,
                 candidate: ICECandidateLine(candidate: candidate, sdpMid: sdpMid, sdpMLineIndex: sdpMLineIndex)))
         }
+    }
+
+    private mutating func refuseOffer(from peer: NodeID, _ refusal: OfferRefusal) {
+        log(.warning, "refused an offer from \(peer): \(refusal)")
+    }
+
+    /// Links the peers offered that are not authenticated yet (each holds a peer connection in the shell).
+    private var pendingIncomingLinks: Int {
+        var count = 0
+        for link in session!.links.values where !link.isOfferer && !link.isAuthenticated { count += 1 }
+        return count
     }
 
     /// Closes the link to `peer` and, if `report`, tells the node machine it failed or closed.
