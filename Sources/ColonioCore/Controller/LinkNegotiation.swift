@@ -54,6 +54,9 @@ public struct LinkNegotiation: Sendable {
     public private(set) var helloSent = false
     /// When the peer's hello verified.
     public private(set) var authenticatedAt: MonotonicTime?
+    /// When the certificate of the peer's hello expires (Unix seconds): the link is closed then, as
+    /// nothing renews a certificate over a link (a fresh link brings a fresh hello).
+    public private(set) var peerCertificateExpiry: UInt64?
     /// Offers from the peer answered one after the other, each replacing the last before it
     /// authenticated (this one included); capped by ``NodeControllerSettings/maximumOffersPerPeer``.
     public internal(set) var offersInARow = 1
@@ -81,6 +84,12 @@ public struct LinkNegotiation: Sendable {
     }
 
     public var isAuthenticated: Bool { phase == .authenticated }
+
+    /// Whether the link was authenticated by a certificate that has expired by `unixSeconds`.
+    public func peerCertificateExpired(atUnixSeconds unixSeconds: UInt64) -> Bool {
+        guard isAuthenticated, let peerCertificateExpiry else { return false }
+        return unixSeconds >= peerCertificateExpiry
+    }
 
     /// Milliseconds from the start until the peer's hello verified; `nil` until then.
     public var setupMilliseconds: UInt64? { authenticatedAt.map { $0.milliseconds(since: startedAt) } }
@@ -182,6 +191,7 @@ public struct LinkNegotiation: Sendable {
         else { throw .badSignature }
         guard let localFingerprint, let remoteFingerprint else { throw .noFingerprints }
         phase = .verifying
+        peerCertificateExpiry = certificate.expiry
         // The peer signed its own fingerprint first: this side's is the receiver's.
         return HelloSignatures(
             seedPublicKey: seedPublicKey, certificateBytes: certificate.signedBytes,
