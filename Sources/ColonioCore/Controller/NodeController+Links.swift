@@ -132,6 +132,13 @@ extension NodeController {
                     for signal in existing.offerRepeat { sendSignal(signal, on: existing, now: now) }
                     return
                 }
+                // The overlay does not prove who sent a signal (any relaying node can write any source),
+                // while the seed relays only what the signed-in sender sent: an offer that would tear down
+                // an authenticated link must come through the seed. A peer that really lost its side
+                // reaches this node through the seed, or again once this side finds the link dead.
+                if existing.isAuthenticated && !viaSeed {
+                    return refuseOffer(from: peer, .unprovenSourceForAuthenticatedLink)
+                }
                 if !existing.isOfferer && !existing.isAuthenticated {
                     guard existing.offersInARow < settings.maximumOffersPerPeer else {
                         return refuseOffer(from: peer, .tooManyFromPeer(existing.offersInARow))

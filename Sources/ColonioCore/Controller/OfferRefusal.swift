@@ -9,12 +9,17 @@ public enum OfferRefusal: Error, Equatable, Sendable, CustomStringConvertible {
     /// This many offers claiming the same peer were answered in a row without any authenticating:
     /// each new one would replace the last (so a flood could also keep the real peer from linking).
     case tooManyFromPeer(Int)
+    /// The offer came through the overlay, whose source ID any relaying node can write, and would
+    /// replace an authenticated link to that ID.
+    case unprovenSourceForAuthenticatedLink
 
     public var description: String {
         switch self {
         case .fingerprint(let error): "the peer's description has \(error)"
         case .tooManyPending(let count): "\(count) offers are being answered already"
         case .tooManyFromPeer(let count): "\(count) offers from it were answered in a row without authenticating"
+        case .unprovenSourceForAuthenticatedLink:
+            "it came through the overlay, which does not prove its source, and would replace an authenticated link"
         }
     }
 }
