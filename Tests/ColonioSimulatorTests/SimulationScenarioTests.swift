@@ -64,7 +64,11 @@ import Testing
     /// Known open problem: nodes on one point are all linked to each other and to every node of the
     /// neighbouring sites, so a member of the crowd of 50 holds about 60 links, over the cap of 24 (geo
     /// links are not capped). Linking a site's members as a chain behind one representative would fix it.
-    @Test(arguments: ["plane", "sphere", "torus"])
+    ///
+    /// On the sphere only (its poles and date line are the hardest shared points): a full 1,000-node
+    /// scenario per space costs minutes of CI; `DegenerateLayoutSimulationTests` checks pub/sub on 1,000
+    /// nodes with shared points on all three spaces.
+    @Test(arguments: ["sphere"])
     func everyCheckPassesWithTenPercentOfNodesOnSharedPoints(space: String) {
         var options = Self.options(space, seed: 17)
         options.nodeCount = 1_000
