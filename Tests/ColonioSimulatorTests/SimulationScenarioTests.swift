@@ -65,14 +65,14 @@ import Testing
     /// neighbouring sites, so a member of the crowd of 50 holds about 60 links, over the cap of 24 (geo
     /// links are not capped). Linking a site's members as a chain behind one representative would fix it.
     ///
-    /// On the sphere only (its poles and date line are the hardest shared points): a full 1,000-node
-    /// scenario per space costs minutes of CI; `DegenerateLayoutSimulationTests` checks pub/sub on 1,000
-    /// nodes with shared points on all three spaces.
+    /// On the sphere only (its poles and date line are the hardest shared points) and at 400 nodes, a fifth
+    /// of them on shared points: a full 1,000-node scenario per space cost minutes of CI;
+    /// `DegenerateLayoutSimulationTests` checks pub/sub on 1,000 nodes with shared points on all three spaces.
     @Test(arguments: ["sphere"])
-    func everyCheckPassesWithTenPercentOfNodesOnSharedPoints(space: String) {
+    func everyCheckPassesWithNodesOnSharedPoints(space: String) {
         var options = Self.options(space, seed: 17)
-        options.nodeCount = 1_000
-        options.sharedPositionFraction = 0.1
+        options.nodeCount = 400
+        options.sharedPositionFraction = 0.2
         options.circles = 40
         let report = SimulationScenario(options: options).run()
         #expect(report.phases.first?.convergedAfterMilliseconds != nil)
