@@ -2,9 +2,16 @@
 /// every hello verifies), taken from RFC 8032's first Ed25519 test vector so that they pass the controller's
 /// encoding checks (a canonical key of large order, a signature with a canonical R and S).
 enum StandInSignatures {
-    static let publicKey: [UInt8] = bytes("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
-    static let signature: [UInt8] = bytes(
-        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
+    static let publicKey: [UInt8] = [
+        0xD7, 0x5A, 0x98, 0x01, 0x82, 0xB1, 0x0A, 0xB7, 0xD5, 0x4B, 0xFE, 0xD3, 0xC9, 0x64, 0x07, 0x3A,
+        0x0E, 0xE1, 0x72, 0xF3, 0xDA, 0xA6, 0x23, 0x25, 0xAF, 0x02, 0x1A, 0x68, 0xF7, 0x07, 0x51, 0x1A,
+    ]
+    static let signature: [UInt8] = [
+        0xE5, 0x56, 0x43, 0x00, 0xC3, 0x60, 0xAC, 0x72, 0x90, 0x86, 0xE2, 0xCC, 0x80, 0x6E, 0x82, 0x8A,
+        0x84, 0x87, 0x7F, 0x1E, 0xB8, 0xE5, 0xD9, 0x74, 0xD8, 0x73, 0xE0, 0x65, 0x22, 0x49, 0x01, 0x55,
+        0x5F, 0xB8, 0x82, 0x15, 0x90, 0xA3, 0x3B, 0xAC, 0xC6, 0x1E, 0x39, 0x70, 0x1C, 0xF9, 0xB4, 0x6B,
+        0xD2, 0x5B, 0xF5, 0xF0, 0x59, 0x5B, 0xBE, 0x24, 0x65, 0x51, 0x41, 0x43, 0x8E, 0x7A, 0x10, 0x0B,
+    ]
 
     /// `frame` with its last 64 bytes (the signature placeholder) set to ``signature``.
     static func signed(_ frame: [UInt8]) -> [UInt8] {
@@ -12,20 +19,5 @@ enum StandInSignatures {
         var signed = frame
         signed.replaceSubrange((frame.count - 64)..., with: signature)
         return signed
-    }
-
-    private static func bytes(_ hex: String) -> [UInt8] {
-        var result: [UInt8] = []
-        var high: UInt8?
-        for character in hex.utf8 {
-            let nibble = character <= 57 ? character - 48 : character - 87
-            if let first = high {
-                result.append(first << 4 | nibble)
-                high = nil
-            } else {
-                high = nibble
-            }
-        }
-        return result
     }
 }

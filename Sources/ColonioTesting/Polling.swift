@@ -6,12 +6,7 @@ public func eventually(
     timeout: Duration = .seconds(10), every interval: Duration = .milliseconds(20),
     _ condition: () async throws -> Bool
 ) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while true {
-        if try await condition() { return true }
-        if ContinuousClock.now >= deadline { return false }
-        try? await Task.sleep(for: interval)
-    }
+    try await eventuallyValue(timeout: timeout, every: interval) { try await condition() ? true : nil } != nil
 }
 
 /// Polls `body` until it returns a value (not `nil`) or `timeout` of real time has passed.

@@ -28,6 +28,19 @@ import Testing
         return (await next(socket.frames), socket)
     }
 
+    /// A node signed in (`first`), another node (`other`), then the first node's ID resumed on a second
+    /// connection (`second`) while the first is still open.
+    static func resumedWhileOpen(at seed: RunningSeed) async throws -> (first: SeedClient, other: SeedClient, second: SeedClient) {
+        let key = Curve25519.Signing.PrivateKey()
+        let first = try await SeedClient.connect(
+            url: seed.url, network: "alpha", token: "alpha-token", keypair: key, logger: RunningSeed.logger)
+        let other = try await seed.connect()
+        let second = try await SeedClient.connect(
+            url: seed.url, network: "alpha", token: "alpha-token", keypair: key, resuming: first.certificate,
+            logger: RunningSeed.logger)
+        return (first, other, second)
+    }
+
     static func isRefusal(_ frame: SeedFrame?) -> Bool {
         if case .error(let error) = frame { return error.code == .resumeRefused }
         return false
@@ -35,15 +48,9 @@ import Testing
 
     @Test func aResumedSignInKeepsTheIDAndTakesOverTheRegistration() async throws {
         try await RunningSeed.with { seed in
-            let key = Curve25519.Signing.PrivateKey()
-            let first = try await SeedClient.connect(
-                url: seed.url, network: "alpha", token: "alpha-token", keypair: key, logger: RunningSeed.logger)
-            let other = try await seed.connect()
-            let id = first.session.nodeID
             // The first connection is still open: the resumed one displaces it.
-            let second = try await SeedClient.connect(
-                url: seed.url, network: "alpha", token: "alpha-token", keypair: key, resuming: first.certificate,
-                logger: RunningSeed.logger)
+            let (first, other, second) = try await Self.resumedWhileOpen(at: seed)
+            let id = first.session.nodeID
             #expect(second.session.nodeID == id)
             #expect(second.session.certificate.nodeID == id)
             try second.session.certificate.verify(seedPublicKey: seed.signingKey.publicKeyBytes, network: "alpha")
@@ -69,13 +76,7 @@ import Testing
     /// the ID. It is now closed (1008) as soon as the ID moves.
     @Test func aDisplacedConnectionCanNoLongerActAsTheID() async throws {
         try await RunningSeed.with { seed in
-            let key = Curve25519.Signing.PrivateKey()
-            let first = try await SeedClient.connect(
-                url: seed.url, network: "alpha", token: "alpha-token", keypair: key, logger: RunningSeed.logger)
-            let other = try await seed.connect()
-            let second = try await SeedClient.connect(
-                url: seed.url, network: "alpha", token: "alpha-token", keypair: key, resuming: first.certificate,
-                logger: RunningSeed.logger)
+            let (first, other, second) = try await Self.resumedWhileOpen(at: seed)
             let payload = SignalPayload(sessionID: 9, kind: .offer(sdp: "v=0"))
             let closed = await eventually {
                 do {

@@ -25,7 +25,7 @@ enum SeedConnectionFailure {
             }
             if webSocket == .invalidURL { return "\(endpoint) is not a valid URL" }
         }
-        if error is ChannelError, case .connectTimeout = error as? ChannelError {
+        if case .connectTimeout? = error as? ChannelError {
             return "no answer from the seed's address in time (connect timeout)"
         }
         return short(error)

@@ -48,10 +48,9 @@ public struct NodeController: Sendable {
     private var signInNetwork: String?
     /// Token and public key of a resume under way (the sign-in that claims the session's ID back).
     private var resuming: (token: String, publicKey: [UInt8])?
-    /// The current seed connection's challenge (its first frame), which a resume claim signs.
+    /// The current seed connection's challenge (its first frame), which a resume claim signs. A resume
+    /// under way while it is `nil` waits for it.
     private var seedChallenge: [UInt8]?
-    /// A resume waiting for the connection's challenge before its claim can be made.
-    private var resumeAwaitingChallenge = false
     /// After the seed refused to restore the ID: the sign-in afresh still to make, if the connection closes first.
     private var signInAfresh: (network: String, token: String, publicKey: [UInt8])?
     /// Seed reconnection: whether an attempt is under way, when the next is due, and the delay after that.
@@ -118,17 +117,12 @@ public struct NodeController: Sendable {
         }
         seedConnected = true
         resuming = (token, publicKey)
-        if let challenge = seedChallenge {
-            claimIDBack(answering: challenge, unixSeconds: unixSeconds)
-        } else {
-            resumeAwaitingChallenge = true
-        }
+        if let challenge = seedChallenge { claimIDBack(answering: challenge, unixSeconds: unixSeconds) }
         return take()
     }
 
     /// Asks the shell to sign and send the claim to the session's ID for this connection's challenge.
     private mutating func claimIDBack(answering challenge: [UInt8], unixSeconds: UInt64) {
-        resumeAwaitingChallenge = false
         guard let session, let resuming else { return }
         let claim = SignInResume(
             certificate: session.certificate, unixSeconds: unixSeconds, challenge: challenge,
@@ -145,7 +139,6 @@ public struct NodeController: Sendable {
         seedConnected = false
         resuming = nil
         seedChallenge = nil
-        resumeAwaitingChallenge = false
         session?.findingPeers = false
         guard session != nil || signInAfresh != nil else {
             // Never signed in: the application's connect fails; nothing to return to.
@@ -179,8 +172,10 @@ public struct NodeController: Sendable {
     public mutating func seedFrame(_ frame: SeedFrame, now: MonotonicTime, unixSeconds: UInt64) -> [NodeAction] {
         switch frame {
         case .challenge(let nonce):
+            // Only the connection's first challenge counts: a claim already made is not made again.
+            let resumeWaiting = resuming != nil && seedChallenge == nil
             seedChallenge = nonce
-            if resumeAwaitingChallenge { claimIDBack(answering: nonce, unixSeconds: unixSeconds) }
+            if resumeWaiting { claimIDBack(answering: nonce, unixSeconds: unixSeconds) }
         case .signedIn(let response) where session != nil:
             resumed(response, now: now, unixSeconds: unixSeconds)
         case .signedIn(let response):
