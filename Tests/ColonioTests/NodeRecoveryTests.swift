@@ -109,9 +109,15 @@ import Testing
         // Another signing key: the old certificates mean nothing to this seed.
         let (second, registry) = try await Self.startSeed(on: port, key: SeedSigningKey())
         #expect(await eventually(timeout: .seconds(15)) { registry.nodeCount(network: "alpha") == 2 })
-        var newIDs: [NodeID] = []
-        for node in nodes { newIDs.append(try #require(await node.nodeID)) }
-        #expect(Set(newIDs).isDisjoint(with: ids))
+        // The seed registers a node before the node has read its new certificate: wait for both sides.
+        let newIDs = try #require(await eventuallyValue(timeout: .seconds(15)) { () async -> [NodeID]? in
+            var found: [NodeID] = []
+            for node in nodes {
+                guard let id = await node.nodeID, !ids.contains(id) else { return nil }
+                found.append(id)
+            }
+            return found
+        })
         #expect(Self.counter(metrics, "colonio_node_seed_reconnects_total", [("outcome", "new_id")]) == 2)
         #expect(registry.nodes(network: "alpha") == newIDs.sorted())
         try await Self.allPairsAnswer(nodes)
