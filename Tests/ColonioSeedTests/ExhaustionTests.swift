@@ -135,7 +135,6 @@ import Testing
                 #expect(status.hasPrefix("HTTP/1.1 101"))
                 try await connection.sendFrame(opcode: 0x2, fin: false, payload: [UInt8](repeating: 1, count: 3000))
                 try await connection.sendFrame(opcode: 0x0, fin: false, payload: [UInt8](repeating: 1, count: 3000))
-                try await connection.sendFrame(opcode: 0x9, payload: [1])
                 let frame = try await connection.receiveFrame()
                 #expect(frame?.opcode == 0x8)
                 #expect(frame?.payload.prefix(2) == [0x03, 0xF1])  // 1009
