@@ -125,6 +125,13 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // The README's complete example app: a location chat (`swift run location-chat --name ada`).
+        .executableTarget(
+            name: "location-chat",
+            dependencies: ["Colonio", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/LocationChat",
+            swiftSettings: strictSwift
+        ),
         // For applications' tests and ours: links in memory, a manual clock, one polling helper.
         .target(
             name: "ColonioTesting",

@@ -96,9 +96,9 @@ final class NodeProcess: Sendable {
         }
     }
 
-    /// The `colonio` executable: next to the test bundle (both live in the build products folder),
-    /// else in the package's `.build/debug`.
-    static func executable() throws -> URL {
+    /// The package's executable `name` (`colonio`, `location-chat`): next to the test bundle (both live in
+    /// the build products folder), else in the package's `.build/debug`.
+    static func executable(named name: String = "colonio") throws -> URL {
         var folders: [URL] = []
         if let bundle = Bundle.main.executableURL { folders.append(bundle.deletingLastPathComponent()) }
         folders.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
@@ -106,10 +106,10 @@ final class NodeProcess: Sendable {
             .deletingLastPathComponent().deletingLastPathComponent()
         folders.append(packageRoot.appendingPathComponent(".build/debug"))
         for folder in folders {
-            let candidate = folder.appendingPathComponent("colonio")
+            let candidate = folder.appendingPathComponent(name)
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
         }
-        throw NodeProcessError("no colonio executable in \(folders.map(\.path)); run swift build --build-tests first")
+        throw NodeProcessError("no \(name) executable in \(folders.map(\.path)); run swift build --build-tests first")
     }
 }
 
