@@ -432,8 +432,8 @@ public final class Simulation {
                     continue
                 }
                 performGeo(directives, at: index)
-            case .peerLost(let peer):
-                // As the node shell: pub/sub forgets a node whose link failed or went silent.
+            case .peerLost(let peer), .peerLeft(let peer):
+                // As the node shell: pub/sub forgets a node whose link failed or went silent, or that left.
                 guard let directives = nodes[index].geo?.nodeLeft(peer, now: now) else { continue }
                 performGeo(directives, at: index)
             case .deliverSignal:

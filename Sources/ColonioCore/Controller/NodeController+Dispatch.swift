@@ -30,6 +30,8 @@ extension NodeController {
                 interpret(session!.kvs.received(incoming.bytes, from: incoming.source, reply: incoming.reply, now: now), now: now)
             case .peerLost(let peer):
                 interpret(session!.geo.nodeLeft(peer, now: now), now: now)
+            case .peerLeft(let peer):
+                interpret(session!.geo.nodeLeft(peer, now: now), now: now)
             case .neighboursChanged(let successors, let predecessors):
                 // Ring neighbours are reachable: a starting point for finding geographic neighbours.
                 interpret(session!.geo.discovered(successors + predecessors, now: now), now: now)

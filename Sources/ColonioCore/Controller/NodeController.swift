@@ -350,7 +350,8 @@ public struct NodeController: Sendable {
 
     private mutating func stopSession(now: MonotonicTime) {
         guard session != nil else { return }
-        interpret(session!.machine.stop(now: now), now: now)
+        // Peers hear that this node leaves (they forget it at once) before its links close.
+        interpret(session!.machine.leave(now: now), now: now)
         guard let ended = session else { return }
         for link in ended.links.values { emit(.closeLink(peer: link.peer, session: link.session)) }
         for id in ended.applicationRequests.sorted() {

@@ -31,4 +31,7 @@ public enum NodeDirective: Equatable, Sendable {
     /// reported: it is weak evidence (a full peer, a slow network), and forgetting live nodes on it makes
     /// pub/sub neighbourhoods oscillate.
     case peerLost(NodeID)
+    /// The node said it leaves the network (its `disconnect()`): forget it at once. (The KVS still
+    /// counts its replicas until the joint phase ends, as after a crash: see docs/kvs.md.)
+    case peerLeft(NodeID)
 }

@@ -22,6 +22,18 @@ public struct NodeMachine: Sendable {
         var purpose: Purpose
     }
 
+    /// A packet held while the ring cannot route it (this node is joining, or a successor is being
+    /// relinked): without holding, a request made right after `connect` waited for its first retry.
+    private struct ParkedPacket: Sendable {
+        var packet: OverlayPacket
+        var since: MonotonicTime
+    }
+
+    /// How many packets, and how many body bytes, may wait for a route; beyond, packets are dropped
+    /// (``Statistics/unroutableDrops``) and left to their sender's retry.
+    static let parkedPacketLimit = 256
+    static let parkedByteLimit = 1 << 20
+
     private struct Activity: Sendable {
         var lastReceived: MonotonicTime
         var lastSent: MonotonicTime
@@ -60,6 +72,10 @@ public struct NodeMachine: Sendable {
     /// normalization tables out of the Embedded (browser) build.
     private var handlers: Set<[UInt8]> = []
     private var nextPacketID: UInt64 = 1
+    /// Packets with no route yet (see ``NextHop/unavailable``), oldest first: sent as soon as one appears.
+    private var parked: [ParkedPacket] = []
+    private var parkedBytes = 0
+    private var isRoutingParked = false
 
     /// Largest encoded body: the largest payload plus room for the handler name and field keys.
     private var maximumBodyBytes: Int { Int(settings.maximumMessageBytes) + 1024 }
@@ -116,7 +132,19 @@ public struct NodeMachine: Sendable {
         }
         for peer in current.linkedPeers { out.append(.disconnect(peer)) }
         activity.removeAll()
+        parked.removeAll()
+        parkedBytes = 0
         ring = nil
+        return out
+    }
+
+    /// Stops the node for good, telling every linked peer that it leaves (so they forget it at once and
+    /// its KVS replicas stop counting) before its links close; see ``stop(now:)``.
+    public mutating func leave(now: MonotonicTime) -> [NodeDirective] {
+        var out: [NodeDirective] = []
+        guard let current = ring else { return out }
+        apply(current.leaveAnnouncements(), now: now, into: &out)
+        out.append(contentsOf: stop(now: now))
         return out
     }
 
@@ -159,6 +187,9 @@ public struct NodeMachine: Sendable {
                 transmit(body: request.body, to: request.destination, mode: request.mode, requestID: id,
                          isResponse: false, now: now, into: &out)
             case .failed(let id, let request):
+                if let localID = ring?.localID {
+                    unpark { $0.source == localID && $0.requestID == id && !$0.isResponse }
+                }
                 switch request.purpose {
                 case .message:
                     out.append(.requestCompleted(requestID: id, outcome: .failure(.timeout)))
@@ -227,7 +258,7 @@ public struct NodeMachine: Sendable {
             statistics.packetsForwarded += 1
             frame(packet, to: next, now: now, into: &out)
         case .unavailable:
-            statistics.unroutableDrops += 1
+            park(packet, now: now)
         }
         return out
     }
@@ -411,17 +442,84 @@ public struct NodeMachine: Sendable {
             case .forward(let peer):
                 next = peer
             case .unavailable:
-                statistics.unroutableDrops += 1
+                // A retry replaces the copy of its request still waiting.
+                if requestID != 0 && !isResponse {
+                    unpark { $0.source == localID && $0.requestID == requestID && !$0.isResponse }
+                }
+                for packet in fragments(body, to: destination, mode: mode, packetID: packetID, requestID: requestID,
+                                        isResponse: isResponse, from: localID) {
+                    park(packet, now: now)
+                }
                 return
             }
         }
+        for packet in fragments(body, to: destination, mode: mode, packetID: packetID, requestID: requestID,
+                                isResponse: isResponse, from: localID) {
+            frame(packet, to: next, now: now, into: &out)
+        }
+    }
+
+    private func fragments(
+        _ body: [UInt8], to destination: NodeID, mode: RoutingMode, packetID: UInt64, requestID: UInt64,
+        isResponse: Bool, from localID: NodeID
+    ) -> [OverlayPacket] {
         let pieces = Fragmenter.split(body, fragmentBytes: Int(settings.fragmentBytes))
-        for (index, piece) in pieces.enumerated() {
-            let packet = OverlayPacket(
+        return pieces.enumerated().map { index, piece in
+            OverlayPacket(
                 destination: destination, mode: mode, source: localID, packetID: packetID,
                 requestID: requestID, isResponse: isResponse, fragmentIndex: UInt32(index),
                 fragmentCount: UInt32(pieces.count), body: piece)
-            frame(packet, to: next, now: now, into: &out)
+        }
+    }
+
+    // MARK: - Packets waiting for a route
+
+    private mutating func park(_ packet: OverlayPacket, now: MonotonicTime) {
+        guard parked.count < Self.parkedPacketLimit, parkedBytes + packet.body.count <= Self.parkedByteLimit else {
+            statistics.unroutableDrops += 1
+            return
+        }
+        parked.append(ParkedPacket(packet: packet, since: now))
+        parkedBytes += packet.body.count
+    }
+
+    private mutating func unpark(where matches: (OverlayPacket) -> Bool) {
+        parked.removeAll { entry in
+            guard matches(entry.packet) else { return false }
+            parkedBytes -= entry.packet.body.count
+            return true
+        }
+    }
+
+    /// Sends the packets that have a route now; drops those that waited longer than a request timeout
+    /// (their sender has retried by then).
+    private mutating func routeParked(now: MonotonicTime, into out: inout [NodeDirective]) {
+        // Not again from inside: delivering a parked packet here can change the ring and come back.
+        guard !parked.isEmpty, !isRoutingParked, let ring else { return }
+        isRoutingParked = true
+        defer { isRoutingParked = false }
+        let waiting = parked
+        parked.removeAll()
+        parkedBytes = 0
+        for entry in waiting {
+            if now.milliseconds(since: entry.since) >= UInt64(settings.requestTimeoutMilliseconds) {
+                statistics.unroutableDrops += 1
+                continue
+            }
+            switch ring.nextHop(toward: entry.packet.destination) {
+            case .local:
+                arrived(entry.packet, now: now, into: &out)
+            case .forward(let next):
+                guard entry.packet.hopCount < settings.hopLimit else {
+                    statistics.hopLimitDrops += 1
+                    continue
+                }
+                if entry.packet.source != ring.localID { statistics.packetsForwarded += 1 }
+                frame(entry.packet, to: next, now: now, into: &out)
+            case .unavailable:
+                parked.append(entry)
+                parkedBytes += entry.packet.body.count
+            }
         }
     }
 
@@ -479,6 +577,10 @@ public struct NodeMachine: Sendable {
         switch body {
         case .linkState(let state):
             guard packet.mode == .toNeighbour else { return }
+            if state.leaving {
+                activity[packet.source] = nil
+                out.append(.peerLeft(packet.source))
+            }
             let directives = ring!.linkStateReceived(state, from: packet.source, now: now)
             apply(directives, now: now, into: &out)
         case .ownerQuery:
@@ -581,5 +683,8 @@ public struct NodeMachine: Sendable {
                 out.append(.neighboursChanged(successors: current.successors, predecessors: current.predecessors))
             }
         }
+        // Every change of the ring (a link, a link state, the join lookup's answer, a tick) may have
+        // given waiting packets a route.
+        routeParked(now: now, into: &out)
     }
 }

@@ -13,16 +13,21 @@ public struct LinkState: Equatable, Sendable {
     public var predecessors: [NodeID]
     /// The sender is closing the link (for example because it is at its link cap); do not reconnect soon.
     public var closing: Bool
+    /// The sender is leaving the network for good (`disconnect()`): forget it at once, not as a crash.
+    public var leaving: Bool
 
     /// The most IDs either list may hold on the wire.
     public static let maximumListCount = 16
 
     /// Creates a link state.
-    public init(role: LinkRole, successors: [NodeID] = [], predecessors: [NodeID] = [], closing: Bool = false) {
+    public init(
+        role: LinkRole, successors: [NodeID] = [], predecessors: [NodeID] = [], closing: Bool = false, leaving: Bool = false
+    ) {
         self.role = role
         self.successors = successors
         self.predecessors = predecessors
         self.closing = closing
+        self.leaving = leaving
     }
 }
 
@@ -48,6 +53,7 @@ extension LinkState: WireMessage {
                 }
                 predecessors.append(try reader.readNodeID(field))
             case 4: closing = try reader.readBool(field)
+            case 5: leaving = try reader.readBool(field)
             default: try reader.skip(field)
             }
         }
@@ -58,5 +64,6 @@ extension LinkState: WireMessage {
         for id in successors { writer.write(field: 2, nodeID: id) }
         for id in predecessors { writer.write(field: 3, nodeID: id) }
         if closing { writer.write(field: 4, bool: true) }
+        if leaving { writer.write(field: 5, bool: true) }
     }
 }

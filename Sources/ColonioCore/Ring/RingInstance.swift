@@ -129,6 +129,9 @@ public struct RingInstance: Sendable {
             }
         }
         if let best { return .forward(best) }
+        // Before the join lookup answered, this node's successors may not be known at all: it cannot
+        // tell whether it owns the target.
+        if !hasJoined { return .unavailable }
         // A successor we are still (re)connecting to would own the target: delivering here would be wrong.
         for successor in successors where successor.distance(to: target) < ownDistance {
             return .unavailable
@@ -221,6 +224,10 @@ public struct RingInstance: Sendable {
     public mutating func linkStateReceived(_ state: LinkState, from peer: NodeID, now: MonotonicTime) -> [RingDirective] {
         var out: [RingDirective] = []
         guard var link = links[peer] else { return out }
+        if state.leaving {
+            peerLeft(peer, now: now, into: &out)
+            return out
+        }
         if state.closing {
             // The peer is closing the link (its cap or no use for it): forget it as a link, not as a node.
             // Its lists may show why (closer neighbours this node did not know yet).
@@ -241,6 +248,25 @@ public struct RingInstance: Sendable {
         refreshNeighbours(now: now, into: &out)
         enforceLinkCap(now: now, into: &out)
         return out
+    }
+
+    /// `peer` said it leaves the network: it is gone at once (no reconnection attempts, no waiting for
+    /// a link timeout), and nobody's stale list brings it back for a while.
+    private mutating func peerLeft(_ peer: NodeID, now: MonotonicTime, into out: inout [RingDirective]) {
+        links[peer] = nil
+        pending[peer] = nil
+        failures[peer] = nil
+        candidates.remove(peer)
+        auxiliary.remove(peer)
+        backoff[peer] = now.adding(milliseconds: UInt64(settings.linkTimeoutMilliseconds))
+        out.append(.disconnect(peer))
+        replaceLongLinks(to: peer, now: now, into: &out)
+        refreshNeighbours(now: now, into: &out)
+    }
+
+    /// The link states that tell every linked peer this node leaves the network.
+    public func leaveAnnouncements() -> [RingDirective] {
+        linkedPeers.map { .sendLinkState(LinkState(role: .none, closing: true, leaving: true), to: $0) }
     }
 
     /// The owner lookup for `target` answered.

@@ -97,6 +97,7 @@ private let a = NodeID(1 << 100)
 private let b = NodeID(2 << 100)
 private let c = NodeID(3 << 100)
 private let d = NodeID(4 << 100)
+private let e = NodeID(5 << 100)
 
 /// Four nodes on a settled ring.
 private func ring(settings: RoutingSettings = RoutingSettings()) -> Wiring {
@@ -218,6 +219,41 @@ private func ring(settings: RoutingSettings = RoutingSettings()) -> Wiring {
         #expect(!wiring.seen.contains { $0.node == a && $0.directive == .disconnect(b) })
         wiring.advance(to: start + 31_000)
         #expect(wiring.seen.contains { $0.node == a && $0.directive == .disconnect(b) })
+    }
+
+    @Test func aRequestMadeWhileJoiningWaitsForItsRouteInsteadOfARetry() throws {
+        var wiring = Wiring(ids: [a, b, c, d, e])
+        wiring.start(a, peers: [])
+        wiring.start(b, peers: [a])
+        wiring.start(c, peers: [b, a])
+        wiring.advance(to: 10_000)
+        // e has no link yet when the application asks: the request waits in e, not in a retry timer.
+        let started = wiring.machines[e]!.start(localID: e, bootstrapPeers: [a], now: wiring.now)
+        let (id, request) = try wiring.machines[e]!.request(name: "echo", payload: [7], to: .ownerOf(NodeID(1)), now: wiring.now)
+        #expect(!request.contains { if case .transmit = $0 { true } else { false } })
+        wiring.perform(started + request, at: e)
+        wiring.flush()
+        #expect(wiring.outcomes(at: e)[id] == .response([7]))  // at the same instant: no retry was needed
+        #expect(wiring.machines[e]!.statistics.unroutableDrops == 0)
+    }
+
+    @Test func aLeavingNodeIsForgottenByItsPeersAtOnce() {
+        var wiring = ring()
+        wiring.seen.removeAll()
+        let leave = wiring.machines[b]!.leave(now: wiring.now)
+        // On a link, frames sent before a close arrive before it: deliver them first (this wiring would
+        // otherwise close at once, and peers would reconnect to a stopped machine forever).
+        let isTransmit: (NodeDirective) -> Bool = { if case .transmit = $0 { true } else { false } }
+        wiring.perform(leave.filter(isTransmit), at: b)
+        wiring.flush()
+        wiring.perform(leave.filter { !isTransmit($0) }, at: b)
+        wiring.flush()
+        for peer in [a, c, d] {
+            #expect(wiring.seen.contains { $0.node == peer && $0.directive == .peerLeft(b) })
+            #expect(!wiring.machines[peer]!.ring!.successors.contains(b) && !wiring.machines[peer]!.ring!.predecessors.contains(b))
+            #expect(!wiring.seen.contains { $0.node == peer && $0.directive == .connect(b) })
+        }
+        #expect(wiring.machines[b]!.ring == nil)
     }
 
     @Test func stopFailsPendingRequestsAndClosesLinks() throws {

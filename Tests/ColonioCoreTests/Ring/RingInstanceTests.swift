@@ -84,9 +84,36 @@ private func linkedRing(settings: RoutingSettings = RoutingSettings()) -> RingIn
         var ring = RingInstance(localID: id(1000), settings: RoutingSettings())
         _ = ring.start(bootstrapPeers: [id(1100)], now: .zero)
         #expect(ring.nextHop(toward: id(1150)) == .unavailable)
-        #expect(ring.nextHop(toward: id(1050)) == .local)
+        // Not joined yet: even an ID just after its own may belong to a node it has not heard of.
+        #expect(ring.nextHop(toward: id(1050)) == .unavailable)
+        #expect(ring.nextHop(toward: id(1000)) == .local)
         _ = ring.linkOpened(id(1100), now: at(1))
         #expect(ring.nextHop(toward: id(1150)) == .forward(id(1100)))
+        #expect(ring.nextHop(toward: id(1050)) == .unavailable)
+        _ = ring.ownerFound(for: id(999), reply: OwnerReply(owner: id(1100)), now: at(2))
+        #expect(ring.hasJoined)
+        #expect(ring.nextHop(toward: id(1050)) == .local)
+    }
+
+    @Test func aPeerThatLeavesIsForgottenAtOnceAndNotRelearned() {
+        var ring = linkedRing()
+        let left = ring.linkStateReceived(LinkState(role: .none, closing: true, leaving: true), from: id(1100), now: at(100))
+        #expect(disconnects(left) == [id(1100)])
+        #expect(connects(left).isEmpty)  // no reconnection attempt, as a crash or a cap closure would get
+        #expect(!ring.successors.contains(id(1100)) && !ring.isLinked(id(1100)))
+        #expect(ring.successors.first == id(1200))
+        // A neighbour's stale list does not bring it back.
+        _ = ring.linkStateReceived(LinkState(role: .neighbour, successors: [id(1100), id(1200)]), from: id(900), now: at(200))
+        #expect(!ring.successors.contains(id(1100)))
+    }
+
+    @Test func leavingAnnouncesToEveryLinkedPeer() {
+        let ring = linkedRing()
+        let announced = ring.leaveAnnouncements().compactMap { directive -> NodeID? in
+            guard case .sendLinkState(let state, let peer) = directive, state.leaving, state.closing else { return nil }
+            return peer
+        }
+        #expect(announced == [id(800), id(900), id(1100), id(1200)])
     }
 
     @Test func aSingleFailureNeverDropsALiveNeighbour() {
