@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: setup build check test wasm wasm-test demo bench bench-smoke nat-test nat-bench nat-lab-check browser-check browser-node-check browser-node-test clean
+.PHONY: setup build check test docs doc-snippets wasm wasm-test demo bench bench-smoke nat-test nat-bench nat-lab-check browser-check browser-node-check browser-node-test clean
 
 setup:
 	@scripts/setup.sh
@@ -23,7 +23,7 @@ SIMULATIONS := Simulation|SpreadBenchmarkTests|DegenerateLayoutSpreadTests
 
 # The fast tier: the core (with the node controller's rule tests on a manual clock), the seed, the small
 # simulations and the node over in-memory links, in parallel; no WebRTC, NAT lab or browser.
-check: setup
+check: setup doc-snippets
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS) \
 		--filter 'ColonioCoreTests|ColonioSeedTests|ColonioSimulatorTests|ColonioTests\.(InMemoryLinkTests|SDPFingerprintTests|NodeClockTests|NodeErrorMessageTests|SeedCommandTests)' \
@@ -32,14 +32,23 @@ check: setup
 # Everything. The suites on real networks run one after another (they time real links, and the
 # simulations would hold the cooperative thread pool, 2 threads on a 2-core machine); the CPU-bound
 # simulations then run in parallel on every core.
-test: setup wasm-test
+test: setup doc-snippets wasm-test
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	$(SWIFT) test --skip-build --no-parallel --skip '$(SIMULATIONS)' $(SWIFT_BUILD_FLAGS)
 	$(SWIFT) test --skip-build --filter '$(SIMULATIONS)' $(SWIFT_BUILD_FLAGS)
 	"$$($(SWIFT) build --show-bin-path $(SWIFT_BUILD_FLAGS))/colonio" demo
 	$(MAKE) --no-print-directory bench-smoke
+	$(MAKE) --no-print-directory docs
 	$(MAKE) --no-print-directory nat-test
 	$(MAKE) --no-print-directory browser-node-test
+
+# Every Swift snippet of the README and docs/ is in a test that compiles and runs it.
+doc-snippets:
+	python3 scripts/check-doc-snippets.py
+
+# The DocC documentation of Colonio and ColonioSeed (.build/docs), with every warning an error.
+docs:
+	scripts/build-docs.sh
 
 # Every benchmark at a tiny size (`bench all --quick`): checks that each runs and prints valid JSON
 # (not its figures). The NAT benchmark is left to nat-test, which runs the same lab.

@@ -11,10 +11,12 @@ import ServiceLifecycle
 ///
 /// ```swift
 /// let node = ColonioNode()
-/// try await node.connect(seed: "ws://127.0.0.1:8080", network: "game", token: "secret")
+/// try await node.connect(seed: "ws://127.0.0.1:8080", network: "demo", token: "demo-token")
 /// await node.handle("echo") { message in message.payload }
-/// let reply = try await node.request(Array("hi".utf8), to: peerID, name: "echo")
+/// let reply = try await node.request(Array("hi".utf8), toOwnerOf: "some-key", name: "echo")
 /// ```
+///
+/// See <doc:GettingStarted> for messaging, pub/sub and the KVS.
 public actor ColonioNode: Service {
     let logger: Logger
     let options: ColonioNodeOptions

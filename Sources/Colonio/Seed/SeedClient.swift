@@ -20,7 +20,7 @@ import WSClient
 public final class SeedClient: Sendable {
     /// Options with defaults suitable for most nodes.
     public struct Options: Sendable {
-        /// How long ``connect(url:network:token:keypair:options:logger:)`` waits for the sign-in answer.
+        /// How long ``connect(url:network:token:keypair:resuming:options:logger:)`` waits for the sign-in answer.
         public var signInTimeout: Duration
         /// How long ``renewCertificate()`` waits.
         public var requestTimeout: Duration
@@ -63,7 +63,7 @@ public final class SeedClient: Sendable {
     /// With `resuming`, the node's current certificate, the seed gives the node that certificate's ID
     /// again (after the seed connection dropped or the seed restarted); `keypair` must be the key the
     /// certificate names. A seed that cannot accept the claim refuses with
-    /// ``SeedErrorCode/resumeRefused``: sign in without it to get a new ID.
+    /// `SeedErrorCode.resumeRefused`: sign in without it to get a new ID.
     public static func connect(
         url: String, network: String, token: String, keypair: Curve25519.Signing.PrivateKey,
         resuming: NodeCertificate? = nil, options: Options = Options(),

@@ -4,7 +4,7 @@ import ColonioCore
 public struct SeedSession: Sendable, Equatable {
     /// The ID the seed assigned.
     public var nodeID: NodeID
-    /// The certificate binding the node's key to its ID (renew it before ``NodeCertificate/expiry``).
+    /// The certificate binding the node's key to its ID (renew it before its `expiry`).
     public var certificate: NodeCertificate
     /// The seed's public key; verify other nodes' certificates with it.
     public var seedPublicKey: [UInt8]

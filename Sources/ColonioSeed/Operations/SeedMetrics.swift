@@ -4,7 +4,7 @@ import Synchronization
 
 /// The seed's Prometheus metrics, rendered in the text format at `/metrics`.
 ///
-/// Uses its own ``PrometheusCollectorRegistry`` instead of bootstrapping the global metrics system:
+/// Uses its own `PrometheusCollectorRegistry` instead of bootstrapping the global metrics system:
 /// a library must not take over the process's global state.
 public final class SeedMetrics: Sendable {
     /// The registry the metrics live in; render it with `emitToString()`.

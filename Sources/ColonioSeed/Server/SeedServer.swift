@@ -6,7 +6,7 @@ import NIOPosix
 import ServiceLifecycle
 
 /// The seed: an HTTP/1.1 server with one WebSocket endpoint per network
-/// (`/v1/networks/{name}/ws`, binary ``SeedFrame``s), `/healthz`, Prometheus `/metrics` and,
+/// (`/v1/networks/{name}/ws`, binary `SeedFrame`s), `/healthz`, Prometheus `/metrics` and,
 /// optionally, the browser node's files.
 ///
 /// Built directly on SwiftNIO: each connection is a channel pipeline whose handlers do all the work
