@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: setup build check test docs doc-snippets wasm wasm-test demo bench bench-smoke nat-test nat-bench nat-lab-check browser-check browser-node-check browser-node-test clean
+.PHONY: setup build check test docs doc-snippets wasm wasm-test js-check demo bench bench-smoke nat-test nat-bench nat-lab-check browser-check browser-node-check browser-node-test clean
 
 setup:
 	@scripts/setup.sh
@@ -13,10 +13,17 @@ build: setup
 wasm: setup
 	scripts/build-wasm.sh Web/colonio.wasm
 
-wasm-test: wasm
+wasm-test: wasm js-check
 	python3 scripts/check-browser-abi.py
 	node Web/smoke-test.mjs Web/colonio.wasm
 	node Web/browser-node.test.mjs Web/colonio.wasm
+
+# The JavaScript module's API (no wasm needed): Debian's tsc compiles Web/types-check.ts, a sample that
+# uses every public call, against colonio.d.ts through package.json; api-surface.test.mjs checks that
+# colonio.js exports exactly what colonio.d.ts declares and that package.json matches the Swift version.
+js-check: setup
+	tsc --noEmit --strict --target es2022 --module node16 --moduleResolution node16 --lib es2022,dom Web/types-check.ts
+	node Web/api-surface.test.mjs
 
 # The CPU-bound simulation suites (test identifiers that match this pattern).
 SIMULATIONS := Simulation|SpreadBenchmarkTests|DegenerateLayoutSpreadTests

@@ -3,7 +3,9 @@
 // signaling, the certificate hello with real Ed25519 signatures, the ring, requests both ways, KVS
 // put/get/delete from different nodes, pub/sub. Exit 1 on any failure. Usage: node browser-node.test.mjs [colonio.wasm]
 import { readFile } from 'node:fs/promises';
-import { Colonio, WasmCore, Op, Command, Fields, decodePairs, encodeFields, hex, RequestError, KVSError } from './colonio.js';
+import { Colonio, RequestError, KVSError } from './colonio.js';
+// The fake seed speaks the wire format and uses a helper wasm instance: internals, not the public API.
+import { WasmCore, Op, Command, Fields, decodePairs, encodeFields, hex } from './colonio-internal.js';
 
 const wasmPath = process.argv[2] ?? new URL('./colonio.wasm', import.meta.url);
 const wasmModule = await WebAssembly.compile(await readFile(wasmPath));

@@ -9,13 +9,27 @@
 //   await node.kvs.put('room/1', 'open');
 //   node.disconnect();
 //
-// The ABI with the wasm module is described in Web/Exports/BrowserExports.swift (inputs) and
-// Web/Exports/ShellCommand.swift (output commands); both are messages in the core's wire format.
+// Public API: `Colonio` and the error classes below; their types are in colonio.d.ts, and
+// docs/javascript.md sets the names beside the Swift API's. The wire format and the wasm instance live
+// in colonio-internal.js (not part of the API; the Node.js tests use it too).
+
+import { Command, Fields, Float, Op, WasmCore, hex } from './colonio-internal.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 // MARK: - Errors
 
-/** Base class of every error this module throws; `kind` names the cause (e.g. "timeout"). */
+/**
+ * Base class of every error this module throws or rejects with.
+ * `kind` names the cause in camelCase (e.g. `"timeout"`), like the Swift `ColonioError` case.
+ */
 export class ColonioError extends Error {
+  /**
+   * @param {string} kind The cause, e.g. `"timeout"`.
+   * @param {string} message What happened and what to do about it.
+   * @param {object} [details] Extra properties copied onto the error (e.g. `currentVersion`, `limit`, `code`).
+   */
   constructor(kind, message, details = {}) {
     super(message);
     this.name = new.target.name;
@@ -23,17 +37,17 @@ export class ColonioError extends Error {
     Object.assign(this, details);
   }
 }
-/** The seed refused the sign-in or could not be reached. */
+/** `Colonio.connect` failed: the seed refused the sign-in (`kind` `"seed<code>"`, `code` set) or could not be reached (`seedUnreachable`, `seedClosed`, `timeout`). */
 export class ConnectError extends ColonioError {}
-/** The node is not connected (never connected, or disconnected). */
+/** The node is not connected (never connected, or disconnected): `notConnected`, `alreadyConnected`. */
 export class NotConnectedError extends ColonioError {}
-/** An argument is invalid: name, position, size. */
+/** An argument is invalid: `invalidNodeID`, `invalidDestination`, `invalidPayload`, `invalidCondition`, `invalidName`, `invalidPosition`, `messageTooLarge`, ... */
 export class InvalidArgumentError extends ColonioError {}
-/** A request failed: timeout, unreachable, noHandler, handlerFailed, hopLimitExceeded, networkClosed, ... */
+/** A request failed: `timeout`, `unreachable`, `noHandler`, `handlerFailed`, `hopLimitExceeded`, `messageTooLarge`, `unsupported`, `networkClosed`. */
 export class RequestError extends ColonioError {}
-/** A KVS operation failed: conditionFailed (see `currentVersion`), unavailable, timeout, valueTooLarge, keyTooLarge. */
+/** A KVS operation failed: `conditionFailed` (with `currentVersion`), `unavailable`, `timeout`, `valueTooLarge` and `keyTooLarge` (with `limit`), `networkClosed`. */
 export class KVSError extends ColonioError {}
-/** A publication failed: noReceiver, positionNotSet. */
+/** A publication failed: `noReceiver` (with `requireReceiver`), `positionNotSet`. */
 export class PublishError extends ColonioError {}
 
 function callError(kind, message) {
@@ -42,99 +56,10 @@ function callError(kind, message) {
   return new InvalidArgumentError(kind, message);
 }
 
-// MARK: - Wire format (protobuf-compatible, as the core's WireWriter/WireReader)
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/** Encodes one flat message: `fields` maps field numbers to values (or arrays for repeated fields). */
-export function encodeFields(fields) {
-  const out = [];
-  const varint = (value) => {
-    let v = BigInt.asUintN(64, BigInt(value));
-    do {
-      let byte = Number(v & 0x7fn);
-      v >>= 7n;
-      if (v) byte |= 0x80;
-      out.push(byte);
-    } while (v);
-  };
-  const bytes = (field, data) => {
-    varint((field << 3) | 2);
-    varint(data.length);
-    for (const b of data) out.push(b);
-  };
-  for (const [key, raw] of Object.entries(fields)) {
-    const field = Number(key);
-    for (const value of Array.isArray(raw) ? raw : [raw]) {
-      if (value === undefined || value === null) continue;
-      if (typeof value === 'boolean') { varint(field << 3); varint(value ? 1 : 0); }
-      else if (typeof value === 'bigint') { varint(field << 3); varint(value); }
-      else if (value instanceof Float) {
-        varint((field << 3) | 1);
-        const view = new DataView(new ArrayBuffer(8));
-        view.setFloat64(0, value.value, true);
-        for (let i = 0; i < 8; i++) out.push(view.getUint8(i));
-      } else if (typeof value === 'number') { varint(field << 3); varint(value); }
-      else if (typeof value === 'string') bytes(field, encoder.encode(value));
-      else bytes(field, value);
-    }
+function unhex(text) {
+  if (typeof text !== 'string' || !/^[0-9a-fA-F]{32}$/.test(text)) {
+    throw new InvalidArgumentError('invalidNodeID', `not a 32-digit hexadecimal node ID: ${text}`);
   }
-  return new Uint8Array(out);
-}
-
-/** Marks a number to be encoded as a `double` field. */
-export class Float { constructor(value) { this.value = Number(value); } }
-
-/** Decodes a message into `[field, value]` pairs in order: varints as BigInt, fixed64 as 8-byte arrays, the rest as bytes. */
-export function decodePairs(data) {
-  const pairs = [];
-  let i = 0;
-  const varint = () => {
-    let result = 0n, shift = 0n;
-    for (;;) {
-      if (i >= data.length) throw new Error('truncated varint');
-      const byte = data[i++];
-      result |= BigInt(byte & 0x7f) << shift;
-      if (!(byte & 0x80)) return result;
-      shift += 7n;
-    }
-  };
-  while (i < data.length) {
-    const key = Number(varint());
-    const field = key >>> 3, type = key & 7;
-    if (type === 0) pairs.push([field, varint()]);
-    else if (type === 1) { pairs.push([field, data.subarray(i, i + 8)]); i += 8; }
-    else if (type === 2) { const n = Number(varint()); pairs.push([field, data.subarray(i, i + n)]); i += n; }
-    else if (type === 5) i += 4;
-    else throw new Error(`unknown wire type ${type}`);
-  }
-  return pairs;
-}
-
-/** Field access over one decoded message. */
-export class Fields {
-  constructor(data) {
-    this.map = new Map();
-    for (const [field, value] of decodePairs(data)) {
-      if (!this.map.has(field)) this.map.set(field, []);
-      this.map.get(field).push(value);
-    }
-  }
-  has(f) { return this.map.has(f); }
-  big(f) { return this.map.get(f)?.[0] ?? 0n; }
-  num(f) { return Number(this.big(f)); }
-  bool(f) { return this.big(f) !== 0n; }
-  bytes(f) { return this.map.get(f)?.[0] ?? new Uint8Array(0); }
-  all(f) { return this.map.get(f) ?? []; }
-  str(f) { return decoder.decode(this.bytes(f)); }
-  double(f) { const b = this.map.get(f)?.[0]; return b ? new DataView(b.buffer, b.byteOffset, 8).getFloat64(0, true) : 0; }
-  node(f) { return hex(this.bytes(f)); }
-}
-
-export function hex(bytes) { return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(''); }
-export function unhex(text) {
-  if (!/^[0-9a-fA-F]{32}$/.test(text)) throw new InvalidArgumentError('invalidNodeID', `not a 32-digit hexadecimal node ID: ${text}`);
   return Uint8Array.from(text.match(/../g), (pair) => parseInt(pair, 16));
 }
 function toBytes(payload) {
@@ -160,71 +85,10 @@ function randomU64() {
   return (BigInt(words[0]) << 32n) | BigInt(words[1]);
 }
 
-// MARK: - The wasm core
-
-/** Operations of `colonio_call` (BrowserInput in Swift). */
-export const Op = Object.freeze({
-  create: 0, signIn: 1, seedFrame: 2, keepalive: 3, seedClosed: 4, tick: 5, linkDescription: 6,
-  linkCandidate: 7, linkOpen: 8, linkFrame: 9, linkVerified: 10, linkClosed: 11, handle: 12, send: 13,
-  request: 14, respond: 15, setPosition: 16, subscribe: 17, publish: 18, kvs: 19, state: 20, stop: 21,
-  testCertificateBytes: 22, testSignedInFrame: 23, testRelay: 24, resume: 25, testResumeBytes: 26,
-});
-/** Output commands (ShellCommand in Swift). */
-export const Command = Object.freeze({
-  seedSend: 1, signedIn: 2, signInFailed: 3, openLink: 4, remoteAnswer: 5, remoteCandidate: 6, closeLink: 7,
-  linkSend: 8, signAndSend: 9, verifyHello: 10, message: 11, requestDone: 12, spread: 13, publishDone: 14,
-  kvsDone: 15, result: 16, error: 17, state: 18, bytes: 19, log: 20, iceServers: 21, seedSignAndSend: 22,
-  seedRestored: 23, connectToSeed: 24,
-});
-
-/** One instance of colonio.wasm: one node's state machines. */
-export class WasmCore {
-  static async load(source = new URL('./colonio.wasm', import.meta.url)) {
-    let memory;
-    const wasi = {
-      // Dictionary hashing seeds itself from random_get.
-      random_get(pointer, length) { crypto.getRandomValues(new Uint8Array(memory.buffer, pointer, length)); return 0; },
-    };
-    const imports = new Proxy({}, {
-      get: (_, module) => (module === 'wasi_snapshot_preview1' ? new Proxy(wasi, {
-        get: (target, name) => target[name] ?? (() => { throw new Error(`unexpected WASI call ${String(name)}`); }),
-      }) : {}),
-    });
-    let result;
-    if (source instanceof WebAssembly.Module) {
-      result = { instance: await WebAssembly.instantiate(source, imports) };
-    } else if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
-      result = await WebAssembly.instantiate(source, imports);
-    } else if (typeof fetch === 'function' && WebAssembly.instantiateStreaming) {
-      result = await WebAssembly.instantiateStreaming(fetch(source), imports);
-    } else {
-      const { readFile } = await import('node:fs/promises');
-      result = await WebAssembly.instantiate(await readFile(source), imports);
-    }
-    memory = result.instance.exports.memory;
-    return new WasmCore(result.instance.exports, result.module);
-  }
-
-  constructor(exports, module) {
-    this.exports = exports;
-    this.module = module;
-    this.clockOrigin = performance.now();
-  }
-
-  /** Runs one operation; returns the output commands as `[kind, Fields]` pairs (throws if the input did not decode). */
-  call(op, fields = {}) {
-    const input = encodeFields(fields);
-    const { exports } = this;
-    const pointer = exports.colonio_alloc(input.length);
-    new Uint8Array(exports.memory.buffer, pointer, input.length).set(input);
-    const status = exports.colonio_call(op, pointer, input.length, performance.now() - this.clockOrigin, Date.now() / 1000);
-    exports.colonio_free(pointer);
-    if (status !== 0) throw new Error(`colonio.wasm rejected operation ${op}`);
-    const length = exports.colonio_output_length();
-    const output = length ? new Uint8Array(exports.memory.buffer, exports.colonio_output_pointer(), length).slice() : new Uint8Array(0);
-    return decodePairs(output).map(([kind, body]) => [kind, new Fields(body)]);
-  }
-}
+const KVS_MESSAGES = {
+  conditionFailed: 'the condition did not hold; nothing changed', unavailable: 'not enough replicas answered; not applied, retry',
+  timeout: 'no answer in time after every retry (a put or delete may have been applied: read the key before retrying)', valueTooLarge: 'the value is too large', keyTooLarge: 'the key is too long',
+};
 
 // MARK: - The node
 
@@ -233,7 +97,10 @@ export class WasmCore {
 const FRAGMENT_BYTES = 65535;
 const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 
-/** A node of a Colonio network running in the browser. Create it with `Colonio.connect`. */
+/**
+ * A node of a Colonio network running in the browser (or Node.js): the Swift `ColonioNode`.
+ * Create it with `Colonio.connect`; docs/javascript.md lists the Swift names beside these.
+ */
 export class Colonio {
   /**
    * Signs in to `network` through the seed at `seed` (`ws://host:port`) with `token` and joins the overlay.
@@ -242,6 +109,11 @@ export class Colonio {
    * cannot restore the ID, the node signs in again and `nodeID` changes. A node left without links asks
    * the seed for peers. Options for tests: `wasm` (URL, bytes or module), `WebSocket`, `RTCPeerConnection`,
    * `tickMilliseconds`, `timeoutMilliseconds`.
+   * @param {ColonioOptions} options `{seed, network, token, ...}`.
+   * @returns {Promise<Colonio>} The signed-in node.
+   * @throws {InvalidArgumentError} (rejects) without `seed` or `network`.
+   * @throws {ConnectError} (rejects) when the seed refuses the sign-in, cannot be reached or does not answer
+   *   within `timeoutMilliseconds`.
    */
   static async connect(options) {
     const node = new Colonio(options);
@@ -253,22 +125,49 @@ export class Colonio {
   #subscribers = new Map(); #requests = new Map(); #kvsOps = new Map(); #publications = new Map();
   #timers = []; #connected = false; #signIn = null; #early = new Map();
   #publicKey; #keepaliveTimer = null;
-  /** This node's ID (32 hexadecimal digits). */
+  /** This node's ID (32 lowercase hexadecimal digits); changes if the seed cannot restore it after a seed reconnection. */
   nodeID = null;
-  /** The network's coordinate space `{kind, width, height}` or `{kind: 'sphere', radius}`. */
+  /** The network's coordinate space: `{kind: 'plane' | 'torus', width, height}` or `{kind: 'sphere', radius}` (metres). */
   space = null;
   /** The network's cap on links per node. */
   maximumLinks = 0;
-  /** Console-style logger; replace to silence. */
+  /** Console-style logger, called with the node's log lines; replace it to silence or redirect them. */
   log = (...args) => console.debug('[colonio]', ...args);
-  /** Receives every message of a subscribed topic: `(topic, delivery) => {}` (set by `subscribe`). */
 
+  /**
+   * Use `Colonio.connect` instead: a node made with `new` is not connected and its calls fail.
+   * @param {ColonioOptions} options As for `connect`.
+   */
   constructor(options) {
     this.#options = { tickMilliseconds: 100, timeoutMilliseconds: 10000, retryMilliseconds: 1000, maximumRetryMilliseconds: 30000, ...options };
+    const reject = (operation) => { try { return operation(); } catch (error) { return Promise.reject(error); } };
+    /**
+     * The network's replicated key-value store (the Swift `ColonioKVS`): linearizable, versioned keys.
+     * Every method returns a promise; invalid arguments reject it too.
+     */
     this.kvs = Object.freeze({
-      get: (key) => this.#kvs(key, { 2: 0 }),
-      put: (key, value, options = {}) => this.#kvs(key, { 2: 1, 3: toBytes(value), ...condition(options.condition) }),
-      delete: (key, options = {}) => this.#kvs(key, { 2: 2, ...condition(options.condition) }).then(() => undefined),
+      /**
+       * Reads `key`.
+       * @param {string} key The key.
+       * @returns {Promise<KVSValue | null>} Its value and version, or `null` when it has none (never written, or deleted).
+       */
+      get: (key) => reject(() => this.#kvs(key, { 2: 0 })),
+      /**
+       * Stores `value` under `key` if `options.condition` holds (compare-and-set: `{condition: {ifVersion: n}}`).
+       * @param {string} key The key.
+       * @param {string | Uint8Array | ArrayBuffer | ArrayBufferView} value The value; a string is stored as UTF-8.
+       * @param {{condition?: KVSCondition}} [options] `condition`: `'none'` (default), `'ifAbsent'`, `'ifPresent'` or `{ifVersion: n}`.
+       * @returns {Promise<KVSValue>} The stored value with its new version.
+       */
+      put: (key, value, options = {}) => reject(() => this.#kvs(key, { 2: 1, 3: toBytes(value), ...condition(options.condition) })
+        .then((stored) => stored ?? Promise.reject(new KVSError('unavailable', KVS_MESSAGES.unavailable)))),
+      /**
+       * Deletes `key` if `options.condition` holds. Its version survives, so an old `{ifVersion: n}` never matches a later value.
+       * @param {string} key The key.
+       * @param {{condition?: KVSCondition}} [options] As for `put`.
+       * @returns {Promise<void>} Resolves once deleted (also when the key had no value).
+       */
+      delete: (key, options = {}) => reject(() => this.#kvs(key, { 2: 2, ...condition(options.condition) }).then(() => undefined)),
     });
   }
 
@@ -331,12 +230,26 @@ export class Colonio {
 
   // MARK: API
 
-  /** IDs of the nodes this node has authenticated links to. */
+  /**
+   * The nodes this node has authenticated links to: the links that carry overlay traffic. (Swift's
+   * `linkedPeers`; Swift's `links()` lists every link with its state instead.)
+   * @returns {string[]} Their node IDs.
+   */
   links() { return this.state().links; }
 
-  /** This node's ID, links, position and geographic neighbours with their positions. */
+  /**
+   * The same as `links()`, under the Swift property's name.
+   * @returns {string[]} The node IDs of the authenticated links.
+   */
+  get linkedPeers() { return this.links(); }
+
+  /**
+   * A snapshot of this node: ID, authenticated links, position and geographic neighbours with their positions
+   * (Swift's `status()` reports other fields: see docs/javascript.md).
+   * @returns {NodeState} `{nodeID, links, position, neighbours}`; `nodeID` and `position` are `null` while unknown.
+   */
   state() {
-    const [, f] = this.#core.call(Op.state).find(([kind]) => kind === Command.state) ?? [0, new Fields(new Uint8Array(0))];
+    const [, f] = this.#core?.call(Op.state).find(([kind]) => kind === Command.state) ?? [0, new Fields(new Uint8Array(0))];
     return {
       nodeID: f.has(1) ? f.node(1) : null,
       links: f.all(2).map(hex),
@@ -345,31 +258,84 @@ export class Colonio {
     };
   }
 
-  /** Registers `handler(message)` for messages and requests to `name` (`null` removes it). A request's answer is what the handler returns (string or bytes). */
+  /**
+   * Registers (or replaces) the handler for messages and requests sent to `name`; `null` removes it.
+   * A request's response is what the handler returns or resolves with (string or bytes; nothing is an
+   * empty response); if it throws or rejects, the requester's promise rejects with `handlerFailed`.
+   * @param {string} name The handler's name (1 to 255 bytes of UTF-8).
+   * @param {((message: ColonioMessage) => Payload | void | Promise<Payload | void>) | null} handler Called with
+   *   `{source, name, payload, hops, isRequest, text()}`.
+   * @returns {void}
+   * @throws {InvalidArgumentError} `invalidName` for an empty or too long name.
+   */
   handle(name, handler) {
     if (handler) this.#handlers.set(name, handler); else this.#handlers.delete(name);
     this.#run(Op.handle, { 1: name, 2: !!handler });
   }
 
-  /** Sends one-way `payload` to handler `name` on node `to` (ID) or on the owner of a key (`{ownerOf: key}`). */
+  /**
+   * Removes the handler for `name` (as `handle(name, null)`); later requests to it fail with `noHandler`.
+   * @param {string} name The handler's name.
+   * @returns {void}
+   */
+  removeHandler(name) { this.handle(name, null); }
+
+  /**
+   * Sends one-way `payload` to handler `name` on node `to`, or on the node responsible for a key
+   * (`{ownerOf: key}`, the node the KVS places the key on). Returns once handed to the overlay; delivery is
+   * not confirmed (use `request` for that).
+   * @param {Destination} to A node ID (32 hexadecimal digits) or `{ownerOf: key}`.
+   * @param {string} name The handler's name on the destination.
+   * @param {Payload} [payload] The message; a string is sent as UTF-8, nothing as empty.
+   * @returns {void}
+   * @throws {NotConnectedError} when not connected.
+   * @throws {InvalidArgumentError} for a bad destination, name or payload, or one over the network's size limit.
+   */
   send(to, name, payload) {
     this.#checkConnected();
     this.#run(Op.send, { 1: name, 2: toBytes(payload), ...destination(to) });
   }
 
-  /** Sends `payload` to handler `name` on `to` (as `send`) and resolves with the response's bytes. */
+  /**
+   * Sends `payload` to handler `name` on `to` (as `send`) and waits for the handler's response. Retries and
+   * times out as the network's routing settings say.
+   * @param {Destination} to A node ID (32 hexadecimal digits) or `{ownerOf: key}`.
+   * @param {string} name The handler's name on the destination.
+   * @param {Payload} [payload] The request; a string is sent as UTF-8, nothing as empty.
+   * @returns {Promise<Uint8Array>} The response's bytes. Rejects with `RequestError` (`timeout`, `unreachable`,
+   *   `noHandler`, `handlerFailed`, ...), `NotConnectedError` or `InvalidArgumentError`.
+   */
   request(to, name, payload) {
-    this.#checkConnected();
-    const { result } = this.#run(Op.request, { 1: name, 2: toBytes(payload), ...destination(to) });
-    return this.#awaitCompletion(this.#requests, result);
+    try {
+      this.#checkConnected();
+      const { result } = this.#run(Op.request, { 1: name, 2: toBytes(payload), ...destination(to) });
+      return this.#awaitCompletion(this.#requests, result);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  /** Places this node at `{x, y}`. On a sphere `x` is the longitude and `y` the latitude, in degrees (longitude first: Tokyo is `{ x: 139.65, y: 35.68 }`). */
+  /**
+   * Places this node at `position`; pub/sub messages reach it when it is inside their circle. On a plane
+   * or torus `x` and `y` are coordinates in the space. **On a sphere `x` is the longitude and `y` the
+   * latitude**, in degrees: longitude first, as in GeoJSON, not "latitude, longitude" as maps often write
+   * it. Tokyo is `{x: 139.65, y: 35.68}`.
+   * @param {Position} position `{x, y}`.
+   * @returns {void}
+   * @throws {InvalidArgumentError} `invalidPosition` for coordinates outside the space.
+   */
   setPosition({ x, y }) {
     this.#run(Op.setPosition, { 1: new Float(x), 2: new Float(y) });
   }
 
-  /** Calls `callback(delivery)` for every message published to `topic` whose circle contains this node; returns an unsubscribe function. */
+  /**
+   * Calls `callback(delivery)` for every message published to `topic` whose circle contains this node's
+   * position, once each. Subscriptions outlive seed reconnections.
+   * @param {string} topic The topic.
+   * @param {(delivery: SpreadDelivery) => void} callback Called with
+   *   `{topic, payload, sender, senderPosition, center, radius, hops, text()}`.
+   * @returns {() => void} A function that removes this callback (the topic is unsubscribed with its last one).
+   */
   subscribe(topic, callback) {
     if (!this.#subscribers.has(topic)) this.#subscribers.set(topic, new Set());
     this.#subscribers.get(topic).add(callback);
@@ -381,7 +347,17 @@ export class Colonio {
     };
   }
 
-  /** Publishes `payload` to subscribers of `topic` inside the circle `{x, y, radius}` (on a sphere `x` is the longitude, `y` the latitude in degrees, `radius` in metres). With `requireReceiver` it resolves once one received it. */
+  /**
+   * Publishes `payload` to the subscribers of `topic` inside the circle `{x, y, radius}`. On a sphere `x`
+   * is the longitude and `y` the latitude in degrees (longitude first), and `radius` is in metres; on a
+   * plane or torus all three are in the space's units. Needs this node's position (`setPosition`).
+   * @param {string} topic The topic.
+   * @param {Payload} payload The message; a string is sent as UTF-8.
+   * @param {PublishOptions} options The circle `{x, y, radius}`, and `deliverToSelf` (also to this node when it
+   *   subscribes and is inside; default false), `requireReceiver` (wait until a subscriber received it; default false).
+   * @returns {Promise<void>} Resolves once sent, or with `requireReceiver` once a subscriber received it.
+   *   Rejects with `PublishError` (`noReceiver`, `positionNotSet`), `NotConnectedError` or `InvalidArgumentError`.
+   */
   async publish(topic, payload, { x, y, radius, deliverToSelf = false, requireReceiver = false }) {
     this.#checkConnected();
     const { result } = this.#run(Op.publish, {
@@ -391,7 +367,11 @@ export class Colonio {
     await this.#awaitCompletion(this.#publications, result);
   }
 
-  /** Leaves the network: closes every link and the seed connection; pending operations fail with `networkClosed`. */
+  /**
+   * Leaves the network: closes every link and the seed connection; pending operations fail with
+   * `networkClosed`. Safe to call when not connected.
+   * @returns {void}
+   */
   disconnect() {
     if (!this.#connected) return;
     this.#run(Op.stop);
@@ -436,6 +416,7 @@ export class Colonio {
 
   /** Runs an operation and carries out its commands; returns `{result, pending}` (pending: promises to await, e.g. hello verification). Throws the call's error. */
   #run(op, fields) {
+    if (!this.#core) throw new NotConnectedError('notConnected', 'create the node with Colonio.connect');
     let result = null, failure = null;
     const pending = [];
     for (const [kind, f] of this.#core.call(op, fields)) {
@@ -549,18 +530,16 @@ export class Colonio {
       case Command.kvsDone: {
         const id = f.num(1);
         if (f.bool(2)) {
-          const value = f.bool(3) ? { value: f.bytes(4).slice(), version: f.num(5), text() { return decoder.decode(this.value); } } : null;
+          // `bytes` is the same array as `value`, under the Swift `KVSValue` property's name.
+          const bytes = f.bytes(4).slice();
+          const value = f.bool(3) ? { value: bytes, bytes, version: f.num(5), text() { return decoder.decode(this.value); } } : null;
           return this.#complete(this.#kvsOps, id, (p) => p.resolve(value));
         }
         const errorKind = f.str(6);
         const details = {};
         if (errorKind === 'conditionFailed') details.currentVersion = f.num(7) === 0 ? null : f.num(7) - 1;
         else if (f.has(7)) details.limit = f.num(7);
-        const messages = {
-          conditionFailed: 'the condition did not hold; nothing changed', unavailable: 'not enough replicas answered; not applied, retry',
-          timeout: 'no answer in time after every retry (a put or delete may have been applied: read the key before retrying)', valueTooLarge: 'the value is too large', keyTooLarge: 'the key is too long',
-        };
-        const error = new KVSError(errorKind, messages[errorKind] ?? errorKind, details);
+        const error = new KVSError(errorKind, KVS_MESSAGES[errorKind] ?? errorKind, details);
         this.#complete(this.#kvsOps, id, (p) => p.reject(error));
         return;
       }

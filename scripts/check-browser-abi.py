@@ -4,7 +4,7 @@
 The operations of `colonio_call` and the commands the core outputs are numbered in three places:
   - Swift: `enum BrowserInput` and `enum ShellCommand` (searched for in every .swift file under Web/ and
     Sources/, so they may move between files);
-  - JavaScript: the constant tables of Web/colonio.js that mirror them (`Op` and `Command`: the
+  - JavaScript: the constant tables of Web/colonio-internal.js that mirror them (`Op` and `Command`: the
     `Object.freeze({name: number, ...})` tables whose doc comment names BrowserInput / ShellCommand);
   - the schema docs/browser-abi.proto: `enum Operation` (OPERATION_SEED_FRAME = 2) and the fields of
     `message ShellOutput` (SeedSendCommand seed_send = 1).
@@ -195,7 +195,7 @@ def js_table(source, mirrors, fallback, problems):
     chosen = [t for t in tables if re.search(r"\b" + mirrors + r"\b", t[1])]
     if not chosen:
         chosen = [t for t in tables if t[0].group(1) == fallback]
-    table = Table(f"colonio.js {fallback}")
+    table = Table(f"colonio-internal.js {fallback}")
     if not chosen:
         problems.append(f"{source.display}: no constant table mirroring {mirrors} "
                         f"(a `const {fallback} = Object.freeze({{...}})` whose comment names {mirrors})")
@@ -204,7 +204,7 @@ def js_table(source, mirrors, fallback, problems):
         places = ", ".join(source.where(m.start()) for m, _ in chosen)
         problems.append(f"{source.display}: more than one table mirrors {mirrors}: {places}")
     match = chosen[0][0]
-    table.label = f"colonio.js {match.group(1)}"
+    table.label = f"colonio-internal.js {match.group(1)}"
     open_index = match.end() - 1
     close_index = matching_brace(source.text, open_index)
     body = source.text[open_index + 1:close_index]
@@ -442,7 +442,7 @@ def main():
     problems = []
 
     proto_path = root / "docs" / "browser-abi.proto"
-    js_path = root / "Web" / "colonio.js"
+    js_path = root / "Web" / "colonio-internal.js"
     for path in (proto_path, js_path):
         if not path.is_file():
             problems.append(f"missing {path}")
@@ -475,7 +475,7 @@ def main():
 def report(problems):
     for problem in problems:
         print(f"browser ABI mismatch: {problem}", file=sys.stderr)
-    print(f"browser ABI: {len(problems)} mismatch(es); Swift (BrowserInput, ShellCommand), Web/colonio.js "
+    print(f"browser ABI: {len(problems)} mismatch(es); Swift (BrowserInput, ShellCommand), Web/colonio-internal.js "
           f"(Op, Command) and docs/browser-abi.proto must agree", file=sys.stderr)
     return 1
 

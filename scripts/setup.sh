@@ -6,8 +6,9 @@ set -euo pipefail
 packages=(
   # WebRTC engine (Google's libwebrtc as packaged by Debian) and what links with it.
   libtgowt-dev libssl-dev libsrtp2-dev libabsl-dev pkg-config
-  # The Embedded Swift build of ColonioCore for browsers, and Node.js to smoke-test it.
-  wasi-libc libclang-rt-16-dev-wasm32 nodejs
+  # The Embedded Swift build of ColonioCore for browsers, Node.js to smoke-test it, and TypeScript
+  # (tsc) to check Web/colonio.d.ts against a sample that uses every public call.
+  wasi-libc libclang-rt-16-dev-wasm32 nodejs node-typescript
 )
 # Extra groups for later test suites, enabled with COLONIO_SETUP_EXTRAS="nat browser".
 for extra in ${COLONIO_SETUP_EXTRAS:-}; do

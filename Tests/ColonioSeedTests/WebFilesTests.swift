@@ -9,6 +9,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         try Data("<!doctype html>demo".utf8).write(to: directory.appendingPathComponent("index.html"))
         try Data("export {};".utf8).write(to: directory.appendingPathComponent("colonio.js"))
+        try Data("export const internal = 1;".utf8).write(to: directory.appendingPathComponent("colonio-internal.js"))
         try Data([0x00, 0x61, 0x73, 0x6D]).write(to: directory.appendingPathComponent("colonio.wasm"))
         var configuration = RunningSeed.configuration()
         configuration.webDirectory = directory.path
@@ -16,6 +17,8 @@ import Testing
             for (path, type, body) in [
                 ("/", "text/html; charset=utf-8", Array("<!doctype html>demo".utf8)),
                 ("/colonio.js", "text/javascript; charset=utf-8", Array("export {};".utf8)),
+                // colonio.js imports it.
+                ("/colonio-internal.js", "text/javascript; charset=utf-8", Array("export const internal = 1;".utf8)),
                 ("/colonio.wasm", "application/wasm", [0x00, 0x61, 0x73, 0x6D]),
             ] {
                 let response = try await RawConnection.request(path, port: seed.port)
@@ -51,7 +54,7 @@ import Testing
     /// shell script may turn text into HTML.
     @Test func webScriptsNeverParseTextAsHTML() throws {
         let web = try #require(SeedConfiguration.packageWebDirectory)
-        for file in ["demo.js", "colonio.js", "index.html"] {
+        for file in ["demo.js", "colonio.js", "colonio-internal.js", "index.html"] {
             let text = try String(contentsOfFile: web + "/" + file, encoding: .utf8)
             for sink in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "srcdoc", "eval("] {
                 #expect(!text.contains(sink), "\(file) uses \(sink)")

@@ -15,8 +15,9 @@ public struct SeedConfiguration: Sendable {
     public var limits: SeedLimitsConfiguration
     /// The application networks this seed serves.
     public var networks: [NetworkDefinition]
-    /// Directory whose `colonio.js`, `colonio.wasm` and demo page (`index.html`, `demo.js`) the seed serves
-    /// at `/`; `nil` serves none. Defaults to the package's `Web` folder when it exists (a source checkout).
+    /// Directory whose `colonio.js` (with `colonio-internal.js`), `colonio.wasm` and demo page (`index.html`,
+    /// `demo.js`) the seed serves at `/`; `nil` serves none. Defaults to the package's `Web` folder when it
+    /// exists (a source checkout).
     public var webDirectory: String? = SeedConfiguration.packageWebDirectory
 
     /// Creates a configuration.

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Serves the browser node from a directory: `/` (the demo page), `/demo.js`, `/colonio.js` and
-/// `/colonio.wasm`, with the cross-origin isolation headers pages need for fine-grained timers and a
+/// Serves the browser node from a directory: `/` (the demo page), `/demo.js`, `/colonio.js` (with the
+/// module it imports, `/colonio-internal.js`) and `/colonio.wasm`, with the cross-origin isolation headers pages need for fine-grained timers and a
 /// Content-Security-Policy that lets pages run only the seed's own scripts.
 ///
 /// Only these fixed paths map to files, so no request path can reach anything else in the directory
@@ -21,6 +21,7 @@ struct SeedWebFiles: Sendable {
         "/index.html": Entry(file: "index.html", contentType: "text/html; charset=utf-8"),
         "/demo.js": Entry(file: "demo.js", contentType: "text/javascript; charset=utf-8"),
         "/colonio.js": Entry(file: "colonio.js", contentType: "text/javascript; charset=utf-8"),
+        "/colonio-internal.js": Entry(file: "colonio-internal.js", contentType: "text/javascript; charset=utf-8"),
         "/colonio.wasm": Entry(file: "colonio.wasm", contentType: "application/wasm"),
     ]
 
