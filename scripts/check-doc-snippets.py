@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Fails when a Swift snippet of the README or docs/ is not, line for line, in a compiled Swift file.
+"""Fails when a snippet of the README or docs/ would not work as written.
+
+JavaScript blocks must type-check against Web/colonio.d.ts (see check_javascript). Swift blocks:
 
 Every ```swift block of README.md and docs/*.md must appear in a Swift file under Tests/ or Examples/
 (which `make test` builds and runs), with its `import` lines left out, indentation ignored, and these
@@ -44,9 +46,45 @@ def main():
                 print(f"{document.relative_to(root)}:{line_number}: this Swift snippet is in no file under "
                       "Tests/ or Examples/, so nothing checks that it compiles and runs; copy it into a test "
                       "(see Tests/ColonioTests/ReadmeTests.swift)", file=sys.stderr)
+    failures += check_javascript(documents)
     if failures:
         sys.exit(1)
     print(f"doc snippets: {checked} Swift snippet(s) found in compiled tests")
+
+
+def check_javascript(documents):
+    """Type-checks every ```js block against Web/colonio.d.ts with Debian's tsc (as `make js-check` does).
+
+    The blocks are written to Web/.snippets/ (inside the package, so `colonio-swift` resolves to it) as
+    ES modules, with the page's import path '/colonio.js' read as the package name.
+    """
+    import shutil
+    import subprocess
+    if shutil.which("tsc") is None:
+        print("doc snippets: no tsc (scripts/setup.sh installs node-typescript); JavaScript snippets not checked",
+              file=sys.stderr)
+        return 1
+    folder = root / "Web" / ".snippets"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    files = []
+    for document in documents:
+        text = document.read_text()
+        for index, match in enumerate(re.finditer(r"```js\n(.*?)```", text, re.S)):
+            name = folder / f"{document.stem}-{index + 1}.mts"
+            name.write_text(match.group(1).replace("'/colonio.js'", "'colonio-swift'") + "\nexport {};\n")
+            files.append(name)
+    if not files:
+        return 0
+    result = subprocess.run(
+        ["tsc", "--noEmit", "--strict", "--target", "es2022", "--module", "node16", "--moduleResolution", "node16",
+         "--lib", "es2022,dom", *map(str, files)], capture_output=True, text=True)
+    if result.returncode != 0:
+        print(result.stdout + result.stderr, file=sys.stderr)
+        print("a JavaScript snippet of the docs does not type-check against Web/colonio.d.ts", file=sys.stderr)
+        return 1
+    print(f"doc snippets: {len(files)} JavaScript snippet(s) type-check")
+    return 0
 
 
 main()
