@@ -13,6 +13,11 @@ public struct NodeMachine: Sendable {
     private enum Purpose: Sendable {
         case message(MessageChannel)
         case ownerLookup(NodeID)
+
+        /// The ring's own lookups (the join lookup among them) go out before the node has joined.
+        var waitsForJoin: Bool {
+            if case .message = self { true } else { false }
+        }
     }
 
     private struct PendingRequest: Sendable {
@@ -22,10 +27,12 @@ public struct NodeMachine: Sendable {
         var purpose: Purpose
     }
 
-    /// A packet held while the ring cannot route it (this node is joining, or a successor is being
-    /// relinked): without holding, a request made right after `connect` waited for its first retry.
+    /// A packet this node originates, held while the ring cannot route it (this node is joining, or a
+    /// successor is being relinked): without holding, a request made right after `connect` waited for
+    /// its first retry.
     private struct ParkedPacket: Sendable {
         var packet: OverlayPacket
+        var waitsForJoin: Bool
         var since: MonotonicTime
     }
 
@@ -185,7 +192,7 @@ public struct NodeMachine: Sendable {
             switch expiry {
             case .retry(let id, _, let request):
                 transmit(body: request.body, to: request.destination, mode: request.mode, requestID: id,
-                         isResponse: false, now: now, into: &out)
+                         isResponse: false, waitsForJoin: request.purpose.waitsForJoin, now: now, into: &out)
             case .failed(let id, let request):
                 if let localID = ring?.localID {
                     unpark { $0.source == localID && $0.requestID == id && !$0.isResponse }
@@ -258,7 +265,9 @@ public struct NodeMachine: Sendable {
             statistics.packetsForwarded += 1
             frame(packet, to: next, now: now, into: &out)
         case .unavailable:
-            park(packet, now: now)
+            // Forwarded packets are not held: their sender retries, and holding them here while the
+            // ring repairs would only add to the load.
+            statistics.unroutableDrops += 1
         }
         return out
     }
@@ -403,7 +412,8 @@ public struct NodeMachine: Sendable {
         let (id, mode) = address(destination)
         let encoded = body.encoded()
         let requestID = tracker.start(PendingRequest(destination: id, mode: mode, body: encoded, purpose: purpose), now: now)
-        transmit(body: encoded, to: id, mode: mode, requestID: requestID, isResponse: false, now: now, into: &out)
+        transmit(body: encoded, to: id, mode: mode, requestID: requestID, isResponse: false,
+                 waitsForJoin: purpose.waitsForJoin, now: now, into: &out)
         return (requestID, out)
     }
 
@@ -411,15 +421,16 @@ public struct NodeMachine: Sendable {
         body: OverlayBody, to destination: NodeID, mode: RoutingMode, requestID: UInt64 = 0, isResponse: Bool = false,
         now: MonotonicTime, into out: inout [NodeDirective]
     ) {
+        // A response goes back to a requester that reached this node: it is on the ring already.
         transmit(body: body.encoded(), to: destination, mode: mode, requestID: requestID, isResponse: isResponse,
-                 now: now, into: &out)
+                 waitsForJoin: !isResponse, now: now, into: &out)
     }
 
     /// Routes an encoded body: delivered here when this node is the destination, otherwise cut into
     /// fragments and framed to the next hop.
     private mutating func transmit(
         body: [UInt8], to destination: NodeID, mode: RoutingMode, requestID: UInt64, isResponse: Bool,
-        now: MonotonicTime, into out: inout [NodeDirective]
+        waitsForJoin: Bool = true, now: MonotonicTime, into out: inout [NodeDirective]
     ) {
         guard let localID = ring?.localID else { return }
         let packetID = nextPacketID
@@ -432,7 +443,7 @@ public struct NodeMachine: Sendable {
             }
             next = destination
         } else {
-            switch ring!.nextHop(toward: destination) {
+            switch route(toward: destination, waitsForJoin: waitsForJoin) {
             case .local:
                 let packet = OverlayPacket(
                     destination: destination, mode: mode, source: localID, packetID: packetID,
@@ -448,7 +459,7 @@ public struct NodeMachine: Sendable {
                 }
                 for packet in fragments(body, to: destination, mode: mode, packetID: packetID, requestID: requestID,
                                         isResponse: isResponse, from: localID) {
-                    park(packet, now: now)
+                    park(packet, waitsForJoin: waitsForJoin, now: now)
                 }
                 return
             }
@@ -474,12 +485,23 @@ public struct NodeMachine: Sendable {
 
     // MARK: - Packets waiting for a route
 
-    private mutating func park(_ packet: OverlayPacket, now: MonotonicTime) {
+    /// The ring's next hop for a packet this node originates. Before the join lookup has answered, the
+    /// node cannot tell whether it owns another ID (its successors may be unknown), so a packet that
+    /// `waitsForJoin` (the application's and sub-protocols' traffic, not the join lookup itself, not
+    /// responses) waits rather than being delivered here.
+    private func route(toward destination: NodeID, waitsForJoin: Bool) -> NextHop {
+        guard let ring else { return .unavailable }
+        let next = ring.nextHop(toward: destination)
+        if next == .local && waitsForJoin && !ring.hasJoined && destination != ring.localID { return .unavailable }
+        return next
+    }
+
+    private mutating func park(_ packet: OverlayPacket, waitsForJoin: Bool, now: MonotonicTime) {
         guard parked.count < Self.parkedPacketLimit, parkedBytes + packet.body.count <= Self.parkedByteLimit else {
             statistics.unroutableDrops += 1
             return
         }
-        parked.append(ParkedPacket(packet: packet, since: now))
+        parked.append(ParkedPacket(packet: packet, waitsForJoin: waitsForJoin, since: now))
         parkedBytes += packet.body.count
     }
 
@@ -495,7 +517,7 @@ public struct NodeMachine: Sendable {
     /// (their sender has retried by then).
     private mutating func routeParked(now: MonotonicTime, into out: inout [NodeDirective]) {
         // Not again from inside: delivering a parked packet here can change the ring and come back.
-        guard !parked.isEmpty, !isRoutingParked, let ring else { return }
+        guard !parked.isEmpty, !isRoutingParked, ring != nil else { return }
         isRoutingParked = true
         defer { isRoutingParked = false }
         let waiting = parked
@@ -506,15 +528,10 @@ public struct NodeMachine: Sendable {
                 statistics.unroutableDrops += 1
                 continue
             }
-            switch ring.nextHop(toward: entry.packet.destination) {
+            switch route(toward: entry.packet.destination, waitsForJoin: entry.waitsForJoin) {
             case .local:
                 arrived(entry.packet, now: now, into: &out)
             case .forward(let next):
-                guard entry.packet.hopCount < settings.hopLimit else {
-                    statistics.hopLimitDrops += 1
-                    continue
-                }
-                if entry.packet.source != ring.localID { statistics.packetsForwarded += 1 }
                 frame(entry.packet, to: next, now: now, into: &out)
             case .unavailable:
                 parked.append(entry)

@@ -4,7 +4,8 @@ public enum NextHop: Equatable, Sendable {
     case local
     /// Forward over the link to this node.
     case forward(NodeID)
-    /// The right next node is not linked yet (the node is still joining, or the ring is repairing); the
-    /// packet cannot be delivered correctly now. The node machine holds it until a route appears.
+    /// The right next node is known but not linked yet (the ring is repairing); the packet cannot be
+    /// delivered correctly now. The node machine holds the packets it originates until a route appears
+    /// and drops those it forwards (their senders retry).
     case unavailable
 }

@@ -129,9 +129,6 @@ public struct RingInstance: Sendable {
             }
         }
         if let best { return .forward(best) }
-        // Before the join lookup answered, this node's successors may not be known at all: it cannot
-        // tell whether it owns the target.
-        if !hasJoined { return .unavailable }
         // A successor we are still (re)connecting to would own the target: delivering here would be wrong.
         for successor in successors where successor.distance(to: target) < ownDistance {
             return .unavailable

@@ -84,15 +84,9 @@ private func linkedRing(settings: RoutingSettings = RoutingSettings()) -> RingIn
         var ring = RingInstance(localID: id(1000), settings: RoutingSettings())
         _ = ring.start(bootstrapPeers: [id(1100)], now: .zero)
         #expect(ring.nextHop(toward: id(1150)) == .unavailable)
-        // Not joined yet: even an ID just after its own may belong to a node it has not heard of.
-        #expect(ring.nextHop(toward: id(1050)) == .unavailable)
-        #expect(ring.nextHop(toward: id(1000)) == .local)
+        #expect(ring.nextHop(toward: id(1050)) == .local)
         _ = ring.linkOpened(id(1100), now: at(1))
         #expect(ring.nextHop(toward: id(1150)) == .forward(id(1100)))
-        #expect(ring.nextHop(toward: id(1050)) == .unavailable)
-        _ = ring.ownerFound(for: id(999), reply: OwnerReply(owner: id(1100)), now: at(2))
-        #expect(ring.hasJoined)
-        #expect(ring.nextHop(toward: id(1050)) == .local)
     }
 
     @Test func aPeerThatLeavesIsForgottenAtOnceAndNotRelearned() {
