@@ -26,8 +26,9 @@ public struct ScenarioReport: Sendable {
         /// Open links per node, mean and maximum.
         public var meanLinks: Double
         public var maximumLinks: Int
-        /// Geo neighbours per node, mean.
+        /// Geo neighbours per node, mean and maximum.
         public var meanGeoNeighbours: Double
+        public var maximumGeoNeighbours: Int = 0
         /// Pub/sub deliveries checked, and how many were expected.
         public var spreadDelivered: Int
         public var spreadExpected: Int

@@ -15,15 +15,15 @@ extension Simulation {
         return Set(geo.neighbours.keys)
     }
 
-    /// Introduces every live node to its Delaunay neighbours among all live nodes, as a seed that knows
-    /// positions would (``GeoInstance/discovered(_:now:)``; nodes already known are skipped).
+    /// Introduces every live node to its geo neighbours among all live nodes (``SiteLinks``), as a seed
+    /// that knows positions would (``GeoInstance/discovered(_:now:)``; nodes already known are skipped).
     public func introduceGeoNeighbours() {
         guard let space = configuration.space else { return }
         let ids = liveNodeIDs
-        let graph = DelaunayGraph(ids.map { position(of: $0)! }, in: space)
+        let graph = SiteLinks.graph(ids: ids, positions: ids.map { position(of: $0)! }, in: space)
         for (slot, id) in ids.enumerated() {
             let index = indexByID[id]!
-            guard let directives = nodes[index].geo?.discovered(graph.neighbours[slot].map { ids[$0] }, now: now) else {
+            guard let directives = nodes[index].geo?.discovered(graph[slot].map { ids[$0] }, now: now) else {
                 continue
             }
             performGeo(directives, at: index)

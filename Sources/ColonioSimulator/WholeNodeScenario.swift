@@ -89,10 +89,10 @@ public final class WholeNodeScenario {
         SimulationScenario.randomPosition(in: options.space, using: &random)
     }
 
-    private func wrongGeoNeighbours(_ ids: [NodeID], _ graph: DelaunayGraph) -> Int {
+    private func wrongGeoNeighbours(_ ids: [NodeID], _ graph: [[Int]]) -> Int {
         var wrong = 0
         for (index, id) in ids.enumerated() {
-            let expected = Set(graph.neighbours[index].map { ids[$0] })
+            let expected = Set(graph[index].map { ids[$0] })
             let actual = Set(simulation.controller(of: id)?.session?.geo.neighbours.keys.map { $0 } ?? [])
             if actual != expected { wrong += 1 }
         }
@@ -102,7 +102,7 @@ public final class WholeNodeScenario {
     private func settleAndCheck(_ name: String) -> Phase {
         round += 1
         let ids = simulation.liveNodeIDs
-        let graph = DelaunayGraph(ids.map { positions[$0]! }, in: options.space)
+        let graph = SiteLinks.graph(ids: ids, positions: ids.map { positions[$0]! }, in: options.space)
         var phase = Phase(name: name, nodes: ids.count)
         let start = simulation.now
         let limit = options.convergenceLimitMilliseconds

@@ -113,7 +113,7 @@ struct SimulateCommand: ParsableCommand {
             print("  converged after   \(converged)")
             print("  hops              mean \(format(phase.meanHops)), max \(phase.maximumHops)")
             print("  links per node    mean \(format(phase.meanLinks)), max \(phase.maximumLinks)")
-            print("  geo neighbours    mean \(format(phase.meanGeoNeighbours))")
+            print("  geo neighbours    mean \(format(phase.meanGeoNeighbours)), max \(phase.maximumGeoNeighbours)")
             for check in phase.checks {
                 print("  \(check.passed ? "ok    " : "FAILED") \(check.name): \(check.detail)")
             }
@@ -139,6 +139,7 @@ struct SimulateCommand: ParsableCommand {
                 + "\"hops\":{\"mean\":\(format(phase.meanHops)),\"max\":\(phase.maximumHops)},"
                 + "\"linksPerNode\":{\"mean\":\(format(phase.meanLinks)),\"max\":\(phase.maximumLinks)},"
                 + "\"geoNeighboursPerNode\":\(format(phase.meanGeoNeighbours)),"
+                + "\"geoNeighboursPerNodeMax\":\(phase.maximumGeoNeighbours),"
                 + "\"checks\":[\(checks.joined(separator: ","))]}"
         }
         return "{\"nodes\":\(options.nodeCount),\"space\":\(quoted(space)),\"seed\":\(options.seed),"

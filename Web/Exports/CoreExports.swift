@@ -28,3 +28,19 @@ public func colonioVarintRoundTrip(_ value: UInt64) -> UInt64 {
         return UInt64.max
     }
 }
+
+/// Computes the geometry of the degenerate layouts (``GeometryCrossCheck``) and returns its digest: all of
+/// it when `parts` is 0, else those parts (``GeometryCrossCheck/Parts``) in space `space` (0, 1, 2), so
+/// that a difference from the native build can be narrowed down.
+@_cdecl("colonio_geometry_digest")
+public func colonioGeometryDigest(_ parts: UInt32, _ space: Int32) -> UInt64 {
+    parts == 0 ? GeometryCrossCheck.digest()
+        : GeometryCrossCheck.digest(parts: GeometryCrossCheck.Parts(rawValue: parts), spaceIndex: Int(space))
+}
+
+/// The digest the native build computes (pinned by its tests): the smoke test expects the browser
+/// build's ``colonioGeometryDigest()`` to equal it.
+@_cdecl("colonio_geometry_recorded_digest")
+public func colonioGeometryRecordedDigest() -> UInt64 {
+    GeometryCrossCheck.recordedDigest
+}

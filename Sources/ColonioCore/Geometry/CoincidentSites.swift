@@ -32,7 +32,7 @@ struct CoincidentSites {
 }
 
 /// What identifies a point: coordinate bit patterns (plane, torus) or a grid cell of the unit vector.
-private struct SiteKey: Hashable {
+struct SiteKey: Hashable {
     var a: UInt64, b: UInt64, c: UInt64
 
     init(_ position: Position, in space: CoordinateSpace) {

@@ -96,7 +96,12 @@ struct ConvexHull3D {
             guard count >= 4 else { return false }
             var order = Array(0..<count)
             var random = SplitMix64(seed: seed)
-            order.shuffle(using: &random)
+            // Fisher-Yates on 64-bit draws. `shuffle(using:)` draws `Int`-wide numbers, 32 bits in the wasm
+            // build, so the two builds inserted points in different orders and, on cocircular points,
+            // picked different diagonals (found by `GeometryCrossCheck`).
+            for index in stride(from: count - 1, to: 0, by: -1) {
+                order.swapAt(index, Int(random.next() % UInt64(index + 1)))
+            }
             guard let simplex = findSimplex(order) else { return false }
             var first = simplex
             if ConvexHull3D.orient(points[first.0], points[first.1], points[first.2], points[first.3]) > 0 {

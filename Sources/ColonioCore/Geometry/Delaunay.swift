@@ -60,7 +60,7 @@ public struct DelaunayGraph: Sendable {
     }
 
     /// ``neighboursOfFirst(_:in:)`` for distinct points.
-    private static func neighboursOfFirstSite(_ positions: [Position], in space: CoordinateSpace) -> [Int] {
+    static func neighboursOfFirstSite(_ positions: [Position], in space: CoordinateSpace) -> [Int] {
         guard positions.count > 1 else { return [] }
         switch space {
         case .plane:

@@ -41,6 +41,9 @@ public struct GeoInstance: Sendable {
     public private(set) var neighbours: [NodeID: VersionedPosition] = [:]
     /// ``neighbours`` plus the peers that list this node as their neighbour: the links spread uses.
     public private(set) var linked: Set<NodeID> = []
+    /// The representative of this node's site (``SiteLinks``) as heard down the chain, when this node is
+    /// not it; sent in announcements.
+    public private(set) var representative: GeoNodeEntry?
     private var announcementVersion: UInt64 = 0
     private var announcedVersion: [NodeID: UInt64] = [:]
     /// The shortest time between two announcements to the same node; changes in between are sent
@@ -158,6 +161,7 @@ public struct GeoInstance: Sendable {
 
     /// Tells the machine that a node left the network (its links are gone for good).
     public mutating func nodeLeft(_ node: NodeID, now: MonotonicTime) -> [GeoDirective] {
+        let listed = peers[node]?.neighbours ?? [:]
         peers[node] = nil
         firstHand[node] = nil
         for peer in peers.keys { peers[peer]?.neighbours[node] = nil }
@@ -169,6 +173,7 @@ public struct GeoInstance: Sendable {
         _ = departed.insert(node, expiry: now.adding(milliseconds: departureMemoryMilliseconds))
         var directives: [GeoDirective] = []
         update(forceAnnouncement: false, now: now, &directives)
+        askForgotten(listed, now: now, &directives)
         return directives
     }
 
@@ -327,6 +332,11 @@ public struct GeoInstance: Sendable {
         if let best = GreedyForwarding.nextHop(from: position, toward: forward.center, among: candidates, in: space) {
             next.covered = []
             directives.append(.send(SpreadPacket.forward(next).encoded(), to: best))
+        } else if let down = GreedyForwarding.towardRepresentative(
+            of: id, at: position, toward: forward.center, among: candidates, in: space) {
+            // A site member links only to its chain: its representative links to the other sites.
+            next.covered = []
+            directives.append(.send(SpreadPacket.forward(next).encoded(), to: down))
         } else if forward.wantReceipt {
             // This node is the nearest to the centre and outside the circle: nobody is inside.
             reportReceipt(forward.id, .noNodeInside, &directives)
@@ -386,6 +396,14 @@ public struct GeoInstance: Sendable {
         cleaned.neighbours = announce.neighbours.filter {
             !departed.contains($0.key) && (try? space.validated($0.value.position)) == $0.value.position
         }
+        if let claimed = announce.representative,
+           departed.contains(claimed.id) || (try? space.validated(claimed.position.position)) != claimed.position.position {
+            cleaned.representative = nil
+        }
+        // A peer that moved no longer mentions its old neighbours; this node may know some of them
+        // only through it (a site's chain, ``SiteLinks``, is one such case): they are asked below.
+        let moved = peers[sender].map { $0.position.version < announce.position.version } ?? false
+        let listedBefore = moved ? peers[sender]!.neighbours : [:]
         peers[sender] = cleaned
         lastHeard[sender] = now
         firstHand[sender] = announce.position
@@ -395,6 +413,22 @@ public struct GeoInstance: Sendable {
         }
         if announce.wantReply { sendAnnouncement(to: sender, wantReply: false, now: now, &directives) }
         update(forceAnnouncement: false, now: now, &directives)
+        askForgotten(listedBefore, now: now, &directives)
+    }
+
+    /// Asks the nodes of `listed` that this node no longer hears of from any peer for their announcement:
+    /// called with the neighbours a departed or moved peer used to list. This node may have known them
+    /// only through that peer — a member of a site's chain knows the members two steps away only through
+    /// the one in between — and would otherwise lose its place in the graph (a chain cut in two, a site no
+    /// longer linked to its neighbouring sites).
+    private mutating func askForgotten(
+        _ listed: [NodeID: VersionedPosition], now: MonotonicTime, _ directives: inout [GeoDirective]
+    ) {
+        guard position != nil else { return }
+        for node in listed.keys.sorted() where node != id && peers[node] == nil && !departed.contains(node) {
+            let heard = peers.values.contains { $0.neighbours[node] != nil || $0.representative?.id == node }
+            if !heard { sendAnnouncement(to: node, wantReply: true, now: now, &directives) }
+        }
     }
 
     /// Gives neighbours known only second-hand `answerTimeoutMilliseconds` to announce themselves, asks
@@ -457,6 +491,7 @@ public struct GeoInstance: Sendable {
         for (peer, announce) in peers {
             merge(peer, announce.position)
             for (node, known) in announce.neighbours where node != id { merge(node, known) }
+            if let claimed = announce.representative, claimed.id != id { merge(claimed.id, claimed.position) }
         }
         // Remember the newest version of every node heard of, so a stale report circulating among
         // neighbours cannot bring an old position back after the newer one stopped being mentioned.
@@ -471,9 +506,21 @@ public struct GeoInstance: Sendable {
         if walking && !walkArrived(best: best, position: position, now: now, &directives) { return }
 
         let candidates = best.keys.sorted()
-        let local = DelaunayGraph.neighboursOfFirst([position] + candidates.map { best[$0]!.position }, in: space)
+        let local = SiteLinks.neighboursOfFirst(
+            ids: [id] + candidates, positions: [position] + candidates.map { best[$0]!.position }, in: space)
         var newNeighbours: [NodeID: VersionedPosition] = [:]
-        for index in local { newNeighbours[candidates[index - 1]] = best[candidates[index - 1]]! }
+        for index in local.neighbours { newNeighbours[candidates[index - 1]] = best[candidates[index - 1]]! }
+        // The site's representative: the one the previous member of the chain names, or that member.
+        var newRepresentative: GeoNodeEntry?
+        if let previousIndex = local.previous {
+            let previous = candidates[previousIndex - 1]
+            if let claimed = peers[previous]?.representative, claimed.id < previous, let known = best[claimed.id],
+               SiteLinks.onePoint(known.position, position, in: space) {
+                newRepresentative = GeoNodeEntry(id: claimed.id, position: known)
+            } else {
+                newRepresentative = GeoNodeEntry(id: previous, position: best[previous]!)
+            }
+        }
 
         var newLinked = Set(newNeighbours.keys)
         for (peer, announce) in peers where announce.neighbours[id] != nil { newLinked.insert(peer) }
@@ -482,9 +529,11 @@ public struct GeoInstance: Sendable {
 
         let changed = forceAnnouncement || positionUnannounced || Set(newNeighbours.keys) != Set(neighbours.keys)
             || newNeighbours.contains { neighbours[$0.key]?.position != $0.value.position }
+            || newRepresentative != representative
         let previousTargets = linked.union(neighbours.keys)
         positionUnannounced = false
         neighbours = newNeighbours
+        representative = newRepresentative
         if changed { announcementVersion += 1 }
         if newLinked != linked {
             linked = newLinked
@@ -563,7 +612,8 @@ public struct GeoInstance: Sendable {
         announcementSequence += 1
         let announce = GeoAnnounce(
             position: VersionedPosition(position: position, version: positionVersion),
-            neighbours: neighbours, wantReply: wantReply, sequence: announcementSequence
+            neighbours: neighbours, wantReply: wantReply, sequence: announcementSequence,
+            representative: representative
         )
         announcedVersion[node] = announcementVersion
         lastAnnounced[node] = now

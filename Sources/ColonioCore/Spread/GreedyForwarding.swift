@@ -24,4 +24,21 @@ enum GreedyForwarding {
         }
         return best?.node
     }
+
+    /// Where a site member (``SiteLinks``) with no nearer neighbour sends a publication: the lowest ID
+    /// below its own among its neighbours on its point (its chain's previous member, or the
+    /// representative itself) that is no farther from `target`, or `nil` for a representative. Node IDs
+    /// fall along the way while the distance does not grow, so this cannot loop with ``nextHop``.
+    static func towardRepresentative(
+        of id: NodeID, at position: Position, toward target: Position,
+        among neighbours: [(node: NodeID, position: Position)], in space: CoordinateSpace
+    ) -> NodeID? {
+        let own = space.distance(position, target)
+        var best: NodeID?
+        for (node, neighbourPosition) in neighbours where node < id && node < (best ?? id)
+            && SiteLinks.onePoint(neighbourPosition, position, in: space) && space.distance(neighbourPosition, target) <= own {
+            best = node
+        }
+        return best
+    }
 }

@@ -74,29 +74,39 @@ public struct GeoAnnounce: Equatable, Sendable {
     public var wantReply: Bool
     /// Increases with every announcement the sender makes, so that one overtaken by a later one is dropped.
     public var sequence: UInt64
+    /// The representative of the sender's site (the lowest node ID on its point, ``SiteLinks``) as the
+    /// sender has heard it down its chain, when that is not the sender: a node that reached any member of
+    /// a crowd learns whom to link to at once instead of walking down the chain.
+    public var representative: GeoNodeEntry?
 
     /// Creates an announcement.
     public init(
-        position: VersionedPosition, neighbours: [NodeID: VersionedPosition], wantReply: Bool, sequence: UInt64 = 0
+        position: VersionedPosition, neighbours: [NodeID: VersionedPosition], wantReply: Bool, sequence: UInt64 = 0,
+        representative: GeoNodeEntry? = nil
     ) {
         self.position = position
         self.neighbours = neighbours
         self.wantReply = wantReply
         self.sequence = sequence
+        self.representative = representative
     }
 }
 
-/// One entry of ``GeoAnnounce/neighbours`` on the wire.
-private struct GeoNeighbourEntry: WireMessage {
-    var id: NodeID
-    var position: VersionedPosition
+/// A node and its position: an entry of ``GeoAnnounce/neighbours`` on the wire, and
+/// ``GeoAnnounce/representative``.
+public struct GeoNodeEntry: Equatable, Sendable, WireMessage {
+    /// The node.
+    public var id: NodeID
+    /// Its position as the sender knows it.
+    public var position: VersionedPosition
 
-    init(id: NodeID, position: VersionedPosition) {
+    /// Creates an entry.
+    public init(id: NodeID, position: VersionedPosition) {
         self.id = id
         self.position = position
     }
 
-    init(from reader: inout WireReader) throws(WireDecodingError) {
+    public init(from reader: inout WireReader) throws(WireDecodingError) {
         var id: NodeID?
         var position: Position?
         var version: UInt64 = 0
@@ -113,7 +123,7 @@ private struct GeoNeighbourEntry: WireMessage {
         self.init(id: id, position: VersionedPosition(position: position, version: version))
     }
 
-    func encode(to writer: inout WireWriter) {
+    public func encode(to writer: inout WireWriter) {
         writer.write(field: 1, nodeID: id)
         writer.write(field: 2, message: position.position)
         writer.write(field: 3, uint64: position.version)
@@ -127,6 +137,7 @@ extension GeoAnnounce: WireMessage {
         var neighbours: [NodeID: VersionedPosition] = [:]
         var wantReply = false
         var sequence: UInt64 = 0
+        var representative: GeoNodeEntry?
         var count = 0
         while let field = try reader.nextField() {
             switch field.number {
@@ -137,16 +148,17 @@ extension GeoAnnounce: WireMessage {
                 guard count <= SpreadPacket.maximumListCount else {
                     throw .countLimitExceeded(field: 3, limit: SpreadPacket.maximumListCount)
                 }
-                let entry: GeoNeighbourEntry = try reader.readMessage(field, limit: 128)
+                let entry: GeoNodeEntry = try reader.readMessage(field, limit: 128)
                 neighbours[entry.id] = entry.position
             case 4: wantReply = try reader.readBool(field)
             case 5: sequence = try reader.readUInt64(field)
+            case 6: representative = try reader.readMessage(field, limit: 128)
             default: try reader.skip(field)
             }
         }
         guard let position else { throw .missingField(1) }
         self.init(position: VersionedPosition(position: position, version: version), neighbours: neighbours,
-                  wantReply: wantReply, sequence: sequence)
+                  wantReply: wantReply, sequence: sequence, representative: representative)
     }
 
     public func encode(to writer: inout WireWriter) {
@@ -154,10 +166,11 @@ extension GeoAnnounce: WireMessage {
         writer.write(field: 2, uint64: position.version)
         // Sorted so that equal announcements encode identically.
         for id in neighbours.keys.sorted() {
-            writer.write(field: 3, message: GeoNeighbourEntry(id: id, position: neighbours[id]!))
+            writer.write(field: 3, message: GeoNodeEntry(id: id, position: neighbours[id]!))
         }
         if wantReply { writer.write(field: 4, bool: true) }
         if sequence != 0 { writer.write(field: 5, uint64: sequence) }
+        if let representative { writer.write(field: 6, message: representative) }
     }
 }
 

@@ -9,13 +9,14 @@ import Testing
 @Suite struct DegenerateLayoutSpreadTests {
     typealias Checks = GeoInstanceSimulationTests
 
-    /// Nodes whose neighbours are not their Delaunay neighbours among all nodes (with cocircular points,
-    /// a node may keep both diagonals: only missing neighbours count then).
+    /// Nodes whose neighbours are not their links in the Delaunay graph of sites among all nodes
+    /// (``SiteLinks``; with cocircular points, a node may keep both diagonals: only missing neighbours
+    /// count then).
     static func wrongNeighbours(_ sim: GeoSimulation, cocircular: Bool) -> Int {
-        let graph = DelaunayGraph(sim.ids.map { sim.positions[$0]! }, in: sim.space)
+        let graph = SiteLinks.graph(ids: sim.ids, positions: sim.ids.map { sim.positions[$0]! }, in: sim.space)
         var wrong = 0
         for (index, node) in sim.ids.enumerated() {
-            let expected = Set(graph.neighbours[index].map { sim.ids[$0] })
+            let expected = Set(graph[index].map { sim.ids[$0] })
             let actual = Set(sim.instances[node]!.neighbours.keys)
             if cocircular ? !actual.isSuperset(of: expected) : actual != expected { wrong += 1 }
         }

@@ -150,12 +150,13 @@ struct GeoSimulation {
         }
     }
 
-    /// Nodes whose neighbour set differs from the global Delaunay graph of all positions.
+    /// Nodes whose neighbour set differs from their links in the global Delaunay graph of sites
+    /// (``SiteLinks``).
     func nodesWithWrongNeighbours() -> [NodeID] {
-        let graph = DelaunayGraph(ids.map { positions[$0]! }, in: space)
+        let graph = SiteLinks.graph(ids: ids, positions: ids.map { positions[$0]! }, in: space)
         var wrong: [NodeID] = []
         for (index, node) in ids.enumerated() {
-            let expected = Set(graph.neighbours[index].map { ids[$0] })
+            let expected = Set(graph[index].map { ids[$0] })
             if Set(instances[node]!.neighbours.keys) != expected { wrong.append(node) }
         }
         return wrong
