@@ -4,7 +4,13 @@ extension NodeController {
     /// The shell made this side's description (offer or answer) for the link.
     public mutating func localDescription(_ sdp: String, peer: NodeID, session linkSession: UInt64, now: MonotonicTime) -> [NodeAction] {
         guard var link = currentLink(peer, linkSession) else { return take() }
-        let signals = link.localDescriptionMade(sdp)
+        let signals: [SignalPayload]
+        do throws(LinkRejection) {
+            signals = try link.localDescriptionMade(sdp)
+        } catch {
+            reject(peer, error, now: now)
+            return take()
+        }
         session!.links[peer] = link
         for signal in signals { sendSignal(signal, on: link, now: now) }
         return take()
@@ -106,6 +112,15 @@ extension NodeController {
         guard let current = session, peer != current.nodeID else { return }
         switch payload.kind {
         case .offer(let sdp):
+            // Before anything else: an offer whose fingerprint the hello could not bind must not even
+            // displace the link there is.
+            let remoteFingerprint: String
+            do throws(SDPFingerprintError) {
+                remoteFingerprint = try SDPFingerprint.only(in: sdp)
+            } catch {
+                return refuseOffer(from: peer, .fingerprint(error))
+            }
+            var offersInARow = 1
             if let existing = current.links[peer] {
                 if existing.session == payload.sessionID { return }
                 // Both sides offered at once: the offer of the lower ID wins, on both sides alike.
@@ -117,14 +132,38 @@ extension NodeController {
                     for signal in existing.offerRepeat { sendSignal(signal, on: existing, now: now) }
                     return
                 }
+                // The overlay does not prove who sent a signal (any relaying node can write any source),
+                // while the seed relays only what the signed-in sender sent: an offer that would tear down
+                // an authenticated link must come through the seed. A peer that really lost its side
+                // reaches this node through the seed, or again once this side finds the link dead.
+                if existing.isAuthenticated && !viaSeed {
+                    return refuseOffer(from: peer, .unprovenSourceForAuthenticatedLink)
+                }
+                if !existing.isOfferer && !existing.isAuthenticated {
+                    guard existing.offersInARow < settings.maximumOffersPerPeer else {
+                        return refuseOffer(from: peer, .tooManyFromPeer(existing.offersInARow))
+                    }
+                    offersInARow = existing.offersInARow + 1
+                } else if pendingIncomingLinks >= settings.maximumPendingOffers {
+                    return refuseOffer(from: peer, .tooManyPending(pendingIncomingLinks))
+                }
                 dropLink(peer, report: existing.isAuthenticated, now: now)
                 guard session != nil else { return }
+            } else if pendingIncomingLinks >= settings.maximumPendingOffers {
+                return refuseOffer(from: peer, .tooManyPending(pendingIncomingLinks))
             }
-            let link = LinkNegotiation(answering: peer, session: payload.sessionID, offer: sdp, viaSeed: viaSeed, now: now)
+            var link = LinkNegotiation(
+                answering: peer, session: payload.sessionID, remoteFingerprint: remoteFingerprint, viaSeed: viaSeed, now: now)
+            link.offersInARow = offersInARow
             session!.links[peer] = link
             emit(.openLink(peer: peer, session: payload.sessionID, remoteOffer: sdp))
         case .answer(let sdp):
-            guard var link = current.links[peer], link.session == payload.sessionID, link.answerArrived(sdp) else { return }
+            guard var link = current.links[peer], link.session == payload.sessionID else { return }
+            do throws(LinkRejection) {
+                guard try link.answerArrived(sdp) else { return }
+            } catch {
+                return reject(peer, error, now: now)
+            }
             session!.links[peer] = link
             emit(.applyAnswer(peer: peer, session: payload.sessionID, sdp: sdp))
         case .candidate(let candidate, let sdpMid, let sdpMLineIndex):
@@ -133,6 +172,17 @@ extension NodeController {
                 peer: peer, session: payload.sessionID,
                 candidate: ICECandidateLine(candidate: candidate, sdpMid: sdpMid, sdpMLineIndex: sdpMLineIndex)))
         }
+    }
+
+    private mutating func refuseOffer(from peer: NodeID, _ refusal: OfferRefusal) {
+        log(.warning, "refused an offer from \(peer): \(refusal)")
+    }
+
+    /// Links the peers offered that are not authenticated yet (each holds a peer connection in the shell).
+    private var pendingIncomingLinks: Int {
+        var count = 0
+        for link in session!.links.values where !link.isOfferer && !link.isAuthenticated { count += 1 }
+        return count
     }
 
     /// Closes the link to `peer` and, if `report`, tells the node machine it failed or closed.
