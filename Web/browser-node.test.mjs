@@ -230,6 +230,10 @@ try {
   mallory.disconnect();
 
   // A node whose first certificate expires after 3 s renews it halfway and still links afterwards.
+  // Its links were authenticated by that first certificate: the others close them when it expires
+  // (and the ring links it again, with a fresh hello).
+  let expiredClosures = 0;
+  for (const n of [a, b, c]) n.log = (text) => { if (String(text).includes('its certificate expired')) expiredClosures++; };
   seed.shortLivedNext = true;
   const d = await Colonio.connect(common);
   d.log = () => {};
@@ -237,6 +241,8 @@ try {
   nodes.push(d);
   await new Promise((resolve) => setTimeout(resolve, 4000));
   check('the node renewed its certificate', seed.renewals >= 1, `renewals ${seed.renewals}`);
+  check('links authenticated by the expired certificate were closed', expiredClosures >= 1, `${expiredClosures} closed`);
+  for (const n of [a, b, c]) n.log = () => {};
   const e = await Colonio.connect(common);
   e.log = () => {};
   e.handle('echo', (message) => `echo from ${e.nodeID}: ${message.text()}`);
