@@ -102,7 +102,11 @@ extension NodeController {
         // Through the seed while the overlay has no path to the peer: with no links at all, or when this
         // node would be the peer's own next hop (re-linking a lost ring neighbour). The seed also answers
         // at once when the peer is gone, so the ring drops it instead of waiting for the connect timeout.
-        let link = LinkNegotiation(offeringTo: peer, session: random.next() | 1, viaSeed: !overlayReaches(peer), now: now)
+        // Also when the link to the peer has just closed: the overlay's path to it went through that link
+        // or through nodes that may be dropping theirs at the same moment (all links a certificate
+        // authenticated close when it expires), and a signal lost there costs the connect timeout.
+        let viaSeed = !overlayReaches(peer) || linkJustClosed(peer, now: now)
+        let link = LinkNegotiation(offeringTo: peer, session: random.next() | 1, viaSeed: viaSeed, now: now)
         session!.links[peer] = link
         emit(.openLink(peer: peer, session: link.session, remoteOffer: nil))
     }
@@ -152,8 +156,12 @@ extension NodeController {
             } else if pendingIncomingLinks >= settings.maximumPendingOffers {
                 return refuseOffer(from: peer, .tooManyPending(pendingIncomingLinks))
             }
+            // The answer goes back through the seed if the offer came that way, or if the link to the
+            // peer has just closed (as for offers, see `openLink`).
+            let answerViaSeed = viaSeed || linkJustClosed(peer, now: now)
             var link = LinkNegotiation(
-                answering: peer, session: payload.sessionID, remoteFingerprint: remoteFingerprint, viaSeed: viaSeed, now: now)
+                answering: peer, session: payload.sessionID, remoteFingerprint: remoteFingerprint, viaSeed: answerViaSeed,
+                now: now)
             link.offersInARow = offersInARow
             session!.links[peer] = link
             emit(.openLink(peer: peer, session: payload.sessionID, remoteOffer: sdp))
@@ -189,12 +197,22 @@ extension NodeController {
     mutating func dropLink(_ peer: NodeID, report: Bool, now: MonotonicTime) {
         guard let link = session?.links.removeValue(forKey: peer) else { return }
         emit(.closeLink(peer: peer, session: link.session))
+        if link.isAuthenticated {
+            let window = UInt64(session!.configuration.routing.connectTimeoutMilliseconds)
+            session!.signalThroughSeedUntil[peer] = now.adding(milliseconds: window)
+        }
         guard report else { return }
         if link.isAuthenticated {
             interpret(session!.machine.linkClosed(peer, now: now), now: now)
         } else {
             interpret(session!.machine.linkFailed(peer, now: now), now: now)
         }
+    }
+
+    /// Whether an authenticated link to `peer` closed within the connect timeout.
+    private func linkJustClosed(_ peer: NodeID, now: MonotonicTime) -> Bool {
+        guard let until = session?.signalThroughSeedUntil[peer] else { return false }
+        return now < until
     }
 
     /// Whether the overlay has a path to `peer`: this node has links and the ring forwards toward it.

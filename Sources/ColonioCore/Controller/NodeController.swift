@@ -34,6 +34,9 @@ public struct NodeController: Sendable {
         var findingPeers = false
         /// Until when the seed's "unknown peer" may only mean the peer has not returned yet.
         var seedReturnGraceUntil: MonotonicTime?
+        /// Peers whose authenticated link closed, and until when a new link to them signals through the
+        /// seed (see ``NodeController/openLink(to:now:)``).
+        var signalThroughSeedUntil: [NodeID: MonotonicTime] = [:]
 
         /// Links whose peer passed the hello.
         public var authenticatedPeers: [NodeID] { links.values.filter { $0.isAuthenticated }.map { $0.peer }.sorted() }
@@ -319,6 +322,7 @@ public struct NodeController: Sendable {
         if session != nil { interpret(session!.geo.tick(now: now), now: now) }
         if session != nil { interpret(session!.kvs.tick(now: now), now: now) }
         if session != nil { dropStalledLinks(now: now) }
+        if session != nil { session!.signalThroughSeedUntil = session!.signalThroughSeedUntil.filter { now < $0.value } }
         if session != nil { closeExpiredLinks(now: now, unixSeconds: unixSeconds) }
         return take()
     }
