@@ -232,6 +232,10 @@ try {
   mallory.disconnect();
 
   // A node whose first certificate expires after 3 s renews it halfway and still links afterwards.
+  // Its links were authenticated by that first certificate: the others close them when it expires,
+  // and the ring links it again at once (well within the 10 s connect timeout), with a fresh hello.
+  let expiredClosures = 0;
+  for (const n of [a, b, c]) n.log = (text) => { if (String(text).includes('its certificate expired')) expiredClosures++; };
   seed.shortLivedNext = true;
   const d = await Colonio.connect(common);
   d.log = () => {};
@@ -239,6 +243,9 @@ try {
   nodes.push(d);
   await new Promise((resolve) => setTimeout(resolve, 4000));
   check('the node renewed its certificate', seed.renewals >= 1, `renewals ${seed.renewals}`);
+  check('links authenticated by the expired certificate were closed', expiredClosures >= 1, `${expiredClosures} closed`);
+  await waitFor('the node linked again with the three others', () => [a, b, c].every((n) => d.links().includes(n.nodeID) && n.links().includes(d.nodeID)), 5000);
+  for (const n of [a, b, c]) n.log = () => {};
   const e = await Colonio.connect(common);
   e.log = () => {};
   e.handle('echo', (message) => `echo from ${e.nodeID}: ${message.text()}`);

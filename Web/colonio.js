@@ -638,9 +638,11 @@ export class Colonio {
   #linkFailed(link, error) {
     if (link.closed || this.#links.get(link.peer) !== link) return;
     this.log('link closed', link.peer, error?.message ?? error);
-    this.#run(Op.linkClosed, { 1: unhex(link.peer), 2: link.session });
+    // Forgotten before the core hears of it: the core may link the peer again at once (a ring neighbour
+    // whose link closed), and that new link must not be the one forgotten here.
     this.#links.delete(link.peer);
     this.#closeLink(link);
+    this.#run(Op.linkClosed, { 1: unhex(link.peer), 2: link.session });
   }
 
   #closeLink(link) {

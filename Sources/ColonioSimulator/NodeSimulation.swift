@@ -289,7 +289,13 @@ public final class NodeSimulation {
             guard let other = indexByID[peer] else { return }
             if links[LinkKey(index, other, session)] == nil { links[LinkKey(index, other, session)] = Link() }
             // The peer connection describes itself at once.
-            let sdp = "a=fingerprint:sha-256 \(index)/\(session)"
+            // A well-formed fingerprint (the controller refuses others), unique per node and session.
+            let bytes = [UInt64(index), session].flatMap { value in
+                (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * UInt64($0))) }
+            }
+            let sdp = "a=fingerprint:sha-256 " + bytes.map { byte in
+                (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+            }.joined(separator: ":")
             perform(nodes[index].controller.localDescription(sdp, peer: peer, session: session, now: now), at: index)
         case .applyAnswer(let peer, let session, _):
             guard let other = indexByID[peer], nodes[other].alive, links[LinkKey(index, other, session)] != nil else { return }

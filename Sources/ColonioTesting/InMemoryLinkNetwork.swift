@@ -99,7 +99,11 @@ package final class InMemoryLink: TransportLink {
     package let events: AsyncStream<PeerLinkEvent>
     private let continuation: AsyncStream<PeerLinkEvent>.Continuation
     private let network: InMemoryLinkNetwork
-    let token = (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16) }.joined(separator: ":")
+    /// 32 random bytes as hex pairs, so that it passes as a well-formed fingerprint.
+    let token = (0..<32).map { _ in
+        let byte = UInt8.random(in: 0...UInt8.max)
+        return (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+    }.joined(separator: ":")
 
     private struct State {
         var role: Role = .new
@@ -120,7 +124,7 @@ package final class InMemoryLink: TransportLink {
     var description: String { "v=0\r\na=fingerprint:memory \(token)\r\na=x-colonio-link:memory\r\n" }
 
     static func token(in sdp: String) -> String? {
-        SDPFingerprint.extract(from: sdp).flatMap { value in
+        (try? SDPFingerprint.only(in: sdp)).flatMap { value in
             value.hasPrefix("memory ") ? String(value.dropFirst("memory ".count)) : nil
         }
     }

@@ -54,6 +54,12 @@ public struct LinkNegotiation: Sendable {
     public private(set) var helloSent = false
     /// When the peer's hello verified.
     public private(set) var authenticatedAt: MonotonicTime?
+    /// When the certificate of the peer's hello expires (Unix seconds): the link is closed then, as
+    /// nothing renews a certificate over a link (a fresh link brings a fresh hello).
+    public private(set) var peerCertificateExpiry: UInt64?
+    /// Offers from the peer answered one after the other, each replacing the last before it
+    /// authenticated (this one included); capped by ``NodeControllerSettings/maximumOffersPerPeer``.
+    public internal(set) var offersInARow = 1
 
     /// A link this side offers.
     public init(offeringTo peer: NodeID, session: UInt64, viaSeed: Bool, now: MonotonicTime) {
@@ -65,26 +71,38 @@ public struct LinkNegotiation: Sendable {
         phase = .offering
     }
 
-    /// A link the peer offered with `offer`.
-    public init(answering peer: NodeID, session: UInt64, offer: String, viaSeed: Bool, now: MonotonicTime) {
+    /// A link the peer offered, with the fingerprint of its offer (``SDPFingerprint/only(in:)``: the
+    /// controller refuses an offer without exactly one before anything else happens).
+    public init(answering peer: NodeID, session: UInt64, remoteFingerprint: String, viaSeed: Bool, now: MonotonicTime) {
         self.peer = peer
         self.session = session
         isOfferer = false
         signalsViaSeed = viaSeed
         startedAt = now
         phase = .answering
-        remoteFingerprint = SDPFingerprint.extract(from: offer)
+        self.remoteFingerprint = remoteFingerprint
     }
 
     public var isAuthenticated: Bool { phase == .authenticated }
 
+    /// Whether the link was authenticated by a certificate that has expired by `unixSeconds`.
+    public func peerCertificateExpired(atUnixSeconds unixSeconds: UInt64) -> Bool {
+        guard isAuthenticated, let peerCertificateExpiry else { return false }
+        return unixSeconds >= peerCertificateExpiry
+    }
+
     /// Milliseconds from the start until the peer's hello verified; `nil` until then.
     public var setupMilliseconds: UInt64? { authenticatedAt.map { $0.milliseconds(since: startedAt) } }
 
-    /// The shell made this side's description: the signals to send now (the description, then any held candidates).
-    public mutating func localDescriptionMade(_ sdp: String) -> [SignalPayload] {
+    /// The shell made this side's description: the signals to send now (the description, then any held
+    /// candidates). Throws if it has not exactly one fingerprint: the hello could not sign the one in use.
+    public mutating func localDescriptionMade(_ sdp: String) throws(LinkRejection) -> [SignalPayload] {
         guard phase == .offering || phase == .answering else { return [] }
-        localFingerprint = SDPFingerprint.extract(from: sdp)
+        do {
+            localFingerprint = try SDPFingerprint.only(in: sdp)
+        } catch {
+            throw .localDescription(error)
+        }
         let description: SignalPayload
         if isOfferer {
             localOffer = sdp
@@ -117,10 +135,15 @@ public struct LinkNegotiation: Sendable {
         if isOfferer && sentCandidates.count < Self.maximumRepeatedCandidates { sentCandidates.append(payload) }
     }
 
-    /// The peer's answer: whether to apply it (it answers this side's pending offer).
-    public mutating func answerArrived(_ sdp: String) -> Bool {
+    /// The peer's answer: whether to apply it (it answers this side's pending offer). Throws if it has
+    /// not exactly one fingerprint (a relay may have added its own): the link cannot be authenticated.
+    public mutating func answerArrived(_ sdp: String) throws(LinkRejection) -> Bool {
         guard isOfferer, phase == .awaitingAnswer else { return false }
-        remoteFingerprint = SDPFingerprint.extract(from: sdp)
+        do {
+            remoteFingerprint = try SDPFingerprint.only(in: sdp)
+        } catch {
+            throw .remoteDescription(error)
+        }
         phase = .connecting
         return true
     }
@@ -168,6 +191,7 @@ public struct LinkNegotiation: Sendable {
         else { throw .badSignature }
         guard let localFingerprint, let remoteFingerprint else { throw .noFingerprints }
         phase = .verifying
+        peerCertificateExpiry = certificate.expiry
         // The peer signed its own fingerprint first: this side's is the receiver's.
         return HelloSignatures(
             seedPublicKey: seedPublicKey, certificateBytes: certificate.signedBytes,
@@ -194,6 +218,10 @@ public enum LinkRejection: Error, Equatable, Sendable, CustomStringConvertible {
     case wrongNode(expected: NodeID, found: NodeID)
     case expired(expiry: UInt64)
     case noFingerprints
+    /// The peer's offer or answer has no single well-formed fingerprint.
+    case remoteDescription(SDPFingerprintError)
+    /// This side's own description has no single well-formed fingerprint (the engine made it).
+    case localDescription(SDPFingerprintError)
     case badSignature
     /// The certificate's public key is malformed or of small order; no signature by it means anything.
     case weakPublicKey(Ed25519Encoding.KeyDefect)
@@ -205,6 +233,8 @@ public enum LinkRejection: Error, Equatable, Sendable, CustomStringConvertible {
         case .wrongNode(let expected, let found): "the certificate is for \(found), expected \(expected)"
         case .expired(let expiry): "the certificate expired at \(expiry) (Unix seconds)"
         case .noFingerprints: "no DTLS fingerprints in the descriptions"
+        case .remoteDescription(let error): "the peer's description has \(error)"
+        case .localDescription(let error): "this side's description has \(error)"
         case .badSignature: "the hello's or the certificate's signature does not verify"
         case .weakPublicKey(let defect): "the certificate's key is refused: \(defect)"
         }

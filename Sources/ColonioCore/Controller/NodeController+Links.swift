@@ -4,7 +4,13 @@ extension NodeController {
     /// The shell made this side's description (offer or answer) for the link.
     public mutating func localDescription(_ sdp: String, peer: NodeID, session linkSession: UInt64, now: MonotonicTime) -> [NodeAction] {
         guard var link = currentLink(peer, linkSession) else { return take() }
-        let signals = link.localDescriptionMade(sdp)
+        let signals: [SignalPayload]
+        do throws(LinkRejection) {
+            signals = try link.localDescriptionMade(sdp)
+        } catch {
+            reject(peer, error, now: now)
+            return take()
+        }
         session!.links[peer] = link
         for signal in signals { sendSignal(signal, on: link, now: now) }
         return take()
@@ -96,7 +102,11 @@ extension NodeController {
         // Through the seed while the overlay has no path to the peer: with no links at all, or when this
         // node would be the peer's own next hop (re-linking a lost ring neighbour). The seed also answers
         // at once when the peer is gone, so the ring drops it instead of waiting for the connect timeout.
-        let link = LinkNegotiation(offeringTo: peer, session: random.next() | 1, viaSeed: !overlayReaches(peer), now: now)
+        // Also when the link to the peer has just closed: the overlay's path to it went through that link
+        // or through nodes that may be dropping theirs at the same moment (all links a certificate
+        // authenticated close when it expires), and a signal lost there costs the connect timeout.
+        let viaSeed = !overlayReaches(peer) || linkJustClosed(peer, now: now)
+        let link = LinkNegotiation(offeringTo: peer, session: random.next() | 1, viaSeed: viaSeed, now: now)
         session!.links[peer] = link
         emit(.openLink(peer: peer, session: link.session, remoteOffer: nil))
     }
@@ -106,6 +116,15 @@ extension NodeController {
         guard let current = session, peer != current.nodeID else { return }
         switch payload.kind {
         case .offer(let sdp):
+            // Before anything else: an offer whose fingerprint the hello could not bind must not even
+            // displace the link there is.
+            let remoteFingerprint: String
+            do throws(SDPFingerprintError) {
+                remoteFingerprint = try SDPFingerprint.only(in: sdp)
+            } catch {
+                return refuseOffer(from: peer, .fingerprint(error))
+            }
+            var offersInARow = 1
             if let existing = current.links[peer] {
                 if existing.session == payload.sessionID { return }
                 // Both sides offered at once: the offer of the lower ID wins, on both sides alike.
@@ -117,14 +136,42 @@ extension NodeController {
                     for signal in existing.offerRepeat { sendSignal(signal, on: existing, now: now) }
                     return
                 }
+                // The overlay does not prove who sent a signal (any relaying node can write any source),
+                // while the seed relays only what the signed-in sender sent: an offer that would tear down
+                // an authenticated link must come through the seed. A peer that really lost its side
+                // reaches this node through the seed, or again once this side finds the link dead.
+                if existing.isAuthenticated && !viaSeed {
+                    return refuseOffer(from: peer, .unprovenSourceForAuthenticatedLink)
+                }
+                if !existing.isOfferer && !existing.isAuthenticated {
+                    guard existing.offersInARow < settings.maximumOffersPerPeer else {
+                        return refuseOffer(from: peer, .tooManyFromPeer(existing.offersInARow))
+                    }
+                    offersInARow = existing.offersInARow + 1
+                } else if pendingIncomingLinks >= settings.maximumPendingOffers {
+                    return refuseOffer(from: peer, .tooManyPending(pendingIncomingLinks))
+                }
                 dropLink(peer, report: existing.isAuthenticated, now: now)
                 guard session != nil else { return }
+            } else if pendingIncomingLinks >= settings.maximumPendingOffers {
+                return refuseOffer(from: peer, .tooManyPending(pendingIncomingLinks))
             }
-            let link = LinkNegotiation(answering: peer, session: payload.sessionID, offer: sdp, viaSeed: viaSeed, now: now)
+            // The answer goes back through the seed if the offer came that way, or if the link to the
+            // peer has just closed (as for offers, see `openLink`).
+            let answerViaSeed = viaSeed || linkJustClosed(peer, now: now)
+            var link = LinkNegotiation(
+                answering: peer, session: payload.sessionID, remoteFingerprint: remoteFingerprint, viaSeed: answerViaSeed,
+                now: now)
+            link.offersInARow = offersInARow
             session!.links[peer] = link
             emit(.openLink(peer: peer, session: payload.sessionID, remoteOffer: sdp))
         case .answer(let sdp):
-            guard var link = current.links[peer], link.session == payload.sessionID, link.answerArrived(sdp) else { return }
+            guard var link = current.links[peer], link.session == payload.sessionID else { return }
+            do throws(LinkRejection) {
+                guard try link.answerArrived(sdp) else { return }
+            } catch {
+                return reject(peer, error, now: now)
+            }
             session!.links[peer] = link
             emit(.applyAnswer(peer: peer, session: payload.sessionID, sdp: sdp))
         case .candidate(let candidate, let sdpMid, let sdpMLineIndex):
@@ -135,16 +182,37 @@ extension NodeController {
         }
     }
 
+    private mutating func refuseOffer(from peer: NodeID, _ refusal: OfferRefusal) {
+        log(.warning, "refused an offer from \(peer): \(refusal)")
+    }
+
+    /// Links the peers offered that are not authenticated yet (each holds a peer connection in the shell).
+    private var pendingIncomingLinks: Int {
+        var count = 0
+        for link in session!.links.values where !link.isOfferer && !link.isAuthenticated { count += 1 }
+        return count
+    }
+
     /// Closes the link to `peer` and, if `report`, tells the node machine it failed or closed.
     mutating func dropLink(_ peer: NodeID, report: Bool, now: MonotonicTime) {
         guard let link = session?.links.removeValue(forKey: peer) else { return }
         emit(.closeLink(peer: peer, session: link.session))
+        if link.isAuthenticated {
+            let window = UInt64(session!.configuration.routing.connectTimeoutMilliseconds)
+            session!.signalThroughSeedUntil[peer] = now.adding(milliseconds: window)
+        }
         guard report else { return }
         if link.isAuthenticated {
             interpret(session!.machine.linkClosed(peer, now: now), now: now)
         } else {
             interpret(session!.machine.linkFailed(peer, now: now), now: now)
         }
+    }
+
+    /// Whether an authenticated link to `peer` closed within the connect timeout.
+    private func linkJustClosed(_ peer: NodeID, now: MonotonicTime) -> Bool {
+        guard let until = session?.signalThroughSeedUntil[peer] else { return false }
+        return now < until
     }
 
     /// Whether the overlay has a path to `peer`: this node has links and the ring forwards toward it.

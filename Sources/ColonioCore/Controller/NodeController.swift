@@ -34,6 +34,9 @@ public struct NodeController: Sendable {
         var findingPeers = false
         /// Until when the seed's "unknown peer" may only mean the peer has not returned yet.
         var seedReturnGraceUntil: MonotonicTime?
+        /// Peers whose authenticated link closed, and until when a new link to them signals through the
+        /// seed (see ``NodeController/openLink(to:now:)``).
+        var signalThroughSeedUntil: [NodeID: MonotonicTime] = [:]
 
         /// Links whose peer passed the hello.
         public var authenticatedPeers: [NodeID] { links.values.filter { $0.isAuthenticated }.map { $0.peer }.sorted() }
@@ -319,6 +322,8 @@ public struct NodeController: Sendable {
         if session != nil { interpret(session!.geo.tick(now: now), now: now) }
         if session != nil { interpret(session!.kvs.tick(now: now), now: now) }
         if session != nil { dropStalledLinks(now: now) }
+        if session != nil { session!.signalThroughSeedUntil = session!.signalThroughSeedUntil.filter { now < $0.value } }
+        if session != nil { closeExpiredLinks(now: now, unixSeconds: unixSeconds) }
         return take()
     }
 
@@ -333,6 +338,20 @@ public struct NodeController: Sendable {
             .map { $0.peer }.sorted()
         for peer in stalled {
             log(.info, "gave up the link to \(peer): not authenticated within \(timeout) ms")
+            dropLink(peer, report: true, now: now)
+        }
+    }
+
+    /// Closes authenticated links whose peer's certificate has expired: the hello is the only proof a
+    /// link carries, and no certificate is renewed over a link. The ring links the peer again (it has
+    /// renewed its certificate halfway through its life), with a fresh hello.
+    private mutating func closeExpiredLinks(now: MonotonicTime, unixSeconds: UInt64) {
+        let expired = session!.links.values
+            .filter { $0.peerCertificateExpired(atUnixSeconds: unixSeconds) }
+            .map { $0.peer }.sorted()
+        for peer in expired {
+            guard let expiry = session?.links[peer]?.peerCertificateExpiry else { continue }
+            log(.info, "closed the link to \(peer): its certificate expired at \(expiry) (Unix seconds)")
             dropLink(peer, report: true, now: now)
         }
     }

@@ -14,13 +14,24 @@ public struct NodeControllerSettings: Equatable, Sendable {
     /// restarted seed do not all return at once), doubling on every failed attempt up to the maximum.
     public var reconnectFirstDelayMilliseconds: UInt64
     public var reconnectMaximumDelayMilliseconds: UInt64
+    /// Offers being answered and not yet authenticated, at most: more are refused. Anyone who can relay
+    /// a signal can send offers under any source ID, and each one costs a peer connection; the connect
+    /// timeout frees a slot that never authenticates. Several times the links a ring node wants at once.
+    public var maximumPendingOffers: Int
+    /// Offers claiming one peer answered in a row, each replacing the last before it authenticated: a
+    /// further one is refused until the last one authenticates or is given up (connect timeout), so a
+    /// flood under a peer's ID makes no more peer connections and cannot keep replacing the real one.
+    public var maximumOffersPerPeer: Int
 
     /// The defaults of both shells: peer search and seed reconnection from 1 s to 30 s, and a grace of
     /// twice the longest wait between seed reconnection attempts, by when returning nodes are back.
     public init(
         peerSearchFirstDelayMilliseconds: UInt64 = 1_000, peerSearchMaximumDelayMilliseconds: UInt64 = 30_000,
-        seedReturnGraceMilliseconds: UInt64? = nil, renewalRetrySeconds: UInt64 = 30
+        seedReturnGraceMilliseconds: UInt64? = nil, renewalRetrySeconds: UInt64 = 30,
+        maximumPendingOffers: Int = 32, maximumOffersPerPeer: Int = 3
     ) {
+        self.maximumPendingOffers = max(1, maximumPendingOffers)
+        self.maximumOffersPerPeer = max(1, maximumOffersPerPeer)
         self.peerSearchFirstDelayMilliseconds = peerSearchFirstDelayMilliseconds
         self.peerSearchMaximumDelayMilliseconds = max(peerSearchFirstDelayMilliseconds, peerSearchMaximumDelayMilliseconds)
         self.seedReturnGraceMilliseconds = seedReturnGraceMilliseconds ?? 2 * self.peerSearchMaximumDelayMilliseconds

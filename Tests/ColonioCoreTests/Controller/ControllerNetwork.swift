@@ -37,6 +37,8 @@ final class ControllerNetwork {
     var open: Set<ShellLink> = []
     /// Signals the seed refuses instead of relaying (to simulate lost signals), by sender.
     var dropSeedSignalsFrom: Set<Int> = []
+    /// What a dishonest seed does to every signal it relays (from the sender's index).
+    var rewriteSeedSignals: ((Int, SignalPayload) -> SignalPayload)?
     /// What happens next, in order.
     private var queue: [(Int, Input)] = []
     private var nextID: UInt64 = 1
@@ -148,8 +150,17 @@ final class ControllerNetwork {
         for action in actions { carryOut(action, at: index) }
     }
 
-    private func sdp(_ index: Int, _ session: UInt64) -> String {
-        "v=0\r\na=fingerprint:sha-256 N\(index):S\(session)\r\n"
+    /// The description node `index` makes for `session`: one fingerprint, unique per node and session.
+    func sdp(_ index: Int, _ session: UInt64) -> String {
+        "v=0\r\na=fingerprint:sha-256 \(Self.fingerprint(index, session))\r\n"
+    }
+
+    /// Hex pairs (`0A:..`) of the node's index and the session, well-formed as the controller requires.
+    static func fingerprint(_ index: Int, _ session: UInt64) -> String {
+        let bytes = [UInt64(index), session].flatMap { value in
+            (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * UInt64($0))) }
+        }
+        return bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16, uppercase: true) }.joined(separator: ":")
     }
 
     func carryOut(_ action: NodeAction, at index: Int) {
@@ -231,7 +242,8 @@ final class ControllerNetwork {
                     code: .unknownPeer, message: "unknown peer", peer: to, sessionID: payload.sessionID))))
                 return
             }
-            enqueue(other, .seed(.relayedSignal(from: nodes[index].id!, payload: payload)))
+            let relayed = rewriteSeedSignals?(index, payload) ?? payload
+            enqueue(other, .seed(.relayedSignal(from: nodes[index].id!, payload: relayed)))
         case .findPeers:
             let id = nodes[index].id!
             enqueue(index, .seed(.peersFound(registry.keys.filter { $0 != id && seedUp.contains(registry[$0]!) }.sorted())))

@@ -73,7 +73,7 @@ struct NodeControllerLinkTests {
         let a = network.addNode(id: low)
         let before = try #require(network.link(a, to: high))
         #expect(before.isAuthenticated && before.isOfferer)
-        let lateOffer = SignalPayload(sessionID: 12345, kind: .offer(sdp: "v=0\r\na=fingerprint:sha-256 LATE\r\n"))
+        let lateOffer = SignalPayload(sessionID: 12345, kind: .offer(sdp: "v=0\r\na=fingerprint:sha-256 1A:7E\r\n"))
         let actions = network.nodes[a].controller.seedFrame(
             .relayedSignal(from: high, payload: lateOffer), now: network.now, unixSeconds: network.unixSeconds)
         #expect(actions.isEmpty)
@@ -88,12 +88,12 @@ struct NodeControllerLinkTests {
         let network = ControllerNetwork()
         let a = network.addNode(id: low)
         let b = network.addNode(id: high)
-        let offer = SignalPayload(sessionID: 999, kind: .offer(sdp: "v=0\r\na=fingerprint:sha-256 NEW\r\n"))
+        let offer = SignalPayload(sessionID: 999, kind: .offer(sdp: "v=0\r\na=fingerprint:sha-256 0E:E0\r\n"))
         let actions = network.nodes[b].controller.seedFrame(
             .relayedSignal(from: low, payload: offer), now: network.now, unixSeconds: network.unixSeconds)
         let old = try #require(network.nodes[a].controller.session?.links[high]?.session)
         #expect(actions.contains(.closeLink(peer: low, session: old)))
-        #expect(actions.contains(.openLink(peer: low, session: 999, remoteOffer: "v=0\r\na=fingerprint:sha-256 NEW\r\n")))
+        #expect(actions.contains(.openLink(peer: low, session: 999, remoteOffer: "v=0\r\na=fingerprint:sha-256 0E:E0\r\n")))
         #expect(network.link(b, to: low)?.phase == .answering)
     }
 
@@ -109,12 +109,12 @@ struct NodeControllerLinkTests {
         // An offer from `low` through the seed, answered; then the channel opens and b's hello goes out.
         let keyOfLow = Array(SHA256.hash([42]))
         let session: UInt64 = 4242
-        let offerSDP = "v=0\r\na=fingerprint:sha-256 OFFER\r\n"
+        let offerSDP = "v=0\r\na=fingerprint:sha-256 0F:FE\r\n"
         var actions = network.nodes[b].controller.seedFrame(
             .relayedSignal(from: low, payload: SignalPayload(sessionID: session, kind: .offer(sdp: offerSDP))),
             now: network.now, unixSeconds: network.unixSeconds)
         actions += network.nodes[b].controller.localDescription(
-            "v=0\r\na=fingerprint:sha-256 ANSWER\r\n", peer: low, session: session, now: network.now)
+            "v=0\r\na=fingerprint:sha-256 A5:3E\r\n", peer: low, session: session, now: network.now)
         actions += network.nodes[b].controller.linkOpened(peer: low, session: session, now: network.now)
         #expect(network.link(b, to: low)?.phase == .awaitingHello)
         let key: [UInt8] =
@@ -130,7 +130,7 @@ struct NodeControllerLinkTests {
             network: fault == "network" ? "other" : ControllerNetwork.network)
         if fault == "certificate signature" { certificate.signature[0] ^= 1 }
         let signed = LinkHello.signedBytes(
-            network: ControllerNetwork.network, senderFingerprint: "sha-256 OFFER", receiverFingerprint: "sha-256 ANSWER")
+            network: ControllerNetwork.network, senderFingerprint: "sha-256 0F:FE", receiverFingerprint: "sha-256 A5:3E")
         var signature = ControllerNetwork.sign(signed, key: key)
         if fault == "signature" { signature[5] ^= 1 }
         if fault == "non-canonical S" { signature[63] |= 0x10 }
@@ -180,7 +180,7 @@ struct NodeControllerStalledLinkTests {
         let low = NodeID(high: 1, low: 0)
         // The answer goes nowhere (the seed would otherwise refuse it at once: `low` is not signed in).
         network.dropSeedSignalsFrom = [b]
-        let offer = SignalPayload(sessionID: 77, kind: .offer(sdp: "v=0\r\na=fingerprint:sha-256 GONE\r\n"))
+        let offer = SignalPayload(sessionID: 77, kind: .offer(sdp: "v=0\r\na=fingerprint:sha-256 60:0E\r\n"))
         network.carryOut(
             network.nodes[b].controller.seedFrame(.relayedSignal(from: low, payload: offer), now: network.now, unixSeconds: network.unixSeconds),
             at: b)
