@@ -145,8 +145,8 @@ public struct NodeMachine: Sendable {
         return out
     }
 
-    /// Stops the node for good, telling every linked peer that it leaves (so they forget it at once and
-    /// its KVS replicas stop counting) before its links close; see ``stop(now:)``.
+    /// Stops the node for good, telling every linked peer that it leaves (so they forget it at once
+    /// instead of trying to reconnect) before its links close; see ``stop(now:)``.
     public mutating func leave(now: MonotonicTime) -> [NodeDirective] {
         var out: [NodeDirective] = []
         guard let current = ring else { return out }
