@@ -67,24 +67,11 @@ final class ChatProcess: Sendable {
     private let lines = LineBuffer()
 
     init(seed: String, name: String, position: String) throws {
-        signal(SIGPIPE, SIG_IGN)
-        let process = Process()
-        process.executableURL = try NodeProcess.executable(named: "location-chat")
-        process.arguments = ["--seed", seed, "--network", "alpha", "--token", "alpha-token", "--name", name,
-                             "--position", position, "--loopback-only"]
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
-        let lines = lines
-        stdout.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil } else { lines.append(data) }
-        }
-        try process.run()
-        self.process = process
-        self.input = stdin.fileHandleForWriting
+        (process, input) = try NodeProcess.launch(
+            NodeProcess.executable(named: "location-chat"),
+            arguments: ["--seed", seed, "--network", "alpha", "--token", "alpha-token", "--name", name,
+                        "--position", position, "--loopback-only"],
+            lines: lines, standardError: FileHandle.nullDevice)
     }
 
     deinit { terminate() }

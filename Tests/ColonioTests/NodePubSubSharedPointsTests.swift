@@ -56,25 +56,9 @@ import Testing
     ) async throws {
         let inside = Set(positions.indices.filter { space.contains(center: center, radius: radius, positions[$0]) })
         #expect(!inside.isEmpty, "\(label): a node inside")
-        var settled: [UInt8]?
-        for round in 0..<40 {
-            let payload: [UInt8] = [tag, UInt8(round)]
-            try await nodes[publisher].publish(
-                payload, topic: "t", center: center, radius: radius, options: SpreadOptions(deliverToSelf: true))
-            try await Task.sleep(for: .milliseconds(150))
-            var all = true
-            for index in inside where await inbox.count(of: payload, at: index) != 1 { all = false }
-            if all {
-                settled = payload
-                break
-            }
-        }
-        let payload = try #require(settled, "\(label): never reached every node inside \(inside.sorted())")
-        try await Task.sleep(for: .milliseconds(300))  // late duplicates or strays would show up now
-        for index in nodes.indices {
-            #expect(await inbox.count(of: payload, at: index) == (inside.contains(index) ? 1 : 0),
-                    "\(label): node \(index), inside: \(inside.contains(index))")
-        }
+        try await NodePubSubTests.publishUntilSettled(
+            nodes, from: publisher, center: center, radius: radius, inside: inside, tag: tag,
+            pause: .milliseconds(150), inbox: inbox, label)
     }
 
     @Test(arguments: ["plane", "sphere", "torus"])

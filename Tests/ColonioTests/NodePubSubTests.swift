@@ -7,6 +7,34 @@ import Testing
 /// Location-based pub/sub between real nodes over WebRTC on loopback.
 @Suite(.serialized) struct NodePubSubTests {
     /// Records which payloads each node (by index) received.
+    /// Publishes `[tag, round]` from `nodes[publisher]` until one round reaches every node of `inside`
+    /// (neighbourhoods settle after joining; at most 40 rounds, `pause` apart), then, after a quiet
+    /// period for late duplicates and strays, expects that round exactly once inside and nowhere else.
+    static func publishUntilSettled(
+        _ nodes: [ColonioNode], from publisher: Int, center: Position, radius: Double, inside: Set<Int>, tag: UInt8,
+        pause: Duration, inbox: Inbox, _ label: String
+    ) async throws {
+        var settled: [UInt8]?
+        for round in 0..<40 {
+            let payload: [UInt8] = [tag, UInt8(round)]
+            try await nodes[publisher].publish(
+                payload, topic: "t", center: center, radius: radius, options: SpreadOptions(deliverToSelf: true))
+            try await Task.sleep(for: pause)
+            var all = true
+            for index in inside where await inbox.count(of: payload, at: index) != 1 { all = false }
+            if all {
+                settled = payload
+                break
+            }
+        }
+        let payload = try #require(settled, "\(label): never reached every node inside \(inside.sorted())")
+        try await Task.sleep(for: .milliseconds(300))  // late duplicates or strays would show up now
+        for index in nodes.indices {
+            #expect(await inbox.count(of: payload, at: index) == (inside.contains(index) ? 1 : 0),
+                    "\(label): node \(index), inside: \(inside.contains(index))")
+        }
+    }
+
     actor Inbox {
         private(set) var received: [Int: [[UInt8]]] = [:]
         func record(_ payload: [UInt8], at index: Int) { received[index, default: []].append(payload) }
@@ -158,27 +186,9 @@ import Testing
             #expect(!inside.isEmpty, "circle \(circleIndex) holds a node")
             // The publisher is a node far from the circle when there is one, else any node.
             let publisher = positions.indices.first { !inside.contains($0) && $0 > 3 } ?? 0
-            // Publish until neighbourhoods have settled and one round reaches every node inside (at most 40).
-            var settled: [UInt8]?
-            for round in 0..<40 {
-                let payload: [UInt8] = [UInt8(circleIndex), UInt8(round)]
-                try await nodes[publisher].publish(
-                    payload, topic: "t", center: circle.center, radius: circle.radius,
-                    options: SpreadOptions(deliverToSelf: true))
-                try await Task.sleep(for: .milliseconds(250))
-                var all = true
-                for index in inside where await inbox.count(of: payload, at: index) != 1 { all = false }
-                if all {
-                    settled = payload
-                    break
-                }
-            }
-            let payload = try #require(settled, "\(spaceName) circle \(circleIndex): never reached every node inside \(inside.sorted())")
-            try await Task.sleep(for: .milliseconds(300))  // late duplicates or strays would show up now
-            for index in nodes.indices {
-                #expect(await inbox.count(of: payload, at: index) == (inside.contains(index) ? 1 : 0),
-                        "\(spaceName) circle \(circleIndex) node \(index) inside: \(inside.contains(index))")
-            }
+            try await NodePubSubTests.publishUntilSettled(
+                nodes, from: publisher, center: circle.center, radius: circle.radius, inside: inside,
+                tag: UInt8(circleIndex), pause: .milliseconds(250), inbox: inbox, "\(spaceName) circle \(circleIndex)")
         }
         for reader in readers { reader.cancel() }
         for node in nodes { await node.disconnect() }

@@ -15,24 +15,34 @@ final class NodeProcess: Sendable {
     /// Starts `colonio node` with `arguments` after the common ones.
     init(seed: String, network: String, token: String, arguments: [String] = []) throws {
         // A write to a node that died must fail with an error, not kill the test process.
+        (process, input) = try Self.launch(
+            Self.executable(),
+            arguments: ["node", "--seed", seed, "--network", network, "--token", token, "--json",
+                        "--loopback-only", "--log-level", "error"] + arguments,
+            lines: lines)
+    }
+
+    /// Starts `executable` with its standard output read line by line into `lines`; returns the process
+    /// and its standard input.
+    static func launch(
+        _ executable: URL, arguments: [String], lines: LineBuffer, standardError: FileHandle? = nil
+    ) throws -> (Process, FileHandle) {
         signal(SIGPIPE, SIG_IGN)
         let process = Process()
-        process.executableURL = try Self.executable()
-        process.arguments = ["node", "--seed", seed, "--network", network, "--token", token, "--json",
-                             "--loopback-only", "--log-level", "error"] + arguments
+        process.executableURL = executable
+        process.arguments = arguments
         let stdin = Pipe()
         let stdout = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
-        let lines = lines
+        if let standardError { process.standardError = standardError }
         stdout.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
             // Empty at end of output: stop watching, or the handler would be called again and again.
             if data.isEmpty { handle.readabilityHandler = nil } else { lines.append(data) }
         }
         try process.run()
-        self.process = process
-        self.input = stdin.fileHandleForWriting
+        return (process, stdin.fileHandleForWriting)
     }
 
     deinit {
