@@ -28,6 +28,15 @@ public final class NodeSimulation {
         case open(node: Int, peer: NodeID, session: UInt64)
         case frame([UInt8], from: NodeID, to: Int, session: UInt64)
         case closed(node: Int, peer: NodeID, session: UInt64)
+
+        /// The node the event happens at.
+        var nodeIndex: Int? {
+            switch self {
+            case .tick(let index), .seedFrame(_, let index), .open(let index, _, _), .frame(_, _, let index, _),
+                 .closed(let index, _, _):
+                index
+            }
+        }
     }
 
     /// One link between two nodes in one signaling session.
@@ -52,6 +61,8 @@ public final class NodeSimulation {
         var id: NodeID
         var controller: NodeController
         var alive = true
+        /// Until when the node's process is stopped (no ticks; what arrives waits); `nil`: running.
+        var pausedUntil: MonotonicTime?
         /// Open links: peer index -> link session.
         var open: [Int: UInt64] = [:]
     }
@@ -152,6 +163,36 @@ public final class NodeSimulation {
         nodes[index].open.removeAll()
     }
 
+    /// Crashes a node without anyone being told: its links stay open and swallow every frame, as a killed
+    /// process's data channels do until its peers' failure detectors (``LinkLiveness``) give up on them.
+    /// Only the seed notices at once (its connection closes).
+    public func crashSilently(_ id: NodeID) {
+        guard let index = indexByID[id], nodes[index].alive else { return }
+        nodes[index].alive = false
+        registry.remove(id)
+    }
+
+    /// Stops a node's process for `milliseconds` (SIGSTOP, a long garbage collection, a suspended
+    /// laptop): it runs no timer and what reaches it waits until it resumes. Its links stay open.
+    public func pause(_ id: NodeID, forMilliseconds milliseconds: UInt64) {
+        guard let index = indexByID[id], nodes[index].alive else { return }
+        nodes[index].pausedUntil = now.adding(milliseconds: milliseconds)
+    }
+
+    /// Peers declared dead by every node's failure detector, and how many suspicions were refuted
+    /// (the peer was alive), summed over live nodes.
+    public func failureDetectorCounts() -> (declaredDead: UInt64, suspicions: UInt64, refuted: UInt64, vouches: UInt64) {
+        var totals: (declaredDead: UInt64, suspicions: UInt64, refuted: UInt64, vouches: UInt64) = (0, 0, 0, 0)
+        for id in registry.ids {
+            guard let statistics = nodes[indexByID[id]!].controller.session?.machine.statistics else { continue }
+            totals.declaredDead += statistics.peersDeclaredDead
+            totals.suspicions += statistics.suspicions
+            totals.refuted += statistics.refutedSuspicions
+            totals.vouches += statistics.vouches
+        }
+        return totals
+    }
+
     /// Leaves the network gracefully (as `disconnect()`): links close, the seed forgets the node.
     public func leave(_ id: NodeID) {
         guard let index = indexByID[id], nodes[index].alive else { return }
@@ -241,6 +282,14 @@ public final class NodeSimulation {
     }
 
     private func handle(_ event: Event) {
+        if let index = event.nodeIndex, let until = nodes[index].pausedUntil {
+            if until > now {
+                // The stopped process catches up when it resumes, in arrival order.
+                queue.push(event, at: until)
+                return
+            }
+            nodes[index].pausedUntil = nil
+        }
         switch event {
         case .tick(let index):
             guard nodes[index].alive else { return }

@@ -12,10 +12,16 @@ public struct RoutingSettings: Equatable, Sendable {
     public var maximumMessageBytes: UInt32 = 4 * 1024 * 1024
     /// Messages are cut into fragments of at most this many bytes on a link.
     public var fragmentBytes: UInt32 = 16 * 1024
-    /// How often a link with no traffic sends a keepalive.
-    public var keepaliveIntervalMilliseconds: UInt32 = 10_000
-    /// A link silent this long is considered dead.
-    public var linkTimeoutMilliseconds: UInt32 = 30_000
+    /// How often a link with no traffic sends a keepalive: a live peer is heard from at least this often.
+    public var keepaliveIntervalMilliseconds: UInt32 = 500
+    /// A peer silent this long is declared dead and its link closed, unless another linked node still
+    /// hears from it (see ``vouchedLinkTimeoutMilliseconds``). After half of it the peer is suspected and
+    /// other nodes are asked. The default notices a crash within 2 s on a LAN; raise it (and the keepalive
+    /// interval) for networks of phones or throttled browser tabs.
+    public var linkTimeoutMilliseconds: UInt32 = 2_000
+    /// The longest silence a link is given while another node vouches that the peer is alive (a slow or
+    /// lossy link rather than a crash).
+    public var vouchedLinkTimeoutMilliseconds: UInt32 = 15_000
     /// A request not answered within this time is retried, up to ``requestRetries`` times.
     public var requestTimeoutMilliseconds: UInt32 = 5_000
     /// How many times a request is retried before it fails.
@@ -49,6 +55,7 @@ extension RoutingSettings: WireMessage {
             case 11: stabilizeIntervalMilliseconds = try reader.readUInt32(field)
             case 12: connectTimeoutMilliseconds = try reader.readUInt32(field)
             case 13: longLinkRefreshIntervalMilliseconds = try reader.readUInt32(field)
+            case 14: vouchedLinkTimeoutMilliseconds = try reader.readUInt32(field)
             default: try reader.skip(field)
             }
         }
@@ -58,6 +65,8 @@ extension RoutingSettings: WireMessage {
         guard hopLimit >= 1 else { throw .invalidValue(field: 4) }
         guard fragmentBytes >= 256 else { throw .invalidValue(field: 6) }
         guard stabilizeIntervalMilliseconds >= 10 else { throw .invalidValue(field: 11) }
+        guard keepaliveIntervalMilliseconds >= 10 else { throw .invalidValue(field: 7) }
+        guard UInt64(linkTimeoutMilliseconds) >= 2 * UInt64(keepaliveIntervalMilliseconds) else { throw .invalidValue(field: 8) }
     }
 
     public func encode(to writer: inout WireWriter) {
@@ -74,5 +83,6 @@ extension RoutingSettings: WireMessage {
         writer.write(field: 11, uint64: UInt64(stabilizeIntervalMilliseconds))
         writer.write(field: 12, uint64: UInt64(connectTimeoutMilliseconds))
         writer.write(field: 13, uint64: UInt64(longLinkRefreshIntervalMilliseconds))
+        writer.write(field: 14, uint64: UInt64(vouchedLinkTimeoutMilliseconds))
     }
 }

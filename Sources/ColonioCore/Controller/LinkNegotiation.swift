@@ -45,6 +45,10 @@ public struct LinkNegotiation: Sendable {
     public private(set) var remoteFingerprint: String?
     /// This side's offer, to repeat it if the peer offers too (it evidently never got it).
     public private(set) var localOffer: String?
+    /// This side's answer, to repeat it when the offer comes again (the answer was lost on the way).
+    public private(set) var localAnswer: String?
+    /// When this side's description (or its last repeat) went out.
+    public internal(set) var lastSignaledAt: MonotonicTime?
     /// Local candidates found before the local description went out: sent right after it, as a
     /// candidate that overtakes the description is dropped by the peer.
     public private(set) var heldCandidates: [SignalPayload] = []
@@ -109,6 +113,7 @@ public struct LinkNegotiation: Sendable {
             phase = .awaitingAnswer
             description = SignalPayload(sessionID: session, kind: .offer(sdp: sdp))
         } else {
+            localAnswer = sdp
             phase = .connecting
             description = SignalPayload(sessionID: session, kind: .answer(sdp: sdp))
         }
@@ -132,7 +137,7 @@ public struct LinkNegotiation: Sendable {
     }
 
     private mutating func remember(_ payload: SignalPayload) {
-        if isOfferer && sentCandidates.count < Self.maximumRepeatedCandidates { sentCandidates.append(payload) }
+        if sentCandidates.count < Self.maximumRepeatedCandidates { sentCandidates.append(payload) }
     }
 
     /// The peer's answer: whether to apply it (it answers this side's pending offer). Throws if it has
@@ -154,6 +159,14 @@ public struct LinkNegotiation: Sendable {
     public var offerRepeat: [SignalPayload] {
         guard isOfferer, phase == .awaitingAnswer, let localOffer else { return [] }
         return [SignalPayload(sessionID: session, kind: .offer(sdp: localOffer))] + sentCandidates
+    }
+
+    /// The signals that repeat this side's answer: the offer arrived again, so the peer is still waiting
+    /// for an answer that was lost (signals through the overlay are not acknowledged, and a node that
+    /// crashed on the path swallows them until its neighbours notice).
+    public var answerRepeat: [SignalPayload] {
+        guard !isOfferer, phase == .connecting || phase == .awaitingHello, let localAnswer else { return [] }
+        return [SignalPayload(sessionID: session, kind: .answer(sdp: localAnswer))] + sentCandidates
     }
 
     /// The bytes this side's hello signs, if the hello is due now (the channel is open, or the peer's

@@ -126,7 +126,11 @@ extension NodeController {
             }
             var offersInARow = 1
             if let existing = current.links[peer] {
-                if existing.session == payload.sessionID { return }
+                if existing.session == payload.sessionID {
+                    // The offerer repeats an unanswered offer: this side's answer was lost.
+                    for signal in existing.answerRepeat { sendSignal(signal, on: existing, now: now) }
+                    return
+                }
                 // Both sides offered at once: the offer of the lower ID wins, on both sides alike.
                 if existing.isOfferer && current.nodeID < peer {
                     // Still unanswered: the peer may never have got it, so it goes again. Already
@@ -227,7 +231,7 @@ extension NodeController {
     /// the link started there, through the overlay otherwise. Greedy ring routes are not symmetric: the
     /// peer's offer may have come over the overlay while the way back does not exist (this node would be
     /// the peer's own next hop), so a signal the overlay cannot carry goes through the seed.
-    private mutating func sendSignal(_ payload: SignalPayload, on link: LinkNegotiation, now: MonotonicTime) {
+    mutating func sendSignal(_ payload: SignalPayload, on link: LinkNegotiation, now: MonotonicTime) {
         if seedConnected && (link.signalsViaSeed || !overlayReaches(link.peer)) {
             emit(.sendToSeed(.signal(to: link.peer, payload: payload)))
             return

@@ -321,10 +321,29 @@ public struct NodeController: Sendable {
         interpret(session!.machine.tick(now: now), now: now)
         if session != nil { interpret(session!.geo.tick(now: now), now: now) }
         if session != nil { interpret(session!.kvs.tick(now: now), now: now) }
+        if session != nil { repeatUnansweredOffers(now: now) }
         if session != nil { dropStalledLinks(now: now) }
         if session != nil { session!.signalThroughSeedUntil = session!.signalThroughSeedUntil.filter { now < $0.value } }
         if session != nil { closeExpiredLinks(now: now, unixSeconds: unixSeconds) }
         return take()
+    }
+
+    /// Repeats offers through the overlay that have had no answer for a while. The overlay does not
+    /// acknowledge signals, and right after a crash it still routes some through the crashed node
+    /// until its neighbours notice (the link timeout): without repeats, such a lost offer or answer
+    /// cost the whole connect timeout. The peer ignores a repeat it has answered, but answers again.
+    private mutating func repeatUnansweredOffers(now: MonotonicTime) {
+        let interval = settings.signalRepeatMilliseconds
+        let due = session!.links.values.filter { link in
+            link.isOfferer && link.phase == .awaitingAnswer && !link.signalsViaSeed
+                && now.milliseconds(since: link.lastSignaledAt ?? link.startedAt) >= interval
+        }.map { $0.peer }.sorted()
+        for peer in due {
+            guard var link = session?.links[peer] else { continue }
+            link.lastSignaledAt = now
+            session!.links[peer] = link
+            for signal in link.offerRepeat { sendSignal(signal, on: link, now: now) }
+        }
     }
 
     /// Gives up links that did not authenticate within the connect timeout. The ring times out the links

@@ -22,14 +22,18 @@ public struct NodeControllerSettings: Equatable, Sendable {
     /// further one is refused until the last one authenticates or is given up (connect timeout), so a
     /// flood under a peer's ID makes no more peer connections and cannot keep replacing the real one.
     public var maximumOffersPerPeer: Int
+    /// An offer sent through the overlay and not answered within this time is sent again (with its
+    /// candidates), until the connect timeout: overlay signals are not acknowledged.
+    public var signalRepeatMilliseconds: UInt64
 
     /// The defaults of both shells: peer search and seed reconnection from 1 s to 30 s, and a grace of
     /// twice the longest wait between seed reconnection attempts, by when returning nodes are back.
     public init(
         peerSearchFirstDelayMilliseconds: UInt64 = 1_000, peerSearchMaximumDelayMilliseconds: UInt64 = 30_000,
         seedReturnGraceMilliseconds: UInt64? = nil, renewalRetrySeconds: UInt64 = 30,
-        maximumPendingOffers: Int = 32, maximumOffersPerPeer: Int = 3
+        maximumPendingOffers: Int = 32, maximumOffersPerPeer: Int = 3, signalRepeatMilliseconds: UInt64 = 1_000
     ) {
+        self.signalRepeatMilliseconds = max(1, signalRepeatMilliseconds)
         self.maximumPendingOffers = max(1, maximumPendingOffers)
         self.maximumOffersPerPeer = max(1, maximumOffersPerPeer)
         self.peerSearchFirstDelayMilliseconds = peerSearchFirstDelayMilliseconds

@@ -1,5 +1,5 @@
 /// One node's whole overlay protocol as a pure state machine: the ring, packet routing, request
-/// tracking, fragmentation, hop limit, de-duplication and link keepalive.
+/// tracking, fragmentation, hop limit, de-duplication and failure detection (``LinkLiveness``).
 ///
 /// Every input is a method taking the shell's current time; every output is a ``NodeDirective``. The
 /// machine never reads a clock, opens a link or starts a task, so the Swift runtime, the browser's
@@ -41,11 +41,6 @@ public struct NodeMachine: Sendable {
     static let parkedPacketLimit = 256
     static let parkedByteLimit = 1 << 20
 
-    private struct Activity: Sendable {
-        var lastReceived: MonotonicTime
-        var lastSent: MonotonicTime
-    }
-
     /// Counters for monitoring and tests.
     public struct Statistics: Equatable, Sendable {
         /// Frames sent over links.
@@ -62,6 +57,14 @@ public struct NodeMachine: Sendable {
         public var unroutableDrops: UInt64 = 0
         /// Packets dropped as duplicates.
         public var duplicateDrops: UInt64 = 0
+        /// Peers suspected after half the link timeout of silence.
+        public var suspicions: UInt64 = 0
+        /// Suspected peers heard from again (false suspicions).
+        public var refutedSuspicions: UInt64 = 0
+        /// Answers from other nodes that a suspected peer was still alive.
+        public var vouches: UInt64 = 0
+        /// Peers declared dead by the failure detector.
+        public var peersDeclaredDead: UInt64 = 0
     }
 
     /// The network's routing parameters.
@@ -69,12 +72,21 @@ public struct NodeMachine: Sendable {
     /// The ring routing table; `nil` before ``start(localID:bootstrapPeers:now:)``.
     public private(set) var ring: RingInstance?
     /// Counters for monitoring and tests.
-    public private(set) var statistics = Statistics()
+    public var statistics: Statistics {
+        var current = counters
+        let detector = liveness.statistics
+        current.suspicions = detector.suspicions
+        current.refutedSuspicions = detector.refutedSuspicions
+        current.vouches = detector.vouches
+        current.peersDeclaredDead = detector.declaredDead
+        return current
+    }
+    private var counters = Statistics()
 
     private var tracker: RequestTracker<PendingRequest>
     private var reassembler: Reassembler
     private var duplicates = DuplicateFilter()
-    private var activity: [NodeID: Activity] = [:]
+    private var liveness: LinkLiveness
     /// Registered handler names as UTF-8 bytes: comparing bytes, not `String`s, keeps Unicode
     /// normalization tables out of the Embedded (browser) build.
     private var handlers: Set<[UInt8]> = []
@@ -93,10 +105,14 @@ public struct NodeMachine: Sendable {
         tracker = RequestTracker(
             timeoutMilliseconds: UInt64(settings.requestTimeoutMilliseconds), retries: settings.requestRetries)
         let bodyLimit = Int(settings.maximumMessageBytes) + 1024
+        // A large message's fragments may take longer than a crash takes to notice.
+        let reassemblyMilliseconds = Swift.max(
+            UInt64(settings.vouchedLinkTimeoutMilliseconds), UInt64(settings.linkTimeoutMilliseconds))
         reassembler = Reassembler(
             fragmentBytes: Int(settings.fragmentBytes), maximumBodyBytes: bodyLimit,
             maximumBufferedBytes: 2 * bodyLimit + Int(settings.fragmentBytes),
-            timeoutMilliseconds: UInt64(settings.linkTimeoutMilliseconds))
+            timeoutMilliseconds: reassemblyMilliseconds)
+        liveness = LinkLiveness(settings: settings)
     }
 
     /// This node's ID once started.
@@ -138,7 +154,7 @@ public struct NodeMachine: Sendable {
             }
         }
         for peer in current.linkedPeers { out.append(.disconnect(peer)) }
-        activity.removeAll()
+        liveness.removeAll()
         parked.removeAll()
         parkedBytes = 0
         ring = nil
@@ -159,7 +175,7 @@ public struct NodeMachine: Sendable {
     public mutating func linkOpened(_ peer: NodeID, now: MonotonicTime) -> [NodeDirective] {
         var out: [NodeDirective] = []
         guard ring != nil else { return [.disconnect(peer)] }
-        activity[peer] = Activity(lastReceived: now, lastSent: now)
+        liveness.opened(peer, now: now)
         let directives = ring!.linkOpened(peer, now: now)
         apply(directives, now: now, into: &out)
         return out
@@ -169,7 +185,7 @@ public struct NodeMachine: Sendable {
     public mutating func linkClosed(_ peer: NodeID, now: MonotonicTime) -> [NodeDirective] {
         var out: [NodeDirective] = []
         guard ring != nil else { return out }
-        activity[peer] = nil
+        liveness.closed(peer)
         let directives = ring!.linkClosed(peer, now: now)
         apply(directives, now: now, into: &out)
         return out
@@ -206,16 +222,19 @@ public struct NodeMachine: Sendable {
                 }
             }
         }
-        let keepalive = UInt64(settings.keepaliveIntervalMilliseconds)
-        let timeout = UInt64(settings.linkTimeoutMilliseconds)
-        for peer in activity.keys.sorted() {
-            guard let link = activity[peer] else { continue }
-            if now.milliseconds(since: link.lastReceived) >= timeout {
+        for action in liveness.tick(now: now) {
+            switch action {
+            case .keepalive(let peer):
+                send(body: .keepalive, to: peer, mode: .toNeighbour, now: now, into: &out)
+            case .ask(let witness, let subject):
+                send(body: .livenessQuery(LivenessQuery(subject: subject)), to: witness, mode: .toNeighbour,
+                     now: now, into: &out)
+            case .dead(let peer):
+                guard ring?.isLinked(peer) ?? false else { continue }
                 out.append(.disconnect(peer))
                 out.append(.peerLost(peer))
-                out.append(contentsOf: linkClosed(peer, now: now))
-            } else if now.milliseconds(since: link.lastSent) >= keepalive {
-                send(body: .keepalive, to: peer, mode: .toNeighbour, now: now, into: &out)
+                let directives = ring!.peerDeclaredDead(peer, now: now)
+                apply(directives, now: now, into: &out)
             }
         }
         reassembler.expire(now: now)
@@ -232,22 +251,19 @@ public struct NodeMachine: Sendable {
         var out: [NodeDirective] = []
         // Read the ring in place: holding a copy across a mutation would copy its tables.
         guard let localID = ring?.localID else { return out }
-        statistics.framesReceived += 1
-        if var link = activity[peer] {
-            link.lastReceived = now
-            activity[peer] = link
-        }
+        counters.framesReceived += 1
+        liveness.received(from: peer, now: now)
         guard bytes.count <= Int(settings.fragmentBytes) + OverlayPacket.maximumHeaderBytes,
             var packet = try? OverlayPacket(decoding: bytes), packet.body.count <= Int(settings.fragmentBytes)
         else {
-            statistics.malformedFrames += 1
+            counters.malformedFrames += 1
             return out
         }
         // Hop counts say how many links a packet travelled: the receiver counts the link it came over.
         if packet.hopCount < .max { packet.hopCount += 1 }
         if packet.mode == .toNeighbour {
             guard packet.destination == localID, packet.source == peer else {
-                statistics.malformedFrames += 1
+                counters.malformedFrames += 1
                 return out
             }
             arrived(packet, now: now, into: &out)
@@ -258,16 +274,16 @@ public struct NodeMachine: Sendable {
             arrived(packet, now: now, into: &out)
         case .forward(let next):
             guard packet.hopCount < settings.hopLimit else {
-                statistics.hopLimitDrops += 1
+                counters.hopLimitDrops += 1
                 reportFailure(of: packet, .hopLimitExceeded, now: now, into: &out)
                 return out
             }
-            statistics.packetsForwarded += 1
+            counters.packetsForwarded += 1
             frame(packet, to: next, now: now, into: &out)
         case .unavailable:
             // Forwarded packets are not held: their sender retries, and holding them here while the
             // ring repairs would only add to the load.
-            statistics.unroutableDrops += 1
+            counters.unroutableDrops += 1
         }
         return out
     }
@@ -438,7 +454,7 @@ public struct NodeMachine: Sendable {
         let next: NodeID
         if mode == .toNeighbour {
             guard ring!.isLinked(destination) else {
-                statistics.unroutableDrops += 1
+                counters.unroutableDrops += 1
                 return
             }
             next = destination
@@ -498,7 +514,7 @@ public struct NodeMachine: Sendable {
 
     private mutating func park(_ packet: OverlayPacket, waitsForJoin: Bool, now: MonotonicTime) {
         guard parked.count < Self.parkedPacketLimit, parkedBytes + packet.body.count <= Self.parkedByteLimit else {
-            statistics.unroutableDrops += 1
+            counters.unroutableDrops += 1
             return
         }
         parked.append(ParkedPacket(packet: packet, waitsForJoin: waitsForJoin, since: now))
@@ -525,7 +541,7 @@ public struct NodeMachine: Sendable {
         parkedBytes = 0
         for entry in waiting {
             if now.milliseconds(since: entry.since) >= UInt64(settings.requestTimeoutMilliseconds) {
-                statistics.unroutableDrops += 1
+                counters.unroutableDrops += 1
                 continue
             }
             switch route(toward: entry.packet.destination, waitsForJoin: entry.waitsForJoin) {
@@ -541,11 +557,8 @@ public struct NodeMachine: Sendable {
     }
 
     private mutating func frame(_ packet: OverlayPacket, to peer: NodeID, now: MonotonicTime, into out: inout [NodeDirective]) {
-        if var link = activity[peer] {
-            link.lastSent = now
-            activity[peer] = link
-        }
-        statistics.framesSent += 1
+        liveness.sent(to: peer, now: now)
+        counters.framesSent += 1
         out.append(.transmit(packet.encoded(), to: peer))
     }
 
@@ -565,13 +578,13 @@ public struct NodeMachine: Sendable {
             case .complete(let whole): body = whole
             case .incomplete: return
             case .rejected:
-                statistics.malformedFrames += 1
+                counters.malformedFrames += 1
                 return
             }
         }
         if packet.mode != .toNeighbour {
             guard duplicates.insert(DuplicateFilter.Key(source: packet.source, packetID: packet.packetID), now: now) else {
-                statistics.duplicateDrops += 1
+                counters.duplicateDrops += 1
                 return
             }
         }
@@ -582,7 +595,7 @@ public struct NodeMachine: Sendable {
     private mutating func deliver(_ packet: OverlayPacket, body bytes: [UInt8], now: MonotonicTime, into out: inout [NodeDirective]) {
         guard ring != nil else { return }
         guard let body = try? OverlayBody(decoding: bytes) else {
-            statistics.malformedFrames += 1
+            counters.malformedFrames += 1
             reportFailure(of: packet, .unsupported, now: now, into: &out)
             return
         }
@@ -595,7 +608,7 @@ public struct NodeMachine: Sendable {
         case .linkState(let state):
             guard packet.mode == .toNeighbour else { return }
             if state.leaving {
-                activity[packet.source] = nil
+                liveness.closed(packet.source)
                 out.append(.peerLeft(packet.source))
             }
             let directives = ring!.linkStateReceived(state, from: packet.source, now: now)
@@ -605,6 +618,14 @@ public struct NodeMachine: Sendable {
             let reply = ownerReply()
             send(body: .ownerReply(reply), to: packet.source, mode: .toNode, requestID: packet.requestID,
                  isResponse: true, now: now, into: &out)
+        case .livenessQuery(let query):
+            guard packet.mode == .toNeighbour else { return }
+            let report = LivenessReport(
+                subject: query.subject, heardMillisecondsAgo: liveness.millisecondsSinceHeard(from: query.subject, now: now))
+            send(body: .livenessReport(report), to: packet.source, mode: .toNeighbour, now: now, into: &out)
+        case .livenessReport(let report):
+            guard packet.mode == .toNeighbour else { return }
+            liveness.reported(report, now: now)
         case .keepalive, .ownerReply, .reply, .failure:
             break
         case .message(let message):
@@ -681,7 +702,7 @@ public struct NodeMachine: Sendable {
             case .connect(let peer):
                 out.append(.connect(peer))
             case .disconnect(let peer):
-                activity[peer] = nil
+                liveness.closed(peer)
                 out.append(.disconnect(peer))
             case .sendLinkState(let state, let peer):
                 // Framed directly: a closing state follows a link the ring has already let go of.

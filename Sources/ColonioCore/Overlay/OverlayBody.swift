@@ -11,6 +11,10 @@ public enum OverlayBody: Equatable, Sendable {
     case ownerReply(OwnerReply)
     /// Keeps an idle link alive (4).
     case keepalive
+    /// Asks a linked peer when it last heard from a suspected node (5); answered by ``livenessReport(_:)``.
+    case livenessQuery(LivenessQuery)
+    /// Answers a liveness query (6).
+    case livenessReport(LivenessReport)
     /// An application message or request (20).
     case message(ApplicationMessage)
     /// An application response (21).
@@ -40,6 +44,8 @@ extension OverlayBody: WireMessage {
             case 4:
                 _ = try reader.readBytes(field, limit: 1024)
                 body = .keepalive
+            case 5: body = .livenessQuery(try reader.readMessage(field, limit: 64))
+            case 6: body = .livenessReport(try reader.readMessage(field, limit: 64))
             case 20: body = .message(try reader.readMessage(field, limit: limit))
             case 21: body = .reply(try reader.readBytes(field, limit: limit))
             case 22: body = .failure(try reader.readMessage(field, limit: 4096))
@@ -59,6 +65,8 @@ extension OverlayBody: WireMessage {
         case .ownerQuery: writer.write(field: 2, bytes: [UInt8]())
         case .ownerReply(let reply): writer.write(field: 3, message: reply)
         case .keepalive: writer.write(field: 4, bytes: [UInt8]())
+        case .livenessQuery(let query): writer.write(field: 5, message: query)
+        case .livenessReport(let report): writer.write(field: 6, message: report)
         case .message(let message): writer.write(field: 20, message: message)
         case .reply(let payload): writer.write(field: 21, bytes: payload)
         case .failure(let failure): writer.write(field: 22, message: failure)

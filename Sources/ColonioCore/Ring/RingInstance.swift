@@ -207,6 +207,17 @@ public struct RingInstance: Sendable {
         return out
     }
 
+    /// The failure detector found `peer` dead: nobody heard from it for the link timeout (see
+    /// ``LinkLiveness``). Unlike a closed link, which may be the transport's doing and is retried, it is
+    /// forgotten at once, as if it had left: retrying a crashed neighbour would keep it in the lists
+    /// for a connect timeout. Should it be alive after all, its own link to this node brings it back.
+    public mutating func peerDeclaredDead(_ peer: NodeID, now: MonotonicTime) -> [RingDirective] {
+        var out: [RingDirective] = []
+        guard links[peer] != nil || pending[peer] != nil || candidates.contains(peer) else { return out }
+        peerLeft(peer, now: now, into: &out)
+        return out
+    }
+
     /// A link this node asked for could not be opened.
     public mutating func linkFailed(_ peer: NodeID, now: MonotonicTime) -> [RingDirective] {
         var out: [RingDirective] = []
@@ -242,6 +253,7 @@ public struct RingInstance: Sendable {
         links[peer] = link
         for id in state.successors { learn(id, now: now) }
         for id in state.predecessors { learn(id, now: now) }
+        forgetContradicted(by: state, from: peer, into: &out)
         refreshNeighbours(now: now, into: &out)
         enforceLinkCap(now: now, into: &out)
         return out
@@ -255,7 +267,9 @@ public struct RingInstance: Sendable {
         failures[peer] = nil
         candidates.remove(peer)
         auxiliary.remove(peer)
-        backoff[peer] = now.adding(milliseconds: UInt64(settings.linkTimeoutMilliseconds))
+        // Until every neighbour's list has been refreshed without it (a few stabilization rounds).
+        backoff[peer] = now.adding(
+            milliseconds: UInt64(settings.linkTimeoutMilliseconds) + 3 * UInt64(settings.stabilizeIntervalMilliseconds))
         out.append(.disconnect(peer))
         replaceLongLinks(to: peer, now: now, into: &out)
         refreshNeighbours(now: now, into: &out)
@@ -381,6 +395,37 @@ public struct RingInstance: Sendable {
     private mutating func learn(_ id: NodeID, now: MonotonicTime) {
         guard id != localID, links[id] == nil, backoff[id] == nil else { return }
         candidates.insert(id)
+    }
+
+    /// Nodes this one has only heard of (candidates, or being linked) that `peer`'s lists pass over:
+    /// `peer` lists its linked successors nearest first, so a node between `peer` and its last listed
+    /// successor that is not listed is not linked to `peer` (and likewise for predecessors). A crashed
+    /// node is learned from others' lists before they notice the crash; without this, it stayed in this
+    /// node's lists, tried and retried, for two connect timeouts. A node wrongly dropped (one `peer` is
+    /// still linking) comes back with `peer`'s next list, or links to this node itself. Only hearsay
+    /// goes this way: nodes this one lost a link to are counted by `recordFailure`.
+    private mutating func forgetContradicted(by state: LinkState, from peer: NodeID, into out: inout [RingDirective]) {
+        var unlinked = candidates
+        for id in pending.keys where links[id] == nil { unlinked.insert(id) }
+        guard !unlinked.isEmpty else { return }
+        // A node this node was linked to and lost (it has a failure count) is retried whatever others
+        // say: nothing another node reports removes a node this one knew first-hand.
+        for id in unlinked.sorted() where id != peer && failures[id] == nil {
+            var passedOver = false
+            if let last = state.successors.last, id.isBetween(peer, andIncluding: last), !state.successors.contains(id) {
+                passedOver = true
+            }
+            if let last = state.predecessors.last, id.isBetween(last, andIncluding: peer), id != peer,
+                !state.predecessors.contains(id)
+            {
+                passedOver = true
+            }
+            guard passedOver else { continue }
+            candidates.remove(id)
+            failures[id] = nil
+            if pending.removeValue(forKey: id) != nil { out.append(.disconnect(id)) }
+            for index in longLinks.indices where longLinks[index].node == id { longLinks[index].node = nil }
+        }
     }
 
     private mutating func recordFailure(of peer: NodeID, now: MonotonicTime) {

@@ -127,6 +127,7 @@ struct RoutingJSON: Decodable {
         try container.update(&settings.fragmentBytes, "fragmentBytes")
         try container.update(&settings.keepaliveIntervalMilliseconds, "keepaliveIntervalMilliseconds")
         try container.update(&settings.linkTimeoutMilliseconds, "linkTimeoutMilliseconds")
+        try container.update(&settings.vouchedLinkTimeoutMilliseconds, "vouchedLinkTimeoutMilliseconds")
         try container.update(&settings.requestTimeoutMilliseconds, "requestTimeoutMilliseconds")
         try container.update(&settings.requestRetries, "requestRetries")
     }

@@ -238,6 +238,12 @@ public struct NetworkDefinition: Sendable, Equatable {
             throw .invalid("network \"\(name)\": at most \(SeedLimits.iceServers) ICE servers")
         }
         for server in iceServers { try server.validate(network: name) }
+        guard UInt64(routing.linkTimeoutMilliseconds) >= 2 * UInt64(routing.keepaliveIntervalMilliseconds) else {
+            throw .invalid(
+                "network \"\(name)\": routing.linkTimeoutMilliseconds (\(routing.linkTimeoutMilliseconds)) must be at "
+                    + "least twice keepaliveIntervalMilliseconds (\(routing.keepaliveIntervalMilliseconds)), or live "
+                    + "peers are declared dead")
+        }
         // The nodes decode these with the core's validating decoders; refuse what they would refuse.
         let configuration = NetworkConfiguration(
             name: name, space: space, routing: routing, kvs: kvs, spread: spread)

@@ -1,0 +1,162 @@
+import ColonioCore
+import Testing
+@testable import ColonioSimulator
+
+/// Crashes nobody announces, on whole nodes (``NodeSimulation``): every survivor's own failure detector
+/// (``LinkLiveness``, default settings: keepalive 500 ms, link timeout 2 s) must notice them, and the
+/// ring, requests and the KVS must be whole again within 5 virtual seconds.
+@Suite struct NodeFailureSimulationTests {
+    /// Runs in steps of `step` until every live node's neighbour lists are exact; the time it took.
+    private func repairTime(_ simulation: NodeSimulation, limit: UInt64, step: UInt64 = 250) -> UInt64? {
+        var waited: UInt64 = 0
+        while waited < limit {
+            simulation.run(for: step)
+            waited += step
+            if simulation.nodesWithWrongNeighbours().isEmpty { return waited }
+        }
+        return nil
+    }
+
+    private func network(nodes: Int, seed: UInt64, lossRate: Double = 0) -> NodeSimulation {
+        var configuration = SimulationConfiguration(seed: seed, lossRate: lossRate, tickIntervalMilliseconds: 100)
+        configuration.settings.stabilizeIntervalMilliseconds = 1_000
+        let simulation = NodeSimulation(configuration: configuration)
+        for _ in 0..<nodes {
+            simulation.addNode()
+            simulation.run(for: 50)
+        }
+        let formed = repairTime(simulation, limit: 60_000, step: 1_000)
+        #expect(formed != nil, "the ring did not form: \(simulation.nodesWithWrongNeighbours().count) wrong")
+        simulation.run(for: 5_000)
+        return simulation
+    }
+
+    /// Every request from a random live node to a random live node arrives at exactly that node.
+    private func requestsSucceed(_ simulation: NodeSimulation, count: Int, seed: UInt64) -> Bool {
+        var random = SplitMix64(seed: seed)
+        let ids = simulation.liveNodeIDs
+        simulation.deliveries.removeAll()
+        var expected: [UInt8: NodeID] = [:]
+        for tag in 0..<UInt8(count) {
+            let source = ids[Int(random.next() % UInt64(ids.count))]
+            let target = ids[Int(random.next() % UInt64(ids.count))]
+            expected[tag] = target
+            _ = try? simulation.request(from: source, payload: [tag], to: .node(target))
+        }
+        simulation.run(for: 10_000)
+        var receivers: [UInt8: NodeID] = [:]
+        var succeeded = 0
+        for delivery in simulation.deliveries {
+            switch delivery {
+            case .message(let receiver, let message): receivers[message.payload[0]] = receiver
+            case .completed(_, _, .response): succeeded += 1
+            case .completed: break
+            }
+        }
+        return succeeded == count && receivers == expected
+    }
+
+    @Test func aQuarterOfTheNodesCrashingAtOnceIsRepairedWithinFiveSeconds() {
+        let simulation = network(nodes: 100, seed: 21)
+        var random = SplitMix64(seed: 4)
+        var victims = simulation.liveNodeIDs
+        for index in stride(from: victims.count - 1, to: 0, by: -1) {
+            victims.swapAt(index, Int(random.next() % UInt64(index + 1)))
+        }
+        for id in victims.prefix(25) { simulation.crashSilently(id) }
+        let repaired = repairTime(simulation, limit: 30_000)
+        #expect(repaired != nil && repaired! <= 5_000,
+                "repaired after \(repaired.map(String.init) ?? "never") ms; \(simulation.nodesWithWrongNeighbours().count) wrong")
+        #expect(requestsSucceed(simulation, count: 100, seed: 5))
+        // Live nodes were never taken for dead.
+        simulation.run(for: 10_000)
+        #expect(simulation.nodesWithWrongNeighbours().isEmpty)
+    }
+
+    /// The case that never repaired on real nodes: two nodes two places apart on the ring crash together
+    /// (the node between them loses both its first successor and its first predecessor).
+    @Test func twoCrashesTwoPlacesApartAreRepairedAndStayRepaired() {
+        for seed: UInt64 in [31, 32, 33] {
+            let simulation = network(nodes: 40, seed: seed)
+            let ids = simulation.liveNodeIDs
+            let first = Int(seed) % ids.count
+            simulation.crashSilently(ids[first])
+            simulation.crashSilently(ids[(first + 2) % ids.count])
+            let repaired = repairTime(simulation, limit: 30_000)
+            #expect(repaired != nil && repaired! <= 5_000, "seed \(seed): repaired after \(repaired.map(String.init) ?? "never") ms")
+            // And it stays exact: no oscillating lists.
+            for _ in 0..<30 {
+                simulation.run(for: 1_000)
+                #expect(simulation.nodesWithWrongNeighbours().isEmpty, "seed \(seed): lists changed again")
+            }
+        }
+    }
+
+    @Test func aBrieflyPausedNodeIsNotDeclaredDead() {
+        let simulation = network(nodes: 30, seed: 41)
+        let before = simulation.failureDetectorCounts()
+        let victim = simulation.liveNodeIDs[7]
+        simulation.pause(victim, forMilliseconds: 1_500)
+        simulation.run(for: 10_000)
+        let after = simulation.failureDetectorCounts()
+        #expect(after.declaredDead == before.declaredDead)
+        #expect(after.suspicions > before.suspicions)
+        #expect(after.refuted - before.refuted == after.suspicions - before.suspicions)
+        #expect(simulation.nodesWithWrongNeighbours().isEmpty)
+    }
+
+    @Test func aNodePausedPastTheTimeoutIsDroppedAndComesBack() {
+        let simulation = network(nodes: 30, seed: 42)
+        let victim = simulation.liveNodeIDs[11]
+        simulation.pause(victim, forMilliseconds: 6_000)
+        simulation.run(for: 3_000)
+        #expect(simulation.failureDetectorCounts().declaredDead > 0)
+        // It wakes at 6 s, finds its links closed and relinks.
+        simulation.run(for: 3_000)
+        let back = repairTime(simulation, limit: 30_000)
+        #expect(back != nil && back! <= 5_000, "back after \(back.map(String.init) ?? "never") ms")
+        #expect(requestsSucceed(simulation, count: 50, seed: 6))
+    }
+
+    /// 5% of overlay frames lost (worse than a real data channel, which retransmits): for a minute no
+    /// live node is declared dead.
+    @Test func fivePercentLossCausesNoFalseDeaths() {
+        let simulation = network(nodes: 40, seed: 51, lossRate: 0.05)
+        let before = simulation.failureDetectorCounts()
+        simulation.run(for: 60_000)
+        let after = simulation.failureDetectorCounts()
+        #expect(after.declaredDead == before.declaredDead, "suspicions \(after.suspicions - before.suspicions)")
+        #expect(simulation.nodesWithWrongNeighbours().isEmpty)
+    }
+
+    /// A key's owner and then, a minute later, another of its replicas crash: it serves again within 5 s
+    /// each time, with its acknowledged value.
+    @Test func keysServeAgainWithinFiveSecondsAfterTheirOwnerCrashes() throws {
+        let simulation = network(nodes: 30, seed: 61)
+        let keys = (0..<8).map { "key-\($0)" }
+        let writer = simulation.liveNodeIDs[0]
+        for (index, key) in keys.enumerated() {
+            _ = try simulation.startKVS(.put([UInt8(index)], condition: .ifAbsent), key: key, at: writer)
+        }
+        simulation.run(for: 5_000)
+        #expect(simulation.kvsCompletions.count == keys.count)
+        #expect(simulation.kvsCompletions.allSatisfy { if case .success = $0.result { true } else { false } })
+        for round in 0..<2 {
+            simulation.kvsCompletions.removeAll()
+            let ids = simulation.liveNodeIDs
+            let owner = KVSPlacement.replicas(
+                ofPosition: KVSPlacement.position(ofKey: KVSKey(keys[round])), sortedNodes: ids, replicationFactor: 3)[0]
+            simulation.crashSilently(owner)
+            simulation.run(for: 5_000)
+            let reader = simulation.liveNodeIDs.first { $0 != writer } ?? writer
+            for key in keys { _ = try simulation.startKVS(.get, key: key, at: reader) }
+            simulation.run(for: 5_000)
+            let values = simulation.kvsCompletions.compactMap { completion -> [UInt8]? in
+                if case .success(let value?) = completion.result { value.bytes } else { nil }
+            }
+            #expect(values.count == keys.count, "round \(round): \(simulation.kvsCompletions.map(\.result))")
+            #expect(Set(values) == Set((0..<keys.count).map { [UInt8($0)] }))
+            simulation.run(for: 60_000)
+        }
+    }
+}
