@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable, Optional, Sequence, TypeVar, Union
 
 from . import _library as lib
-from .errors import ColonioError, InvalidHandleError
+from .errors import InvalidHandleError
 
 T = TypeVar("T")
 Bytes = Union[bytes, bytearray, memoryview, str]
@@ -65,6 +65,9 @@ class Condition(enum.IntEnum):
 
 Handler = Callable[[Message], Union[Bytes, None, Awaitable[Union[Bytes, None]]]]
 
+# Put in a subscription's queue by close(), so that a waiting iteration ends.
+_CLOSED: Any = object()
+
 
 class Subscription:
     """Publications of one topic, as an async iterator; `close()` (or leaving `async with`) ends it."""
@@ -92,17 +95,22 @@ class Subscription:
         return self
 
     async def __anext__(self) -> Delivery:
-        if self._handle is None and self._queue.empty():
+        delivery = await self._queue.get()
+        if delivery is _CLOSED:
+            self._queue.put_nowait(_CLOSED)  # for any other waiter
             raise StopAsyncIteration
-        return await self._queue.get()
+        return delivery
 
     async def get(self, timeout: Optional[float] = None) -> Delivery:
-        """The next delivery, waiting at most `timeout` seconds (asyncio.TimeoutError)."""
-        return await asyncio.wait_for(self._queue.get(), timeout)
+        """The next delivery, waiting at most `timeout` seconds (asyncio.TimeoutError); StopAsyncIteration
+        once closed."""
+        return await asyncio.wait_for(self.__anext__(), timeout)
 
     def close(self) -> None:
+        """Ends the subscription: no delivery arrives after this returns, and iterations end."""
         if self._handle is not None:
             handle, self._handle = self._handle, None
+            self._queue.put_nowait(_CLOSED)
             if self._node._handle is not None:
                 lib.check(lib.library().colonio_unsubscribe(self._node._handle, handle))
 

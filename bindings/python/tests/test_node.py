@@ -130,6 +130,8 @@ def test_pubsub(seed_url):
                     except asyncio.TimeoutError:
                         assert time.monotonic() < deadline
                 assert delivery.payload == b"hello" and delivery.sender == a.node_id
+            # Closed (by leaving `async with`): iterating ends instead of waiting forever.
+            assert [rest async for rest in deliveries if rest.payload != b"hello"] == []
         finally:
             await a.close()
             await b.close()
