@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <link.h>
 #include <string.h>
+#include <unistd.h>
 
 #define HIDDEN __attribute__((visibility("hidden")))
 
@@ -54,7 +55,13 @@ static void copy_symbol(const char *name, void *copy, size_t size) {
     void *real = dlsym(RTLD_NEXT, name);
     if (real == NULL || dladdr1(real, &info, (void **)&symbol, RTLD_DL_SYMENT) == 0 || symbol == NULL ||
         symbol->st_size != size) {
-        return;  // left zero: the library then fails loudly where it uses the symbol, not silently
+        // Left zero, which would fail obscurely where libwebrtc uses it: say which one, once, at load.
+        static const char prefix[] = "libcolonio: cannot copy ";
+        static const char suffix[] = " (libstdc++ or absl changed? see docs/bindings.md)\n";
+        (void)!write(STDERR_FILENO, prefix, sizeof prefix - 1);
+        (void)!write(STDERR_FILENO, name, strlen(name));
+        (void)!write(STDERR_FILENO, suffix, sizeof suffix - 1);
+        return;
     }
     memcpy(copy, real, size);
 }
