@@ -223,6 +223,8 @@ int main(int argc, char **argv) {
     /* Handlers: registered before connecting, kept across it. */
     CHECK_STATUS(colonio_handle(node_a, "echo", echo_handler, "a"), COLONIO_OK);
     CHECK_STATUS(colonio_handle(node_b, "echo", echo_handler, "b"), COLONIO_OK);
+    /* The third node may own "some-key" below. */
+    CHECK_STATUS(colonio_handle(doomed, "echo", echo_handler, "d"), COLONIO_OK);
     CHECK_STATUS(colonio_handle(node_b, "fail", fail_handler, NULL), COLONIO_OK);
     CHECK_STATUS(colonio_handle(node_b, "late", late_handler, NULL), COLONIO_OK);
     CHECK_STATUS(colonio_handle(node_b, "nested", nested_handler, &node_b), COLONIO_OK);
