@@ -126,6 +126,25 @@ static void on_delivery(void *context, const char *topic, const char *sender, co
     atomic_fetch_add(&deliveries, 1);
 }
 
+/* A subscription whose callback ends it, and a handler that removes itself: neither may wait for itself. */
+static colonio_subscription self_ending_subscription;
+static atomic_int self_unsubscribe_status = -1;
+static void on_delivery_unsubscribing(void *context, const char *topic, const char *sender, const uint8_t *payload,
+                                      size_t length, double center_x, double center_y, double radius, uint32_t hops) {
+    (void)topic; (void)sender; (void)payload; (void)length; (void)center_x; (void)center_y; (void)radius; (void)hops;
+    colonio_node self = *(colonio_node *)context;
+    if (atomic_load(&self_unsubscribe_status) == -1)
+        atomic_store(&self_unsubscribe_status, colonio_unsubscribe(self, self_ending_subscription));
+}
+
+static atomic_int self_remove_status = -1;
+static void self_removing_handler(void *context, colonio_reply reply, const char *source, const char *name,
+                                  const uint8_t *payload, size_t length, uint32_t hops) {
+    (void)source; (void)payload; (void)length; (void)hops;
+    atomic_store(&self_remove_status, colonio_remove_handler(*(colonio_node *)context, name));
+    if (reply) colonio_reply_bytes(reply, (const uint8_t *)"bye", 3);
+}
+
 /* A request retried while the first links form (bounded: 15 s). */
 static colonio_status request_until_linked(colonio_node from, const char *to, const char *name, const char *text,
                                            char *out, size_t out_size) {
@@ -325,6 +344,20 @@ int main(int argc, char **argv) {
     CHECK(atomic_load(&deliveries) >= 1 && strcmp(last_delivery, "hello") == 0);
     CHECK_STATUS(colonio_unsubscribe(node_b, subscription), COLONIO_OK);
     CHECK_STATUS(colonio_unsubscribe(node_b, subscription), COLONIO_ERR_INVALID_HANDLE);
+
+    /* Callbacks that end their own registration return at once. */
+    CHECK_STATUS(colonio_subscribe(node_b, "abi-self", on_delivery_unsubscribing, &node_b, &self_ending_subscription),
+                 COLONIO_OK);
+    for (double deadline = now_seconds() + 10; atomic_load(&self_unsubscribe_status) == -1 && now_seconds() < deadline;) {
+        colonio_publish(node_a, "abi-self", (const uint8_t *)"x", 1, 500, 500, 20, 0);
+        usleep(100000);
+    }
+    CHECK(atomic_load(&self_unsubscribe_status) == COLONIO_OK);
+    CHECK_STATUS(colonio_handle(node_b, "once", self_removing_handler, &node_b), COLONIO_OK);
+    CHECK_STATUS(colonio_request(node_a, id_b, "once", NULL, 0, &response, &response_length), COLONIO_OK);
+    colonio_free(response);
+    CHECK(atomic_load(&self_remove_status) == COLONIO_OK);
+    CHECK_STATUS(colonio_request(node_a, id_b, "once", NULL, 0, &response, &response_length), COLONIO_ERR_NO_HANDLER);
 
     /* Status and links. */
     CHECK_STATUS(colonio_node_status_json(node_a, &text), COLONIO_OK);
