@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: setup build check test docs doc-snippets wasm wasm-test js-check demo bench bench-smoke nat-test nat-bench nat-lab-check browser-check browser-node-check browser-node-test clean
+.PHONY: setup build lib install bindings-build abi-test python-test go-test multilang-test bindings-test bindings-bench check test docs doc-snippets wasm wasm-test js-check demo bench bench-smoke nat-test nat-bench nat-lab-check browser-check browser-node-check browser-node-test clean
 
 setup:
 	@scripts/setup.sh
@@ -48,6 +48,63 @@ test: setup doc-snippets wasm-test
 	$(MAKE) --no-print-directory docs
 	$(MAKE) --no-print-directory nat-test
 	$(MAKE) --no-print-directory browser-node-test
+	$(MAKE) --no-print-directory bindings-test
+
+# ---- The C ABI and the bindings (docs/bindings.md)
+
+# Where `make install` puts libcolonio.so, colonio.h and colonio.pc; LIB_CONFIGURATION is the build it copies.
+PREFIX ?= /usr/local
+LIB_CONFIGURATION ?= release
+# The debug build's folder, asked of SwiftPM once per make run (the first use sets it for the rest).
+BIN_PATH = $(eval BIN_PATH := $(shell $(SWIFT) build --show-bin-path $(SWIFT_BUILD_FLAGS)))$(BIN_PATH)
+
+# libcolonio.so: SwiftPM names the product libColonioC.so (the product name `colonio` is the command
+# line's), so a link gives it its C name next to it.
+lib: setup
+	$(SWIFT) build --product ColonioC $(SWIFT_BUILD_FLAGS)
+	ln -sf libColonioC.so "$(BIN_PATH)/libcolonio.so"
+
+install: setup
+	$(SWIFT) build -c $(LIB_CONFIGURATION) --product ColonioC
+	@bin="$$($(SWIFT) build -c $(LIB_CONFIGURATION) --show-bin-path)"; set -e; \
+	install -d "$(DESTDIR)$(PREFIX)/lib/pkgconfig" "$(DESTDIR)$(PREFIX)/include"; \
+	install -m 755 "$$bin/libColonioC.so" "$(DESTDIR)$(PREFIX)/lib/libcolonio.so"; \
+	install -m 644 Sources/CColonio/include/colonio.h "$(DESTDIR)$(PREFIX)/include/colonio.h"; \
+	sed -e 's|@PREFIX@|$(PREFIX)|g' bindings/c/colonio.pc.in > "$(DESTDIR)$(PREFIX)/lib/pkgconfig/colonio.pc"; \
+	echo "installed libcolonio.so, colonio.h and colonio.pc under $(DESTDIR)$(PREFIX)"
+
+# What the bindings' tests run: the library, the command line (seed and Swift node) and the Go test node.
+GO_ENV = CGO_CFLAGS="-I$(CURDIR)/Sources/CColonio/include" \
+	CGO_LDFLAGS="-L$(BIN_PATH) -Wl,-rpath,$(BIN_PATH)" GOPROXY=off GOCACHE="$(CURDIR)/.build/go-cache"
+bindings-build: lib
+	$(SWIFT) build --product colonio $(SWIFT_BUILD_FLAGS)
+	cd bindings/go && $(GO_ENV) go build -o "$(CURDIR)/.build/colonio-go-node" ./cmd/colonio-go-node
+
+# The C ABI end to end from a C program built with gcc against colonio.h, bad input included (~1 s).
+abi-test: bindings-build
+	python3 bindings/c/run-abi-test.py --colonio "$(BIN_PATH)/colonio" --lib-dir "$(BIN_PATH)"
+
+# The Python package's pytest suite against a seed on loopback (the package from its folder, not installed).
+python-test: bindings-build
+	COLONIO_LIBRARY="$(BIN_PATH)/libcolonio.so" COLONIO_CLI="$(BIN_PATH)/colonio" PYTHONPATH=bindings/python \
+		python3 -m pytest -q -p no:cacheprovider bindings/python/tests
+
+# The Go package's tests (cgo against colonio.h and libcolonio.so; no module downloads).
+go-test: bindings-build
+	cd bindings/go && $(GO_ENV) COLONIO_CLI="$(BIN_PATH)/colonio" go test -count=1 ./...
+
+# One network, several languages: a Swift, a Python and a Go node on one seed (requests between every
+# pair, a KVS compare-and-set race, pub/sub from each).
+multilang-test: bindings-build
+	COLONIO_LIBRARY="$(BIN_PATH)/libcolonio.so" PYTHONPATH=bindings/python \
+		python3 bindings/testing/multilang.py --colonio "$(BIN_PATH)/colonio" --go-node "$(CURDIR)/.build/colonio-go-node"
+
+bindings-test: abi-test python-test go-test multilang-test
+
+# Request round trip between two nodes of each language against two Swift nodes, same run, as JSON.
+bindings-bench: bindings-build
+	COLONIO_LIBRARY="$(BIN_PATH)/libcolonio.so" PYTHONPATH=bindings/python \
+		python3 bindings/testing/multilang.py --bench --colonio "$(BIN_PATH)/colonio" --go-node "$(CURDIR)/.build/colonio-go-node"
 
 # Every Swift snippet of the README and docs/ is in a test that compiles and runs it.
 doc-snippets:

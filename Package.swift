@@ -31,6 +31,9 @@ let package = Package(
         .library(name: "ColonioSeed", targets: ["ColonioSeed"]),
         .library(name: "ColonioTesting", targets: ["ColonioTesting"]),
         .executable(name: "colonio", targets: ["colonio"]),
+        // The C ABI (include: Sources/CColonio/include/colonio.h). SwiftPM names it libColonioC.so; `make lib`
+        // links it as libcolonio.so (the executable above owns the product name `colonio`).
+        .library(name: "ColonioC", type: .dynamic, targets: ["ColonioC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -124,6 +127,25 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             swiftSettings: strictSwift
+        ),
+        // The public header of the C ABI (colonio.h); its types are shared with the Swift implementation.
+        .target(name: "CColonio"),
+        // The C ABI over the public node API: `@_cdecl` exports for libcolonio.so (Python, Go, C).
+        .target(
+            name: "ColonioC",
+            dependencies: ["CColonio", "Colonio", .product(name: "Logging", package: "swift-log")],
+            exclude: ["colonio.map"],
+            swiftSettings: strictSwift,
+            // libtg_owt.a is not position-independent: binding every symbol inside the library and exporting
+            // colonio_* only lets its relative relocations resolve at link time (Sources/CColonio/link_shims.c
+            // covers the rest). Only libcolonio.so links this target.
+            linkerSettings: [
+                .unsafeFlags([
+                    "-Xlinker", "-Bsymbolic",
+                    "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/ColonioC/colonio.map",
+                ]),
+                .linkedLibrary("dl"),
+            ]
         ),
         // The README's complete example app: a location chat (`swift run location-chat --name ada`).
         .executableTarget(

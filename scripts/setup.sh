@@ -9,7 +9,11 @@ packages=(
   # The Embedded Swift build of ColonioCore for browsers, Node.js to smoke-test it, and TypeScript
   # (tsc) to check Web/colonio.d.ts against a sample that uses every public call.
   wasi-libc libclang-rt-16-dev-wasm32 nodejs node-typescript
+  # The bindings (bindings/): gcc for the C ABI test, Debian's Go for the cgo package.
+  gcc golang-go
 )
+# The Python binding's tests (make python-test) use pytest: Debian's, unless this python3 has one already.
+if ! python3 -c 'import pytest' 2>/dev/null; then packages+=(python3-pytest); fi
 # Extra groups for later test suites, enabled with COLONIO_SETUP_EXTRAS="nat browser".
 for extra in ${COLONIO_SETUP_EXTRAS:-}; do
   case "$extra" in

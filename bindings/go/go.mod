@@ -1,0 +1,3 @@
+module colonio.example/colonio
+
+go 1.19
