@@ -14,6 +14,14 @@ packages=(
 )
 # The Python binding's tests (make python-test) use pytest: Debian's, unless this python3 has one already.
 if ! python3 -c 'import pytest' 2>/dev/null; then packages+=(python3-pytest); fi
+
+# A python3 that is not Debian's (pyenv, a venv) does not see Debian's pytest: it gets PyPI's.
+ensure_pytest() {
+  if ! python3 -c 'import pytest' 2>/dev/null; then
+    echo "setup: installing pytest for $(command -v python3) from PyPI"
+    python3 -m pip install --quiet pytest
+  fi
+}
 # Extra groups for later test suites, enabled with COLONIO_SETUP_EXTRAS="nat browser".
 for extra in ${COLONIO_SETUP_EXTRAS:-}; do
   case "$extra" in
@@ -35,6 +43,7 @@ for package in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages present"
+  ensure_pytest
   exit 0
 fi
 
@@ -52,3 +61,4 @@ if ! command -v swift >/dev/null; then
   echo "setup: the Swift 6.3 toolchain is not on PATH; install it from swift.org first" >&2
   exit 1
 fi
+ensure_pytest
