@@ -74,6 +74,19 @@ import Testing
         #expect(throws: SeedConfigurationError.self) { try SeedConfiguration.decode(json: Data(json.utf8)) }
     }
 
+    @Test func aLinkTimeoutBelowTwoKeepalivesIsRefusedWithTheRule() throws {
+        let json = #"{"networks": [{"name": "a", "tokens": ["t"], "routing": {"keepaliveIntervalMilliseconds": 5000}}]}"#
+        do {
+            _ = try SeedConfiguration.decode(json: Data(json.utf8))
+            Issue.record("a 2 s link timeout with 5 s keepalives was accepted")
+        } catch {
+            #expect("\(error)".contains("linkTimeoutMilliseconds (2000) must be at least twice keepaliveIntervalMilliseconds (5000)"))
+        }
+        let fixed = #"{"networks": [{"name": "a", "tokens": ["t"], "routing": {"keepaliveIntervalMilliseconds": 5000, "linkTimeoutMilliseconds": 30000, "vouchedLinkTimeoutMilliseconds": 60000}}]}"#
+        let routing = try SeedConfiguration.decode(json: Data(fixed.utf8)).networks[0].routing
+        #expect(routing.linkTimeoutMilliseconds == 30_000 && routing.vouchedLinkTimeoutMilliseconds == 60_000)
+    }
+
     @Test func keyFileIsCreatedPrivatelyAndReloaded() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("colonio-seed-\(UUID()).key").path
         defer { try? FileManager.default.removeItem(atPath: path) }
