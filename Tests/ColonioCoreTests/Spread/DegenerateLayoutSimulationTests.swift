@@ -2,18 +2,19 @@ import ColonioSimulator
 import Testing
 @testable import ColonioCore
 
-/// Pub/sub on 1,000 nodes with a share on shared points, each space: CPU-heavy, so with the other
-/// simulations (`make test` runs them in parallel; `make check` leaves them out).
+/// Pub/sub on 400 nodes with a share on shared points, each space: CPU-heavy, so with the other
+/// simulations (`make test` runs them in parallel; `make check` leaves them out). The same layout at
+/// 1,000 nodes (`colonio simulate --nodes 1000 --shared-positions 10%`) took 9 of CI's 20 minutes here.
 @Suite struct DegenerateLayoutSimulationTests {
     typealias Checks = GeoInstanceSimulationTests
 
-    /// 1,000 nodes, 10% of them on shared points (a crowd of 50 and small groups at the poles, the date
-    /// line, the seams, the corners and random places).
+    /// 400 nodes, a quarter of them on shared points (a crowd of 50 and small groups at the poles, the
+    /// date line, the seams, the corners and random places).
     @Test(arguments: DegenerateDelaunayTests.spaces)
-    func thousandNodesWithTenPercentOnSharedPoints(space: CoordinateSpace) {
+    func fourHundredNodesWithAQuarterOnSharedPoints(space: CoordinateSpace) {
         var random = SplitMix64(seed: 41)
         var sim = GeoSimulation(space: space, seed: 42)
-        sim.bootstrap(SharedPositions(count: 1_000, sharedFraction: 0.1, in: space, using: &random).positions)
+        sim.bootstrap(SharedPositions(count: 400, sharedFraction: 0.25, in: space, using: &random).positions)
         let settled = sim.run()
         #expect(settled)
         #expect(sim.nodesWithWrongNeighbours().isEmpty)
@@ -36,9 +37,9 @@ import Testing
         for _ in 0..<6 { circles.append((randomPosition(in: space, using: &random), Checks.randomRadius(space, using: &random))) }
         var reached = 0
         for (center, radius) in circles {
-            reached += Checks.checkCircle(&sim, publisher: sim.ids[Int(random.next() % 1_000)], center: center, radius: radius,
+            reached += Checks.checkCircle(&sim, publisher: sim.ids[Int(random.next() % UInt64(sim.ids.count))], center: center, radius: radius,
                                           subscribers: subscribers, options: SpreadOptions(deliverToSelf: true))
         }
-        #expect(reached > 100)
+        #expect(reached > 40)
     }
 }
