@@ -115,9 +115,11 @@ import Testing
         Self.run(space: space, nodes: 80, circles: 15, rounds: 2, seed: 1)
     }
 
+    /// Larger networks: 400 nodes here (1,000 took most of CI's simulation phase); `colonio simulate`
+    /// checks 1,000 and 10,000.
     @Test(arguments: spaces)
-    func thousandNodes(space: CoordinateSpace) {
-        Self.run(space: space, nodes: 1000, circles: 10, rounds: 0, seed: 2)
+    func fourHundredNodes(space: CoordinateSpace) {
+        Self.run(space: space, nodes: 400, circles: 10, rounds: 0, seed: 2)
     }
 
     /// Crashed nodes' neighbours learn of the crash one by one, with announcements circulating in between
