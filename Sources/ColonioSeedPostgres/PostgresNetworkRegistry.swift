@@ -316,28 +316,12 @@ public final class PostgresNetworkRegistry: NetworkRegistry, Service {
     private func insert(
         network: String, nodeID: NodeID, connection: Int64, maximumNodes: Int, predecessors: Int, successors: Int
     ) async throws -> Insertion {
-        var binds = PostgresBindings()
-        binds.append(network)
-        binds.append(NodeIDBytes.encode(nodeID))
-        binds.append(maximumNodes)
-        binds.append(seedID)
-        binds.append(connection)
-        let query = PostgresQuery(
-            unsafeSQL: """
-                WITH slot AS (
-                    INSERT INTO colonio_network_sizes AS s (network, nodes) VALUES ($1, 1)
-                    ON CONFLICT (network) DO UPDATE SET nodes = s.nodes + 1 WHERE s.nodes < $3
-                    RETURNING 1),
-                added AS (
-                    INSERT INTO colonio_nodes (network, node_id, seed_id, connection)
-                    SELECT $1, $2, $4, $5 FROM slot
-                    RETURNING node_id)
-                SELECT 0, node_id FROM added
-                UNION ALL \(Self.neighbourScans(predecessors: predecessors, successors: successors))
-                """, binds: binds)
+        let statement = InsertNodeStatement(
+            network: network, nodeID: NodeIDBytes.encode(nodeID), maximumNodes: maximumNodes, seedID: seedID,
+            connection: connection, successors: successors, predecessors: predecessors)
         do {
             let (inserted, neighbours) = try await withDeadline("registering a node") {
-                try await self.slices(of: query)
+                try await self.slices(of: self.client.execute(statement, logger: self.logger))
             }
             return inserted ? .inserted(neighbours) : .full
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
@@ -384,24 +368,13 @@ public final class PostgresNetworkRegistry: NetworkRegistry, Service {
         var connection: Int64
     }
 
-    /// The four ring slices around `$2` in network `$1`: kinds 1 (after, ascending), 2 (the ring's
-    /// first), 3 (before, descending) and 4 (the ring's last), each as long as it can be useful.
-    private static func neighbourScans(predecessors: Int, successors: Int) -> String {
-        let (after, before) = (max(0, successors), max(0, predecessors))
-        return """
-            (SELECT 1, node_id FROM colonio_nodes WHERE network = $1 AND node_id > $2 ORDER BY node_id LIMIT \(after))
-            UNION ALL (SELECT 2, node_id FROM colonio_nodes WHERE network = $1 ORDER BY node_id LIMIT \(after + 1))
-            UNION ALL (SELECT 3, node_id FROM colonio_nodes WHERE network = $1 AND node_id < $2
-                ORDER BY node_id DESC LIMIT \(before))
-            UNION ALL (SELECT 4, node_id FROM colonio_nodes WHERE network = $1 ORDER BY node_id DESC LIMIT \(before + 1))
-            """
-    }
-
     /// Reads `(kind, node_id)` rows: kind 0 is the inserted node, 1-4 the slices of ``neighbourScans``.
-    private func slices(of query: PostgresQuery) async throws -> (inserted: Bool, neighbours: RingNeighbours) {
+    private func slices<Rows: AsyncSequence>(
+        of rows: Rows
+    ) async throws -> (inserted: Bool, neighbours: RingNeighbours) where Rows.Element == (Int, ByteBuffer) {
         var neighbours = RingNeighbours()
         var inserted = false
-        for try await (kind, bytes) in try await client.query(query, logger: logger).decode((Int, ByteBuffer).self) {
+        for try await (kind, bytes) in rows {
             guard let id = NodeIDBytes.decode(bytes) else { continue }
             switch kind {
             case 0: inserted = true
@@ -417,31 +390,22 @@ public final class PostgresNetworkRegistry: NetworkRegistry, Service {
     private func neighbours(
         network: String, nodeID: NodeID, predecessors: Int, successors: Int
     ) async throws -> RingNeighbours {
-        var binds = PostgresBindings()
-        binds.append(network)
-        binds.append(NodeIDBytes.encode(nodeID))
-        let query = PostgresQuery(
-            unsafeSQL: Self.neighbourScans(predecessors: predecessors, successors: successors), binds: binds)
-        return try await withDeadline("finding peers") { try await self.slices(of: query).neighbours }
+        let statement = NeighboursStatement(
+            network: network, nodeID: NodeIDBytes.encode(nodeID), successors: successors, predecessors: predecessors)
+        return try await withDeadline("finding peers") {
+            try await self.slices(of: self.client.execute(statement, logger: self.logger)).neighbours
+        }
     }
 
     public func unregister(network: String, nodeID: NodeID, mailbox: SeedMailbox) async {
         guard let connection = local.withLock({ $0.remove(network: network, nodeID: nodeID, mailbox: mailbox) }) else {
             return
         }
-        let id = NodeIDBytes.encode(nodeID)
+        let statement = RemoveNodeStatement(
+            network: network, nodeID: NodeIDBytes.encode(nodeID), seedID: seedID, connection: connection)
         do {
             try await withDeadline("unregistering a node") {
-                try await self.client.query(
-                    """
-                    WITH gone AS (
-                        DELETE FROM colonio_nodes
-                        WHERE network = \(network) AND node_id = \(id) AND seed_id = \(self.seedID)
-                            AND connection = \(connection)
-                        RETURNING network)
-                    UPDATE colonio_network_sizes s SET nodes = greatest(0, s.nodes - 1)
-                    FROM gone WHERE s.network = gone.network
-                    """, logger: self.logger)
+                for try await _ in try await self.client.execute(statement, logger: self.logger) {}
             }
         } catch {
             // The row stays until this seed leaves or is taken for dead; a resume takes it over.
@@ -488,21 +452,20 @@ public final class PostgresNetworkRegistry: NetworkRegistry, Service {
         let payload = SeedNotification.signal(network: network, to: to, frame: frame).payload
         do {
             let delivered = try await withDeadline("relaying a signal") {
-                let query: PostgresQuery
                 if payload.utf8.count <= SeedNotification.maximumPayloadBytes {
-                    query = """
-                        SELECT pg_notify('colonio_seed_' || seed_id, \(payload))
-                        FROM colonio_nodes WHERE network = \(network) AND node_id = \(id)
-                        """
-                } else {
-                    query = """
-                        WITH target AS (SELECT seed_id FROM colonio_nodes WHERE network = \(network) AND node_id = \(id)),
-                        queued AS (
-                            INSERT INTO colonio_signals (frame) SELECT \(ByteBuffer(string: payload)) FROM target
-                            RETURNING id)
-                        SELECT pg_notify('colonio_seed_' || target.seed_id, 'q' || queued.id) FROM target, queued
-                        """
+                    var count = 0
+                    let statement = NotifyHolderStatement(network: network, nodeID: id, payload: payload)
+                    for try await _ in try await self.client.execute(statement, logger: self.logger) { count += 1 }
+                    return count > 0
                 }
+                // Too large for a notification: queued, and only its row ID notified.
+                let query: PostgresQuery = """
+                    WITH target AS (SELECT seed_id FROM colonio_nodes WHERE network = \(network) AND node_id = \(id)),
+                    queued AS (
+                        INSERT INTO colonio_signals (frame) SELECT \(ByteBuffer(string: payload)) FROM target
+                        RETURNING id)
+                    SELECT pg_notify('colonio_seed_' || target.seed_id, 'q' || queued.id) FROM target, queued
+                    """
                 var count = 0
                 for try await _ in try await self.client.query(query, logger: self.logger) { count += 1 }
                 return count > 0
