@@ -33,7 +33,7 @@ SIMULATIONS := Simulation|SpreadBenchmarkTests|DegenerateLayoutSpreadTests
 check: setup doc-snippets
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS) \
-		--filter 'ColonioCoreTests|ColonioSeedTests|ColonioSimulatorTests|ColonioTests\.(InMemoryLinkTests|LinkRelayTests|NodeClockTests|NodeErrorMessageTests|SeedCommandTests)' \
+		--filter 'ColonioCoreTests|ColonioSeedTests|ColonioSimulatorTests|ColonioTests\.(InMemoryLinkTests|LinkRelayTests|NodeClockTests|NodeErrorMessageTests|SeedCommandTests|SeedListTests)' \
 		--skip 'GeoInstanceSimulationTests|KVSSimulationTests|RingSimulationTests|SimulationScenarioTests|DegenerateLayoutSimulationTests|DegenerateLayoutSpreadTests'
 
 # Everything. The suites on real networks run one after another (they time real links, and the
