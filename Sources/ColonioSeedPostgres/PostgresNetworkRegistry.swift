@@ -85,20 +85,16 @@ public final class PostgresNetworkRegistry: NetworkRegistry, Service {
         await clientTask.value
     }
 
-    /// Migrates (once) and listens on this seed's channel, again after every lost connection.
+    /// Migrates and listens on this seed's channel, again after every lost connection (the database
+    /// may have been replaced by an empty one meanwhile).
     private func listenLoop() async {
-        var migrated = false
         var delay = Duration.milliseconds(200)
         while !Task.isCancelled {
             do {
-                if !migrated {
-                    let found = try await PostgresSchema.migrate(client: client, logger: logger)
-                    if found < PostgresSchema.currentVersion {
-                        logger.notice(
-                            "registry schema migrated",
-                            metadata: ["from": "\(found)", "to": "\(PostgresSchema.currentVersion)"])
-                    }
-                    migrated = true
+                let found = try await PostgresSchema.migrate(client: client, logger: logger)
+                if found < PostgresSchema.currentVersion {
+                    logger.notice(
+                        "registry schema migrated", metadata: ["from": "\(found)", "to": "\(PostgresSchema.currentVersion)"])
                 }
                 try await client.withConnection { connection in
                     try await connection.listen(on: self.channel) { notifications in
@@ -260,7 +256,7 @@ public final class PostgresNetworkRegistry: NetworkRegistry, Service {
         var generator = SystemRandomNumberGenerator()
         var id = nodeID ?? NodeID.random(using: &generator)
         // Recorded before the row exists, so that a signal arriving right after the insert finds it.
-        let (connection, replaced) = local.withLock { $0.add(network: network, nodeID: id, mailbox: mailbox) }
+        var (connection, replaced) = local.withLock { $0.add(network: network, nodeID: id, mailbox: mailbox) }
         do {
             var attempts = 0
             while true {
@@ -290,7 +286,7 @@ public final class PostgresNetworkRegistry: NetworkRegistry, Service {
                     if nodeID == nil {
                         local.withLock { $0.undo(network: network, nodeID: id, connection: connection, restoring: nil) }
                         id = NodeID.random(using: &generator)
-                        _ = local.withLock { $0.add(network: network, nodeID: id, mailbox: mailbox) }
+                        (connection, replaced) = local.withLock { $0.add(network: network, nodeID: id, mailbox: mailbox) }
                     }
                 case .taken:
                     throw PostgresRegistryError.database(operation: "registering a node", reason: "its ID stays taken")
@@ -368,7 +364,7 @@ public final class PostgresNetworkRegistry: NetworkRegistry, Service {
         var connection: Int64
     }
 
-    /// Reads `(kind, node_id)` rows: kind 0 is the inserted node, 1-4 the slices of ``neighbourScans``.
+    /// Reads `(kind, node_id)` rows: kind 0 is the inserted node, 1-4 the slices of `NeighboursStatement.scans`.
     private func slices<Rows: AsyncSequence>(
         of rows: Rows
     ) async throws -> (inserted: Bool, neighbours: RingNeighbours) where Rows.Element == (Int, ByteBuffer) {
