@@ -20,7 +20,7 @@ public enum PostgresRegistryError: Error, Equatable, CustomStringConvertible {
         case .schemaTooNew(let found, let supported):
             "the registry database has schema version \(found), this seed knows up to \(supported); upgrade this seed"
         case .timedOut(let operation, let seconds):
-            "the registry database did not answer \(operation) within \(seconds) s; is PostgreSQL running and reachable?"
+            "the registry database did not answer \(operation) within \(seconds) s; is PostgreSQL running, reachable and not overloaded?"
         case .database(let operation, let reason):
             "the registry database failed \(operation): \(reason)"
         }
