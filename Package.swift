@@ -44,6 +44,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The shared registry of several seeds (ColonioSeedPostgres only).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Protocol logic for every platform; Embedded-Swift-clean (see docs/architecture.md).
@@ -108,6 +110,21 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // A NetworkRegistry over PostgreSQL, so several seeds serve one network; kept out of ColonioSeed
+        // so that the library and the embedded seed do not pull in a database driver.
+        .target(
+            name: "ColonioSeedPostgres",
+            dependencies: [
+                "ColonioCore",
+                "ColonioSeed",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSwift
+        ),
         // The command line: seed, node, demo, simulate, bench.
         .executableTarget(
             name: "colonio",
@@ -116,6 +133,7 @@ let package = Package(
                 "ColonioWebRTC",
                 "Colonio",
                 "ColonioSeed",
+                "ColonioSeedPostgres",
                 "ColonioSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -180,6 +198,22 @@ let package = Package(
                 "ColonioSeed",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // The PostgreSQL registry against a throwaway server, and several seed processes behind nginx
+        // (`make postgres-test`; each suite says SKIPPED without the packages).
+        .testTarget(
+            name: "ColonioSeedPostgresTests",
+            dependencies: [
+                "ColonioSeedPostgres",
+                "ColonioSeed",
+                "Colonio",
+                "ColonioCore",
+                "ColonioTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSwift
         ),

@@ -31,6 +31,9 @@ for extra in ${COLONIO_SETUP_EXTRAS:-}; do
     nat) packages+=(coturn nftables iproute2 conntrack openssl python3-aiortc) ;;
     # scripts/browser_harness.py and scripts/browser-check.py (headless Chromium in a namespace).
     browser) packages+=(chromium iproute2 procps util-linux) ;;
+    # make postgres-test: a throwaway PostgreSQL (initdb as nobody via runuser) and nginx in front of
+    # several seeds.
+    postgres) packages+=(postgresql nginx util-linux) ;;
     *) echo "setup: unknown extra '$extra'" >&2; exit 2 ;;
   esac
 done
@@ -56,6 +59,10 @@ export DEBIAN_FRONTEND=noninteractive
 if [[ " ${missing[*]} " == *" coturn "* ]] && [ -d /run/systemd/system ]; then
   # The package enables a system-wide turnserver; the NAT lab runs its own inside a namespace.
   "${sudo[@]}" systemctl disable --now coturn || true
+fi
+if [[ " ${missing[*]} " == *" nginx "* ]] && [ -d /run/systemd/system ]; then
+  # The package starts a system-wide nginx on port 80; the tests run their own on a loopback port.
+  "${sudo[@]}" systemctl disable --now nginx || true
 fi
 if ! command -v swift >/dev/null; then
   echo "setup: the Swift 6.3 toolchain is not on PATH; install it from swift.org first" >&2

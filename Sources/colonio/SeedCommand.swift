@@ -1,5 +1,6 @@
 import ArgumentParser
 import ColonioSeed
+import ColonioSeedPostgres
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -20,6 +21,10 @@ struct SeedCommand: AsyncParsableCommand {
             configuration file's folder), else from seed.key in the state folder: $COLONIO_STATE_DIR, \
             else $XDG_STATE_HOME/colonio, else ~/.local/state/colonio. It is generated on first start. \
             Once listening, one JSON line {"listening":{"host":...,"port":...}} is printed on standard output.
+
+            Several seeds serve one deployment when their configurations name the same PostgreSQL \
+            database ("registry": {"postgres": "postgres://user@host:5432/db"}; the password comes from \
+            passwordFile or $COLONIO_POSTGRES_PASSWORD) and they share one signing key file (docs/seed.md).
 
             Examples:
               colonio seed
@@ -64,15 +69,29 @@ struct SeedCommand: AsyncParsableCommand {
             logger.notice("no --config: serving the local network 'demo' with token 'demo-token'")
         }
         let host = configuration.listen.host
+        var services: [any Service] = []
+        let registry: any NetworkRegistry
+        switch configuration.registry {
+        case .inMemory:
+            registry = InMemoryNetworkRegistry()
+        case .postgres(var settings):
+            if let file = settings.passwordFile, let config { settings.passwordFile = Self.resolve(file, relativeTo: config) }
+            let shared = try PostgresNetworkRegistry(settings: settings, logger: logger)
+            logger.info("registering nodes in PostgreSQL", metadata: ["seed": "\(shared.seedID)"])
+            // Listed first, so it stops after the server: the seed removes its rows once every
+            // connection has closed.
+            services.append(shared)
+            registry = shared
+        }
         let server = SeedServer(
-            configuration: configuration, signingKey: key, logger: logger,
+            configuration: configuration, signingKey: key, registry: registry, logger: logger,
             onListening: { port in
                 // Unbuffered, so a parent process reading the pipe sees it at once.
                 FileHandle.standardOutput.write(Data(#"{"listening":{"host":"\#(host)","port":\#(port)}}"#.utf8 + [0x0A]))
             })
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: services + [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 

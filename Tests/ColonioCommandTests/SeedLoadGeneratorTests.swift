@@ -29,12 +29,15 @@ import Testing
     @Test func everyNodeSignsInAndEverySignalArrives() async throws {
         let seed = try await EmbeddedSeed.start(configuration: Self.configuration(), logger: Self.logger)
         let generator = try SeedLoadGenerator(
-            host: "127.0.0.1", port: seed.port, network: "bench", token: "bench-token", options: Self.options(clients: 40))
+            host: "127.0.0.1", ports: [seed.port], network: "bench", token: "bench-token", options: Self.options(clients: 40))
         let result: Result<Int, any Error>
         do {
             try await generator.signIn()
             generator.prepareSignals()
-            result = .success(try await generator.relay())
+            let relayed = try await generator.relay()
+            let latencies = try await generator.latencies(samples: 5)
+            #expect(latencies.count == 5)
+            result = .success(relayed)
         } catch {
             result = .failure(error)
         }
@@ -47,7 +50,7 @@ import Testing
     @Test func aRefusedSignInFailsTheRun() async throws {
         let seed = try await EmbeddedSeed.start(configuration: Self.configuration(), logger: Self.logger)
         let generator = try SeedLoadGenerator(
-            host: "127.0.0.1", port: seed.port, network: "bench", token: "wrong-token", options: Self.options(clients: 4))
+            host: "127.0.0.1", ports: [seed.port], network: "bench", token: "wrong-token", options: Self.options(clients: 4))
         let error = await #expect(throws: SeedLoadError.self) { try await generator.signIn() }
         await generator.shutdown()
         await seed.stop()

@@ -84,6 +84,8 @@ extension ColonioNode {
         guard let session = session(generation), session.seed === seed else { return }
         for task in session.seedTasks { task.cancel() }
         session.seedTasks = []
+        // The seed may be gone for good: with several seeds, the next attempt goes to another one.
+        session.nextSeed()
         perform(controller.seedClosed(now: now()), in: session)
     }
 
@@ -114,6 +116,7 @@ extension ColonioNode {
 
     private func seedAttemptFailed(generation: UInt64) {
         guard let session = session(generation) else { return }
+        session.nextSeed()
         perform(controller.seedClosed(now: now()), in: session)
     }
 

@@ -73,16 +73,41 @@ public actor ColonioNode: Service {
     /// same ``nodeID`` (or, if the seed cannot restore it, for example after losing its key, signs in
     /// again with a new one), and asks the seed for peers whenever it has no link left.
     public func connect(seed: String, network: String, token: String) async throws(ColonioError) {
+        try await connect(seeds: [seed], network: network, token: token)
+    }
+
+    /// Signs in through the first of `seeds` that answers, for a deployment of several seeds that
+    /// share one registry (see docs/seed.md); otherwise as ``connect(seed:network:token:)``.
+    ///
+    /// When its seed connection is lost, or an attempt to restore it fails, the node tries the next
+    /// URL of the list (after the last, the first again) and resumes there under the same ``nodeID``:
+    /// any seed of the deployment accepts the certificate of another. Seeds reached through one
+    /// load-balanced address need only that address.
+    ///
+    /// - Throws: ``ColonioError/seedFailed(_:)`` with the last seed's error when none signed the node in
+    ///   (a seed's refusal, such as a bad token, ends the attempt at once), or when `seeds` is empty.
+    public func connect(seeds: [String], network: String, token: String) async throws(ColonioError) {
         guard session == nil else { throw .alreadyConnected }
+        guard !seeds.isEmpty else { throw .seedFailed("no seed URL given; pass at least one ws:// or wss:// URL") }
         let keypair = Curve25519.Signing.PrivateKey()
-        let client: SeedClient
-        do {
-            client = try await SeedClient.connect(
-                url: seed, network: network, token: token, keypair: keypair,
-                options: SeedClient.Options(clock: options.clock), logger: logger)
-        } catch {
-            throw .seedFailed(error.description)
+        var signedIn: (client: SeedClient, index: Int)?
+        var lastError = ""
+        for (index, seed) in seeds.enumerated() {
+            do {
+                let client = try await SeedClient.connect(
+                    url: seed, network: network, token: token, keypair: keypair,
+                    options: SeedClient.Options(clock: options.clock), logger: logger)
+                signedIn = (client, index)
+                break
+            } catch {
+                lastError = error.description
+                // A refusal (token, network, limits) would be the same at every seed of the deployment.
+                if case .rejected = error { break }
+                logger.info("seed unreachable; trying the next", metadata: ["seed": "\(seed)", "error": "\(error)"])
+            }
         }
+        guard let signedIn else { throw .seedFailed(lastError) }
+        let (client, seedIndex) = signedIn
         guard session == nil else {
             await client.close()
             throw .alreadyConnected
@@ -106,19 +131,19 @@ public actor ColonioNode: Service {
                 throw .linksUnavailable("\(error)")
             }
         }
-        begin(client: client, seedURL: seed, token: token, keypair: keypair, transport: transport)
+        begin(client: client, seedURLs: seeds, seedIndex: seedIndex, token: token, keypair: keypair, transport: transport)
     }
 
     /// Starts a session on a signed-in seed connection.
     func begin(
-        client: SeedClient, seedURL: String, token: String, keypair: Curve25519.Signing.PrivateKey,
-        transport: any LinkTransport
+        client: SeedClient, seedURLs: [String], seedIndex: Int = 0, token: String,
+        keypair: Curve25519.Signing.PrivateKey, transport: any LinkTransport
     ) {
         var nodeLogger = logger
         nodeLogger[metadataKey: "node"] = "\(client.session.nodeID)"
         generations += 1
         let newSession = NodeSession(
-            seed: client, seedURL: seedURL, token: token, keypair: keypair, transport: transport, logger: nodeLogger,
+            seed: client, seedURLs: seedURLs, seedIndex: seedIndex, token: token, keypair: keypair, transport: transport, logger: nodeLogger,
             generation: generations, metricsFactory: options.metricsFactory ?? MetricsSystem.factory)
         session = newSession
         seedClientSignedIn(newSession)

@@ -11,8 +11,12 @@ import Logging
 final class NodeSession {
     /// The current seed connection; replaced when a lost one is re-established.
     var seed: SeedClient
-    /// Where and how the node signed in, to sign in again after losing the seed.
-    let seedURL: String
+    /// Where and how the node signed in, to sign in again after losing the seed: the seeds of the
+    /// deployment, and which of them the node uses (or tries next).
+    let seedURLs: [String]
+    var seedIndex: Int
+    /// The seed URL to use or try now.
+    var seedURL: String { seedURLs[seedIndex % seedURLs.count] }
     let token: String
     let keypair: Curve25519.Signing.PrivateKey
     /// The node's Ed25519 public key, as the seed protocol carries it.
@@ -36,10 +40,11 @@ final class NodeSession {
     let metrics: NodeMetrics
 
     init(
-        seed: SeedClient, seedURL: String, token: String, keypair: Curve25519.Signing.PrivateKey,
+        seed: SeedClient, seedURLs: [String], seedIndex: Int, token: String, keypair: Curve25519.Signing.PrivateKey,
         transport: any LinkTransport, logger: Logger, generation: UInt64, metricsFactory: any MetricsFactory
     ) {
-        self.seedURL = seedURL
+        self.seedURLs = seedURLs
+        self.seedIndex = seedIndex
         self.token = token
         self.generation = generation
         self.metrics = NodeMetrics(network: seed.session.configuration.name, factory: metricsFactory)
@@ -48,6 +53,11 @@ final class NodeSession {
         self.transport = transport
         self.logger = logger
         self.network = seed.session.configuration.name
+    }
+
+    /// Moves on to the next seed of the list (the current one was lost or did not answer).
+    func nextSeed() {
+        seedIndex = (seedIndex + 1) % seedURLs.count
     }
 
     /// Stops background work, closes every link and fails what is still waiting.

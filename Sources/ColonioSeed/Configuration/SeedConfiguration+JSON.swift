@@ -43,6 +43,27 @@ extension SeedConfiguration: Decodable {
         if let web = try container.decodeIfPresent(String.self, forKey: JSONKey("webDirectory")) {
             webDirectory = web.isEmpty ? nil : web
         }
+        try container.update(&registry, "registry")
+    }
+}
+
+extension RegistryConfiguration: Decodable {
+    /// `"memory"`, or `{"postgres": URL, "passwordEnvironment"?, "passwordFile"?, "seedTimeoutSeconds"?}`.
+    public init(from decoder: any Decoder) throws {
+        if let kind = try? decoder.singleValueContainer().decode(String.self) {
+            guard kind == "memory" else {
+                throw SeedConfigurationError.invalid(
+                    "registry \"\(kind)\" is unknown; use \"memory\" or {\"postgres\": \"postgres://user@host/db\"}")
+            }
+            self = .inMemory
+            return
+        }
+        let container = try decoder.container(keyedBy: JSONKey.self)
+        var settings = PostgresRegistrySettings(url: try container.required("postgres"))
+        try container.update(&settings.passwordEnvironment, "passwordEnvironment")
+        settings.passwordFile = try container.optional("passwordFile")
+        try container.update(&settings.seedTimeoutSeconds, "seedTimeoutSeconds")
+        self = .postgres(settings)
     }
 }
 

@@ -15,6 +15,8 @@ public struct SeedConfiguration: Sendable {
     public var limits: SeedLimitsConfiguration
     /// The application networks this seed serves.
     public var networks: [NetworkDefinition]
+    /// Where nodes are registered: in memory (the default), or in PostgreSQL shared by several seeds.
+    public var registry: RegistryConfiguration = .inMemory
     /// Directory whose `colonio.js` (with `colonio-internal.js`), `colonio.wasm` and demo page (`index.html`,
     /// `demo.js`) the seed serves at `/`; `nil` serves none. Defaults to the package's `Web` folder when it
     /// exists (a source checkout).
@@ -75,6 +77,7 @@ public struct SeedConfiguration: Sendable {
             }
         }
         try limits.validate()
+        if case .postgres(let settings) = registry { try settings.validate() }
     }
 
     /// The network called `name`, if declared.

@@ -2,9 +2,9 @@ import ColonioCore
 
 /// Where a seed keeps the nodes signed in to each network.
 ///
-/// The in-memory ``InMemoryNetworkRegistry`` serves one seed; a shared implementation (e.g. over
-/// PostgreSQL) would let several seeds serve one network. Implementations must keep networks
-/// strictly apart: lookups never return a node of another network.
+/// The in-memory ``InMemoryNetworkRegistry`` serves one seed; a shared implementation (the
+/// `ColonioSeedPostgres` module's PostgreSQL registry) lets several seeds serve one network.
+/// Implementations must keep networks strictly apart: lookups never return a node of another network.
 public protocol NetworkRegistry: Sendable {
     /// Registers a node and returns its ID with the registered nodes nearest it on the ring (up to
     /// `predecessors` before and `successors` after).
@@ -29,6 +29,30 @@ public protocol NetworkRegistry: Sendable {
 
     /// How many nodes are registered in `network`.
     func nodeCount(network: String) async -> Int
+
+    /// Delivers `frame` (an encoded `relayedSignal`) to node `to` of `network`, wherever its connection
+    /// is. A shared registry forwards it to the seed that holds the node; the default delivers to the
+    /// local ``mailbox(network:nodeID:)``. Signals from one node must arrive in the order relayed.
+    func relay(network: String, to: NodeID, frame: [UInt8]) async -> SignalDelivery
+}
+
+extension NetworkRegistry {
+    public func relay(network: String, to: NodeID, frame: [UInt8]) async -> SignalDelivery {
+        guard let mailbox = await mailbox(network: network, nodeID: to) else { return .unknownPeer }
+        return mailbox.deliver(frame) ? .delivered : .notReading
+    }
+}
+
+/// What became of a relayed signal.
+public enum SignalDelivery: Sendable, Equatable {
+    /// Written to the destination's connection (or handed to the seed holding it).
+    case delivered
+    /// No node of that ID is registered in the network.
+    case unknownPeer
+    /// The destination does not read its connection; the signal was dropped.
+    case notReading
+    /// The registry could not be reached; `reason` says why.
+    case registryUnavailable(reason: String)
 }
 
 /// The result of ``NetworkRegistry/register(network:nodeID:maximumNodes:predecessors:successors:mailbox:)``.
@@ -49,4 +73,7 @@ public struct NodeRegistration: Sendable, Equatable {
 public enum NetworkRegistryError: Error, Equatable {
     /// The network already holds its maximum number of nodes.
     case networkFull(limit: Int)
+    /// A shared registry (its database) could not be reached or answered with an error; `reason`
+    /// says which. The node may retry shortly: the seed reconnects by itself.
+    case unavailable(reason: String)
 }

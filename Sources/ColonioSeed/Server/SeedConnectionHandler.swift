@@ -34,6 +34,8 @@ final class SeedConnectionHandler {
         /// For a resumed ID, `displaced` is the connection that held it until now, if any.
         case registered(Result<NodeRegistration, NetworkRegistryError>, displaced: SeedMailbox?)
         case target(SeedMailbox?)
+        /// An asynchronous registry relayed the signal itself (possibly through another seed).
+        case relayed(SignalDelivery)
         case peers([NodeID])
     }
 
@@ -130,8 +132,10 @@ final class SeedConnectionHandler {
             } catch {
                 return .registered(.failure(error), displaced: nil)
             }
-        case .relay(let network, _, let to, _):
-            return .target(await registry.mailbox(network: network, nodeID: to))
+        case .relay(let network, let from, let to, let payload):
+            guard to != from else { return .relayed(.unknownPeer) }
+            let frame = SeedFrame.relayedSignal(from: from, payload: payload).encoded()
+            return .relayed(await registry.relay(network: network, to: to, frame: frame))
         case .findPeers(let network, let nodeID, let predecessors, let successors):
             return .peers(
                 await registry.nearest(network: network, to: nodeID, predecessors: predecessors, successors: successors))
@@ -154,6 +158,8 @@ final class SeedConnectionHandler {
             completeSignIn(network: network, publicKey: publicKey, result: result)
         case (.relay(let network, let from, let to, let payload), .target(let target)):
             completeRelay(network: network, from: from, to: to, payload: payload, target: target)
+        case (.relay(let network, _, let to, let payload), .relayed(let delivery)):
+            completeRelay(network: network, to: to, sessionID: payload.sessionID, delivery: delivery)
         case (.findPeers, .peers(let peers)):
             if !isClosed { mailbox.deliver(.peersFound(peers)) }
         case (.register, _), (.relay, _), (.findPeers, _):
@@ -308,6 +314,11 @@ final class SeedConnectionHandler {
         case .failure(.networkFull(let limit)):
             reject(.networkFull, "network \"\(name)\" already has its maximum of \(limit) nodes; retry later")
             return
+        case .failure(.unavailable(let reason)):
+            reject(
+                .internalError,
+                "the seed cannot reach its registry (\(reason)); retry in a few seconds, it reconnects by itself")
+            return
         }
         guard let network = context.networks[name] else { return }
         let nodeID = registration.nodeID
@@ -355,6 +366,23 @@ final class SeedConnectionHandler {
         } else {
             reject(.unknownPeer, "node \(destination.hex) is not reading its connection; signal dropped",
                    peer: destination, sessionID: payload.sessionID)
+        }
+    }
+
+    /// Reports what an asynchronous registry did with a signal.
+    private func completeRelay(network: String, to destination: NodeID, sessionID: UInt64, delivery: SignalDelivery) {
+        switch delivery {
+        case .delivered:
+            context.metrics.signalRelayed(network: network)
+        case .unknownPeer:
+            reject(.unknownPeer, "no node \(destination.hex) is signed in to this network",
+                   peer: destination, sessionID: sessionID)
+        case .notReading:
+            reject(.unknownPeer, "node \(destination.hex) is not reading its connection; signal dropped",
+                   peer: destination, sessionID: sessionID)
+        case .registryUnavailable(let reason):
+            reject(.internalError, "the seed cannot reach its registry (\(reason)); signal dropped, send it again shortly",
+                   peer: destination, sessionID: sessionID)
         }
     }
 

@@ -18,6 +18,8 @@ final class SeedLoadCoordinator: Sendable {
         var failure: SeedLoadError?
         /// Set at teardown, after which closed connections are expected, not failures.
         var isClosing = false
+        /// Completed by the next signal past the relay phase's (the latency phase's probe).
+        var probe: EventLoopPromise<Void>?
     }
 
     /// The number of simulated nodes.
@@ -28,7 +30,8 @@ final class SeedLoadCoordinator: Sendable {
     let allSignalsArrived: EventLoopPromise<Void>
 
     private let plans: [SeedLoadClientPlan]
-    private let address: SocketAddress
+    /// The seeds' addresses; client `i` signs in at `addresses[i % addresses.count]`.
+    private let addresses: [SocketAddress]
     private let group: any EventLoopGroup
     private let window: Int
     private let expectedSignals: Int
@@ -37,17 +40,17 @@ final class SeedLoadCoordinator: Sendable {
 
     /// - Parameters:
     ///   - plans: each node's pre-encoded handshake and sign-in.
-    ///   - address: the seed's address.
+    ///   - addresses: the seeds' addresses (several seeds sharing a registry get the clients in turn).
     ///   - group: the event loops the connections run on.
     ///   - window: sign-ins in flight at once.
     ///   - signalsPerClient: signals each node receives in the relay phase.
     init(
-        plans: [SeedLoadClientPlan], address: SocketAddress, group: any EventLoopGroup, window: Int,
+        plans: [SeedLoadClientPlan], addresses: [SocketAddress], group: any EventLoopGroup, window: Int,
         signalsPerClient: Int
     ) {
         self.plans = plans
         self.clients = plans.count
-        self.address = address
+        self.addresses = addresses
         self.group = group
         self.window = window
         self.expectedSignals = plans.count * signalsPerClient
@@ -80,7 +83,7 @@ final class SeedLoadCoordinator: Sendable {
                         SeedLoadConnectionHandler(client: client, signIn: plan.signIn, coordinator: self))
                 }
             }
-            .connect(to: address)
+            .connect(to: addresses[client % addresses.count])
             .whenFailure { [self] error in fail(.connectionLost(client: client, "connect: \(error)")) }
     }
 
@@ -106,7 +109,18 @@ final class SeedLoadCoordinator: Sendable {
 
     /// Counts one relayed signal that reached its target.
     func signalArrived() {
-        if arrived.wrappingAdd(1, ordering: .relaxed).newValue == expectedSignals { allSignalsArrived.succeed() }
+        let count = arrived.wrappingAdd(1, ordering: .relaxed).newValue
+        if count == expectedSignals { allSignalsArrived.succeed() }
+        if count > expectedSignals {
+            state.withLock { state in defer { state.probe = nil }; return state.probe }?.succeed()
+        }
+    }
+
+    /// A future completed by the next signal to arrive after the relay phase (latency probes, one at a time).
+    func expectProbe() -> EventLoopFuture<Void> {
+        let promise = group.next().makePromise(of: Void.self)
+        state.withLock { $0.probe = promise }
+        return promise.futureResult
     }
 
     /// Relayed signals that have arrived so far.
@@ -135,6 +149,7 @@ final class SeedLoadCoordinator: Sendable {
         guard first else { return }
         allSignedIn.fail(error)
         allSignalsArrived.fail(error)
+        state.withLock { state in defer { state.probe = nil }; return state.probe }?.fail(error)
     }
 
     /// A connection closed: a failure unless the generator is shutting down.
@@ -145,7 +160,12 @@ final class SeedLoadCoordinator: Sendable {
     /// Marks the start of teardown so closing connections are not failures, and completes both
     /// promises (NIO treats a promise dropped uncompleted as a bug).
     func beginClosing() {
-        state.withLock { $0.isClosing = true }
+        let probe = state.withLock { state in
+            state.isClosing = true
+            defer { state.probe = nil }
+            return state.probe
+        }
+        probe?.fail(SeedLoadError.timedOut("the load generator shut down"))
         allSignedIn.fail(SeedLoadError.timedOut("the load generator shut down"))
         allSignalsArrived.fail(SeedLoadError.timedOut("the load generator shut down"))
     }

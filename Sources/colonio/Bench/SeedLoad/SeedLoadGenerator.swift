@@ -9,8 +9,10 @@ import NIOPosix
 /// Built directly on SwiftNIO so that the benchmark measures the seed, not its client: all
 /// connections share a few event loops, each is a two-handler pipeline with no Swift task, and
 /// every byte a node sends (upgrade request, sign-in, signals) is encoded and masked before timing.
-/// Use it in order: ``init(host:port:network:token:options:)`` (prepares, untimed), ``signIn()``,
-/// ``prepareSignals()`` (untimed), ``relay()``, ``shutdown()``.
+/// Use it in order: ``init(host:ports:network:token:options:)`` (prepares, untimed), ``signIn()``,
+/// ``prepareSignals()`` (untimed), ``relay()``, optionally ``latencies(samples:)``, ``shutdown()``.
+/// With several seeds, client `i` signs in at seed `i % seeds` and signals client `i + 1`, so every
+/// relayed signal crosses from one seed to another.
 final class SeedLoadGenerator {
     /// How many nodes and how hard they push.
     struct Options {
@@ -32,15 +34,17 @@ final class SeedLoadGenerator {
     private var signals: [(channel: any Channel, frames: ByteBuffer)] = []
 
     /// Prepares every node's key, upgrade request and sign-in frame; nothing is sent yet.
-    init(host: String, port: Int, network: String, token: String, options: Options) throws {
+    init(host: String, ports: [Int], network: String, token: String, options: Options) throws {
+        precondition(!ports.isEmpty, "at least one seed port")
         self.options = options
         let allocator = ByteBufferAllocator()
-        let plans = (0..<options.clients).map { _ in
-            SeedLoadClientPlan(host: host, port: port, network: network, token: token, allocator: allocator)
+        let plans = (0..<options.clients).map { client in
+            SeedLoadClientPlan(
+                host: host, port: ports[client % ports.count], network: network, token: token, allocator: allocator)
         }
         group = MultiThreadedEventLoopGroup(numberOfThreads: options.threads)
         coordinator = SeedLoadCoordinator(
-            plans: plans, address: try SocketAddress(ipAddress: host, port: port), group: group,
+            plans: plans, addresses: try ports.map { try SocketAddress(ipAddress: host, port: $0) }, group: group,
             window: options.concurrency, signalsPerClient: options.signalsPerClient)
     }
 
@@ -83,6 +87,26 @@ final class SeedLoadGenerator {
             "\(coordinator.arrivedSignals) of \(expected) signals arrived"
         }
         return coordinator.arrivedSignals
+    }
+
+    /// Phase 3: node 0 signals node 1 (at the next seed, when there are several) `samples` times, one
+    /// at a time; returns each signal's time from write to arrival, ascending.
+    func latencies(samples: Int) async throws -> [Duration] {
+        let nodes = coordinator.signedInNodes()
+        let allocator = ByteBufferAllocator()
+        let clock = ContinuousClock()
+        var measured: [Duration] = []
+        for number in 0..<samples {
+            let frame = SeedFrame.signal(
+                to: nodes[1].nodeID, payload: SignalPayload(sessionID: UInt64(number), kind: .offer(sdp: "v=0")))
+            let bytes = WebSocketClientFrame.binary(frame.encoded(), allocator: allocator)
+            let arrived = coordinator.expectProbe()
+            let start = clock.now
+            nodes[0].channel.writeAndFlush(bytes, promise: nil)
+            try await wait(for: arrived, phase: "latency") { _ in "probe \(number) of \(samples) did not arrive" }
+            measured.append(clock.now - start)
+        }
+        return measured.sorted()
     }
 
     /// Closes every connection and stops the event loops.
