@@ -34,7 +34,7 @@ check: setup doc-snippets
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS) \
 		--filter 'ColonioCoreTests|ColonioSeedTests|ColonioSimulatorTests|ColonioTests\.(InMemoryLinkTests|LinkRelayTests|NodeClockTests|NodeErrorMessageTests|SeedCommandTests|SeedListTests)' \
-		--skip 'GeoInstanceSimulationTests|KVSSimulationTests|RingSimulationTests|SimulationScenarioTests|DegenerateLayoutSimulationTests|DegenerateLayoutSpreadTests'
+		--skip 'GeoInstanceSimulationTests|KVSSimulationTests|RingSimulationTests|SimulationScenarioTests|DegenerateLayoutSimulationTests|DegenerateLayoutSpreadTests|NodeFailureSimulationTests'
 
 # Everything. The suites on real networks run one after another (they time real links, and the
 # simulations would hold the cooperative thread pool, 2 threads on a 2-core machine); the CPU-bound
