@@ -9,8 +9,9 @@
 ///
 /// Any frame from the peer clears a suspicion (counted as refuted, for measuring false suspicions).
 /// Time this node itself was not running (a paused process, a starved thread, a throttled browser tab)
-/// is not held against its peers: a gap between ticks beyond the keepalive interval is credited to every
-/// link's silence, so a node that wakes up does not declare everyone else dead.
+/// is not held against its peers: a gap between ticks beyond the suspicion time is credited (less one
+/// keepalive interval) to every link's silence, so a node that wakes up does not declare everyone else
+/// dead. What it tells others who ask is the real time since it heard from a peer.
 struct LinkLiveness: Sendable {
     /// What the detector asks its node to do.
     enum Action: Equatable, Sendable {
@@ -32,7 +33,12 @@ struct LinkLiveness: Sendable {
     }
 
     private struct Peer: Sendable {
+        /// When a frame last arrived, moved on by the time this node did not run (see ``tick(now:)``):
+        /// what this node's own verdicts use.
         var lastReceived: MonotonicTime
+        /// When a frame really last arrived: what this node tells others who ask (a credit for its own
+        /// pause must not make it vouch for a peer that is dead).
+        var lastHeard: MonotonicTime
         var lastSent: MonotonicTime
         var suspectedSince: MonotonicTime?
         var lastAsked: MonotonicTime?
@@ -60,7 +66,7 @@ struct LinkLiveness: Sendable {
     // MARK: - Events
 
     mutating func opened(_ peer: NodeID, now: MonotonicTime) {
-        peers[peer] = Peer(lastReceived: now, lastSent: now)
+        peers[peer] = Peer(lastReceived: now, lastHeard: now, lastSent: now)
     }
 
     mutating func closed(_ peer: NodeID) {
@@ -75,6 +81,7 @@ struct LinkLiveness: Sendable {
     mutating func received(from peer: NodeID, now: MonotonicTime) {
         guard var state = peers[peer] else { return }
         state.lastReceived = Swift.max(state.lastReceived, now)
+        state.lastHeard = now
         if state.suspectedSince != nil {
             statistics.refutedSuspicions += 1
             state.suspectedSince = nil
@@ -91,7 +98,7 @@ struct LinkLiveness: Sendable {
     /// How long ago `peer` was last heard from; `nil` when it has no open link (the answer to a query).
     func millisecondsSinceHeard(from peer: NodeID, now: MonotonicTime) -> UInt32? {
         guard let state = peers[peer] else { return nil }
-        return UInt32(clamping: now.milliseconds(since: state.lastReceived))
+        return UInt32(clamping: now.milliseconds(since: state.lastHeard))
     }
 
     /// A peer answered a query about `subject`: if it heard from the subject within the suspicion time,
@@ -109,8 +116,10 @@ struct LinkLiveness: Sendable {
 
     mutating func tick(now: MonotonicTime) -> [Action] {
         var out: [Action] = []
-        if let last = lastTick, now.milliseconds(since: last) > keepaliveMilliseconds {
-            // This node did not run for a while: its peers' silence over that time is not theirs.
+        if let last = lastTick, now.milliseconds(since: last) > suspicionMilliseconds {
+            // This node did not run for a while: its peers' silence over that time is not theirs. (Only
+            // beyond the suspicion time: on a busy machine ticks run late all the time, and crediting
+            // every late tick kept crashed peers alive for as long as the vouched timeout.)
             let credit = now.milliseconds(since: last) - keepaliveMilliseconds
             statistics.creditedPauses += 1
             for peer in peers.keys {
