@@ -7,16 +7,6 @@ import Testing
 /// ring, requests and the KVS must be whole again within 5 virtual seconds.
 @Suite struct NodeFailureSimulationTests {
     /// Runs in steps of `step` until every live node's neighbour lists are exact; the time it took.
-    private func repairTime(_ simulation: NodeSimulation, limit: UInt64, step: UInt64 = 250) -> UInt64? {
-        var waited: UInt64 = 0
-        while waited < limit {
-            simulation.run(for: step)
-            waited += step
-            if simulation.nodesWithWrongNeighbours().isEmpty { return waited }
-        }
-        return nil
-    }
-
     private func network(nodes: Int, seed: UInt64, lossRate: Double = 0) -> NodeSimulation {
         var configuration = SimulationConfiguration(seed: seed, lossRate: lossRate, tickIntervalMilliseconds: 100)
         configuration.settings.stabilizeIntervalMilliseconds = 1_000
@@ -25,35 +15,10 @@ import Testing
             simulation.addNode()
             simulation.run(for: 50)
         }
-        let formed = repairTime(simulation, limit: 60_000, step: 1_000)
+        let formed = simulation.timeUntilNeighboursExact(limit: 60_000, step: 1_000)
         #expect(formed != nil, "the ring did not form: \(simulation.nodesWithWrongNeighbours().count) wrong")
         simulation.run(for: 5_000)
         return simulation
-    }
-
-    /// Every request from a random live node to a random live node arrives at exactly that node.
-    private func requestsSucceed(_ simulation: NodeSimulation, count: Int, seed: UInt64) -> Bool {
-        var random = SplitMix64(seed: seed)
-        let ids = simulation.liveNodeIDs
-        simulation.deliveries.removeAll()
-        var expected: [UInt8: NodeID] = [:]
-        for tag in 0..<UInt8(count) {
-            let source = ids[Int(random.next() % UInt64(ids.count))]
-            let target = ids[Int(random.next() % UInt64(ids.count))]
-            expected[tag] = target
-            _ = try? simulation.request(from: source, payload: [tag], to: .node(target))
-        }
-        simulation.run(for: 10_000)
-        var receivers: [UInt8: NodeID] = [:]
-        var succeeded = 0
-        for delivery in simulation.deliveries {
-            switch delivery {
-            case .message(let receiver, let message): receivers[message.payload[0]] = receiver
-            case .completed(_, _, .response): succeeded += 1
-            case .completed: break
-            }
-        }
-        return succeeded == count && receivers == expected
     }
 
     @Test func aQuarterOfTheNodesCrashingAtOnceIsRepairedWithinFiveSeconds() {
@@ -64,10 +29,10 @@ import Testing
             victims.swapAt(index, Int(random.next() % UInt64(index + 1)))
         }
         for id in victims.prefix(25) { simulation.crashSilently(id) }
-        let repaired = repairTime(simulation, limit: 30_000)
+        let repaired = simulation.timeUntilNeighboursExact(limit: 30_000, step: 250)
         #expect(repaired != nil && repaired! <= 5_000,
                 "repaired after \(repaired.map(String.init) ?? "never") ms; \(simulation.nodesWithWrongNeighbours().count) wrong")
-        #expect(requestsSucceed(simulation, count: 100, seed: 5))
+        #expect(simulation.requestsArriveExactly(count: 100, seed: 5))
         // Live nodes were never taken for dead.
         simulation.run(for: 10_000)
         #expect(simulation.nodesWithWrongNeighbours().isEmpty)
@@ -82,7 +47,7 @@ import Testing
             let first = Int(seed) % ids.count
             simulation.crashSilently(ids[first])
             simulation.crashSilently(ids[(first + 2) % ids.count])
-            let repaired = repairTime(simulation, limit: 30_000)
+            let repaired = simulation.timeUntilNeighboursExact(limit: 30_000, step: 250)
             #expect(repaired != nil && repaired! <= 5_000, "seed \(seed): repaired after \(repaired.map(String.init) ?? "never") ms")
             // And it stays exact: no oscillating lists.
             for _ in 0..<30 {
@@ -113,9 +78,9 @@ import Testing
         #expect(simulation.failureDetectorCounts().declaredDead > 0)
         // It wakes at 6 s, finds its links closed and relinks.
         simulation.run(for: 3_000)
-        let back = repairTime(simulation, limit: 30_000)
+        let back = simulation.timeUntilNeighboursExact(limit: 30_000, step: 250)
         #expect(back != nil && back! <= 5_000, "back after \(back.map(String.init) ?? "never") ms")
-        #expect(requestsSucceed(simulation, count: 50, seed: 6))
+        #expect(simulation.requestsArriveExactly(count: 50, seed: 6))
     }
 
     /// 5% of overlay frames lost (worse than a real data channel, which retransmits): for a minute no

@@ -7,17 +7,6 @@ import Testing
 /// overlay) keeps acknowledged writes, and pub/sub (over the overlay) reaches every subscriber inside a
 /// circle exactly once.
 @Suite struct NodeSimulationTests {
-    /// Runs until every live node's neighbour lists are right (checked each virtual second).
-    private func settle(_ simulation: NodeSimulation, limit: UInt64) -> UInt64? {
-        var waited: UInt64 = 0
-        while waited < limit {
-            simulation.run(for: 1_000)
-            waited += 1_000
-            if simulation.nodesWithWrongNeighbours().isEmpty { return waited }
-        }
-        return nil
-    }
-
     private func grow(_ simulation: NodeSimulation, to count: Int, position: (Int) -> Position? = { _ in nil }, topics: [String] = []) {
         for index in 0..<count {
             simulation.addNode(position: position(index), topics: topics)
@@ -25,41 +14,14 @@ import Testing
         }
     }
 
-    /// Sends one request from random nodes to random node IDs and key owners; every one must reach
-    /// exactly its node and come back.
-    private func checkRequests(_ simulation: NodeSimulation, count: Int, seed: UInt64) {
-        var random = SplitMix64(seed: seed)
-        let ids = simulation.liveNodeIDs
-        simulation.deliveries.removeAll()
-        var expected: [UInt8: NodeID] = [:]
-        for tag in 0..<UInt8(count) {
-            let source = ids[Int(random.next() % UInt64(ids.count))]
-            let target = ids[Int(random.next() % UInt64(ids.count))]
-            expected[tag] = target
-            try! simulation.request(from: source, payload: [tag], to: .node(target))
-        }
-        simulation.run(for: 15_000)
-        var receivers: [UInt8: NodeID] = [:]
-        var succeeded = 0
-        for delivery in simulation.deliveries {
-            switch delivery {
-            case .message(let receiver, let message): receivers[message.payload[0]] = receiver
-            case .completed(_, _, .response): succeeded += 1
-            case .completed: break
-            }
-        }
-        #expect(succeeded == count)
-        #expect(receivers == expected)
-    }
-
     @Test func theRingFormsAndRepairsAfterCrashes() throws {
         var configuration = SimulationConfiguration(seed: 11)
         configuration.settings.stabilizeIntervalMilliseconds = 1_000
         let simulation = NodeSimulation(configuration: configuration)
         grow(simulation, to: 120)
-        let formed = settle(simulation, limit: 60_000)
+        let formed = simulation.timeUntilNeighboursExact(limit: 60_000)
         #expect(formed != nil, "the ring did not form: \(simulation.nodesWithWrongNeighbours().count) nodes wrong")
-        checkRequests(simulation, count: 100, seed: 1)
+        #expect(simulation.requestsArriveExactly(count: 100, seed: 1, wait: 15_000))
         #expect(simulation.linkCounts().allSatisfy { $0 <= Int(configuration.settings.maximumLinks) })
         // 10% crash at once.
         var random = SplitMix64(seed: 3)
@@ -67,15 +29,15 @@ import Testing
             let ids = simulation.liveNodeIDs
             simulation.crash(ids[Int(random.next() % UInt64(ids.count))])
         }
-        let repaired = settle(simulation, limit: 90_000)
+        let repaired = simulation.timeUntilNeighboursExact(limit: 90_000)
         #expect(repaired != nil, "not repaired: \(simulation.nodesWithWrongNeighbours().count) nodes wrong")
-        checkRequests(simulation, count: 100, seed: 2)
+        #expect(simulation.requestsArriveExactly(count: 100, seed: 2, wait: 15_000))
     }
 
     @Test func theKVSKeepsAcknowledgedWritesWhenAReplicaCrashes() throws {
         let simulation = NodeSimulation(configuration: SimulationConfiguration(seed: 5))
         grow(simulation, to: 30)
-        #expect(settle(simulation, limit: 60_000) != nil)
+        #expect(simulation.timeUntilNeighboursExact(limit: 60_000) != nil)
         let ids = simulation.liveNodeIDs
         for key in 0..<10 {
             try simulation.startKVS(.put([UInt8(key)], condition: .ifAbsent), key: "k\(key)", at: ids[key])

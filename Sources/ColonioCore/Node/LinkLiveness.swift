@@ -163,16 +163,8 @@ struct LinkLiveness: Sendable {
     /// The linked peers nearest `subject` on the ring in either direction, which most likely link to it
     /// too (its ring neighbours do), and which are not suspected themselves.
     private func witnesses(for subject: NodeID) -> [NodeID] {
-        var best: [(id: NodeID, distance: UInt128)] = []
-        for (id, state) in peers where id != subject && state.suspectedSince == nil {
-            let distance = Swift.min(id.distance(to: subject), subject.distance(to: id))
-            var index = best.count
-            while index > 0, best[index - 1].distance > distance || (best[index - 1].distance == distance && best[index - 1].id > id) {
-                index -= 1
-            }
-            best.insert((id, distance), at: index)
-            if best.count > Self.probeFanout { best.removeLast() }
-        }
-        return best.map { $0.id }
+        var candidates: [NodeID] = []
+        for (id, state) in peers where id != subject && state.suspectedSince == nil { candidates.append(id) }
+        return NodeID.nearest(Self.probeFanout, of: candidates) { Swift.min($0.distance(to: subject), subject.distance(to: $0)) }
     }
 }

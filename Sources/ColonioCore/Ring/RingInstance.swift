@@ -488,8 +488,8 @@ public struct RingInstance: Sendable {
         for peer in pending.keys { known.insert(peer) }
         let spareSuccessors = Int(settings.successorCount) * 2
         let sparePredecessors = Int(settings.predecessorCount) * 2
-        let byDistanceAfter = nearest(in: known, count: spareSuccessors) { localID.distance(to: $0) }
-        let byDistanceBefore = nearest(in: known, count: sparePredecessors) { $0.distance(to: localID) }
+        let byDistanceAfter = NodeID.nearest(spareSuccessors, of: known) { localID.distance(to: $0) }
+        let byDistanceBefore = NodeID.nearest(sparePredecessors, of: known) { $0.distance(to: localID) }
         // Keep a few spares beyond the lists so a crash of several neighbours in a row heals quickly.
         var keep = Set(byDistanceAfter)
         keep.formUnion(byDistanceBefore)
@@ -509,21 +509,6 @@ public struct RingInstance: Sendable {
             out.append(.connect(peer))
         }
         announceRoleChanges(now: now, into: &out)
-    }
-
-    private func nearest(in known: Set<NodeID>, count: Int, by distance: (NodeID) -> UInt128) -> [NodeID] {
-        guard count > 0 else { return [] }
-        var best: [(id: NodeID, distance: UInt128)] = []
-        best.reserveCapacity(count + 1)
-        for id in known {
-            let value = distance(id)
-            if best.count == count, let last = best.last, value >= last.distance { continue }
-            var index = best.count
-            while index > 0, best[index - 1].distance > value { index -= 1 }
-            best.insert((id, value), at: index)
-            if best.count > count { best.removeLast() }
-        }
-        return best.map { $0.id }
     }
 
     private mutating func announceRoleChanges(now: MonotonicTime, into out: inout [RingDirective]) {

@@ -44,4 +44,17 @@ import Testing
         #expect(Set(ids).count == 64)
         #expect(ids.contains { $0.high != 0 } && ids.contains { $0.low != 0 })
     }
+
+    @Test func nearestTakesTheClosestFewAndBreaksTiesByID() {
+        let centre = NodeID(1_000)
+        let ids = [NodeID(1_010), NodeID(990), NodeID(1_003), NodeID(5_000), NodeID(997), NodeID(1_000_000)]
+        let distance = { (id: NodeID) in min(id.distance(to: centre), centre.distance(to: id)) }
+        // 990 and 1,010 are equally far: the smaller ID goes first, whatever the candidates' order.
+        #expect(NodeID.nearest(4, of: ids, by: distance) == [NodeID(997), NodeID(1_003), NodeID(990), NodeID(1_010)])
+        #expect(NodeID.nearest(4, of: ids.reversed(), by: distance) == [NodeID(997), NodeID(1_003), NodeID(990), NodeID(1_010)])
+        #expect(NodeID.nearest(3, of: ids, by: distance) == [NodeID(997), NodeID(1_003), NodeID(990)])
+        #expect(NodeID.nearest(3, of: ids.reversed(), by: distance) == [NodeID(997), NodeID(1_003), NodeID(990)])
+        #expect(NodeID.nearest(10, of: ids, by: distance).count == ids.count)
+        #expect(NodeID.nearest(0, of: ids, by: distance).isEmpty)
+    }
 }
