@@ -1,6 +1,9 @@
 # Colonio for Swift. `make demo` and `make test` work on a fresh Debian machine.
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
+# The core and the simulator compiled with -O in debug builds too (Package.swift says why); exported, so
+# that every swift command below, and the scripts they start, build the same way and nothing rebuilds.
+export COLONIO_OPTIMIZED_CORE := 1
 
 .PHONY: setup build lib install bindings-build abi-test python-test go-test multilang-test bindings-test bindings-bench postgres-test check test docs doc-snippets wasm wasm-test js-check demo bench bench-smoke nat-test nat-bench nat-lab-check browser-check browser-node-check browser-node-test clean
 

@@ -1,4 +1,5 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
 
 /// Defines libwebrtc's own build (`tg_owt::libwebrtcbuild`) needs in every translation unit that
@@ -20,6 +21,13 @@ let webRTCDefines: [CXXSetting] = [
 let strictSwift: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
 ]
+
+/// The protocol core and the simulator compiled with `-O` in debug builds too, when the environment
+/// asks (the Makefile does, for every target): the simulations and the nodes' tests spend their time in
+/// the core's geometry and state machines, which run many times faster optimized. Off by default,
+/// because a package with unsafe flags cannot be used as another package's dependency.
+let optimizedInDebug: [SwiftSetting] = ProcessInfo.processInfo.environment["COLONIO_OPTIMIZED_CORE"] == "1"
+    ? [.unsafeFlags(["-O"], .when(configuration: .debug))] : []
 
 let package = Package(
     name: "colonio-swift",
@@ -51,7 +59,7 @@ let package = Package(
         // Protocol logic for every platform; Embedded-Swift-clean (see docs/architecture.md).
         .target(
             name: "ColonioCore",
-            swiftSettings: strictSwift + [.enableExperimentalFeature("Extern")],
+            swiftSettings: strictSwift + optimizedInDebug + [.enableExperimentalFeature("Extern")],
             linkerSettings: [.linkedLibrary("m")]
         ),
         // The clock a node or seed reads (a manual one in tests).
@@ -221,7 +229,7 @@ let package = Package(
         .testTarget(name: "ColonioBrowserTests", dependencies: ["ColonioBrowser", "ColonioCore"], swiftSettings: strictSwift),
         .testTarget(name: "ColonioWebRTCTests", dependencies: ["ColonioWebRTC", "ColonioTesting"], swiftSettings: strictSwift),
         // Many node machines on an in-memory transport with a virtual clock (tests, `colonio simulate`).
-        .target(name: "ColonioSimulator", dependencies: ["ColonioCore"], swiftSettings: strictSwift),
+        .target(name: "ColonioSimulator", dependencies: ["ColonioCore"], swiftSettings: strictSwift + optimizedInDebug),
         .testTarget(name: "ColonioSimulatorTests", dependencies: ["ColonioSimulator"], swiftSettings: strictSwift),
         .testTarget(
             name: "ColonioSeedTests",
