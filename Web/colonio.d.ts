@@ -269,7 +269,7 @@ export declare class KVSError extends ColonioError {
 
 /** A publication failed. */
 export declare class PublishError extends ColonioError {
-  kind: 'noReceiver' | 'positionNotSet';
+  kind: 'noReceiver' | 'positionNotSet' | 'networkClosed';
 }
 
 // MARK: - The node
@@ -365,7 +365,7 @@ export declare class Colonio {
    * @param payload The message.
    * @param options The circle, `deliverToSelf` and `requireReceiver`.
    * @returns Resolves once sent, or with `requireReceiver` once a subscriber received it. Rejects with
-   *   `PublishError` (`noReceiver`, `positionNotSet`), `NotConnectedError` or `InvalidArgumentError`.
+   *   `PublishError` (`noReceiver`, `positionNotSet`, `networkClosed`), `NotConnectedError` or `InvalidArgumentError`.
    */
   publish(topic: string, payload: Payload, options: PublishOptions): Promise<void>;
 

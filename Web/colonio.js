@@ -47,8 +47,12 @@ export class InvalidArgumentError extends ColonioError {}
 export class RequestError extends ColonioError {}
 /** A KVS operation failed: `conditionFailed` (with `currentVersion`), `unavailable`, `timeout`, `valueTooLarge` and `keyTooLarge` (with `limit`), `networkClosed`. */
 export class KVSError extends ColonioError {}
-/** A publication failed: `noReceiver` (with `requireReceiver`), `positionNotSet`. */
+/** A publication failed: `noReceiver` (with `requireReceiver`), `positionNotSet`, `networkClosed` (the node left while the publication waited for a receipt; it may have been delivered). */
 export class PublishError extends ColonioError {}
+const publishErrorMessages = {
+  noReceiver: 'no subscribing node inside the circle received the message',
+  networkClosed: 'the node left the network before a subscriber confirmed the message; it may have been delivered',
+};
 
 function callError(kind, message) {
   if (kind === 'notConnected' || kind === 'alreadyConnected') return new NotConnectedError(kind, message);
@@ -356,7 +360,7 @@ export class Colonio {
    * @param {PublishOptions} options The circle `{x, y, radius}`, and `deliverToSelf` (also to this node when it
    *   subscribes and is inside; default false), `requireReceiver` (wait until a subscriber received it; default false).
    * @returns {Promise<void>} Resolves once sent, or with `requireReceiver` once a subscriber received it.
-   *   Rejects with `PublishError` (`noReceiver`, `positionNotSet`), `NotConnectedError` or `InvalidArgumentError`.
+   *   Rejects with `PublishError` (`noReceiver`, `positionNotSet`, `networkClosed`), `NotConnectedError` or `InvalidArgumentError`.
    */
   async publish(topic, payload, { x, y, radius, deliverToSelf = false, requireReceiver = false }) {
     this.#checkConnected();
@@ -523,7 +527,7 @@ export class Colonio {
         return;
       }
       case Command.publishDone: {
-        const error = f.has(2) ? new PublishError(f.str(2), f.str(2) === 'noReceiver' ? 'no subscribing node inside the circle received the message' : f.str(2)) : null;
+        const error = f.has(2) ? new PublishError(f.str(2), publishErrorMessages[f.str(2)] ?? f.str(2)) : null;
         this.#complete(this.#publications, f.num(1), (p) => (error ? p.reject(error) : p.resolve()));
         return;
       }

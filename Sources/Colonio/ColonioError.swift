@@ -87,6 +87,7 @@ public enum ColonioError: Error, Equatable, Sendable, CustomStringConvertible {
     init(_ error: SpreadError) {
         switch error {
         case .noReceiver: self = .noReceiver
+        case .networkClosed: self = .networkClosed
         case .invalidGeometry(let geometry): self = .invalidPosition(geometry.description)
         case .positionNotSet: self = .publishFailed("set this node's position with setPosition(_:) before publishing")
         default: self = .publishFailed(error.description)

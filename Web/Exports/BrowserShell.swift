@@ -255,6 +255,7 @@ struct BrowserShell {
         case .topicTooLong: "invalidName"
         case .positionNotSet: "positionNotSet"
         case .noReceiver: "noReceiver"
+        case .networkClosed: "networkClosed"
         }
     }
 

@@ -191,7 +191,8 @@ public actor ColonioNode: Service {
     /// Publishes `payload` to the subscribers of `topic` inside the circle of `radius` around `center`
     /// (radius in the space's units; on a sphere metres, and `center.x` is the longitude, `center.y` the
     /// latitude). With `options.requireReceiver` it returns only
-    /// once a subscriber received it and throws ``ColonioError/noReceiver`` otherwise.
+    /// once a subscriber received it and throws ``ColonioError/noReceiver`` otherwise
+    /// (``ColonioError/networkClosed`` when ``disconnect()`` comes first: it may have been delivered).
     public func publish(
         _ payload: [UInt8], topic: String, center: Position, radius: Double, options: SpreadOptions = SpreadOptions()
     ) async throws(ColonioError) {

@@ -375,8 +375,8 @@ public struct NodeController: Sendable {
         }
     }
 
-    /// Leaves the network: closes every link; requests of the application fail as `networkClosed` and
-    /// publications waiting for a receipt complete without one.
+    /// Leaves the network: closes every link; requests of the application and publications waiting for
+    /// a receipt fail as `networkClosed`.
     public mutating func stop(now: MonotonicTime) -> [NodeAction] {
         stopSession(now: now)
         seedConnected = false
@@ -395,7 +395,7 @@ public struct NodeController: Sendable {
         for id in ended.applicationRequests.sorted() {
             emit(.requestCompleted(requestID: id, outcome: .failure(.networkClosed)))
         }
-        for id in ended.publications.values.sorted() { emit(.publishCompleted(id: id, error: nil)) }
+        for id in ended.publications.values.sorted() { emit(.publishCompleted(id: id, error: .networkClosed)) }
         session = nil
         signInNetwork = nil
         resuming = nil

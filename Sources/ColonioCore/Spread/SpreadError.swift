@@ -10,6 +10,9 @@ public enum SpreadError: Error, Equatable, Sendable, CustomStringConvertible {
     case positionNotSet
     /// "Require a receiver" was set and no other subscribing node inside the circle took the message.
     case noReceiver
+    /// The node left the network while the message waited for a subscriber's receipt: it may or may
+    /// not have reached one.
+    case networkClosed
 
     public var description: String {
         switch self {
@@ -19,6 +22,8 @@ public enum SpreadError: Error, Equatable, Sendable, CustomStringConvertible {
         case .topicTooLong(let size, let limit): return "topic of \(size) bytes exceeds \(limit) bytes; use a shorter topic"
         case .positionNotSet: return "set this node's position before publishing"
         case .noReceiver: return "no subscribing node inside the circle received the message"
+        case .networkClosed:
+            return "the node left the network before a subscriber confirmed the message; it may have been delivered"
         }
     }
 }
