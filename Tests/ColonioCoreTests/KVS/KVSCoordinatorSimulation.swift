@@ -15,6 +15,9 @@ struct KVSCoordinatorSimulation {
         var changes = 10
         /// Longest time a node takes to learn of a ring change.
         var learningSpread: UInt64 = 1_500
+        /// A crash also takes the victim's ring successor, at the same moment: keys whose three replicas
+        /// include both lose their majority, and must then fail rather than read stale or lose writes.
+        var crashesTakeTheSuccessorToo = false
         var seed: UInt64 = 1
     }
 
@@ -42,6 +45,8 @@ struct KVSCoordinatorSimulation {
     private(set) var unknownOutcomes = 0
     /// Operations lost with a crashed client node.
     private(set) var abandoned = 0
+    /// Keys (of those the clients use) that some crash left with fewer than a majority of replicas.
+    private(set) var keysThatLostAMajority: Set<String> = []
     private var coordinators: [NodeID: KVSCoordinator] = [:]
     private var down: Set<NodeID> = []
     private var now = MonotonicTime.zero
@@ -169,10 +174,24 @@ struct KVSCoordinatorSimulation {
     }
 
     /// Crashes a node none of whose ring neighbours crashed: every key keeps a majority of its replicas.
+    /// With ``Configuration/crashesTakeTheSuccessorToo``, its successor goes with it.
     private mutating func crash() {
         let ring = alive
         guard ring.count > 5 else { return }
-        let victim = ring[Int.random(in: 0..<ring.count, using: &random)]
+        let index = Int.random(in: 0..<ring.count, using: &random)
+        var victims = [ring[index]]
+        if configuration.crashesTakeTheSuccessorToo { victims.append(ring[(index + 1) % ring.count]) }
+        for key in 0..<configuration.keys {
+            let name = "key-\(key)"
+            let replicas = KVSPlacement.replicas(
+                ofPosition: KVSPlacement.position(ofKey: KVSKey(name)), sortedNodes: ring, replicationFactor: 3)
+            if replicas.filter(victims.contains).count >= 2 { keysThatLostAMajority.insert(name) }
+        }
+        for victim in victims { takeDown(victim) }
+        announceChange()
+    }
+
+    private mutating func takeDown(_ victim: NodeID) {
         down.insert(victim)
         for (requestID, owner) in deliveredTo.sorted(by: { $0.key < $1.key }) where owner == victim {
             deliveredTo[requestID] = nil
@@ -184,7 +203,6 @@ struct KVSCoordinatorSimulation {
             abandoned += 1
             schedule(after: 1, .clientStart(entry.client))
         }
-        announceChange()
     }
 
     /// Every live node learns of the change at a random time within the learning spread.

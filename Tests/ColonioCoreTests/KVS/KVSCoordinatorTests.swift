@@ -171,4 +171,28 @@ struct KVSCoordinatorSimulationTests {
         // Most operations must actually succeed, or the check above proves little.
         #expect(simulation.unknownOutcomes * 10 < configuration.operations)
     }
+
+    /// As above, but each crash takes two ring neighbours at once, so some keys keep only one of their
+    /// three replicas. Those keys may fail (unavailable, timeout) for good; no history may show a lost
+    /// acknowledged write or a stale read, on those keys or any other.
+    ///
+    /// Disabled: it finds violations today (docs/kvs.md, "Two neighbours crashing at once"). Seed 13: a
+    /// node whose window had not yet learned of the crash received a request for a key it does not
+    /// cover, computed replicas from that window (all without the key) and answered a put-if-absent
+    /// with version 1 over a written key. Refusing such requests fixes that case but seed 11 then
+    /// fails on three keys, not yet analysed. Remove `.disabled` to run it (about 10-30 s per seed).
+    @Test(.disabled("finds linearizability violations; see docs/kvs.md"), arguments: [11, 12, 13] as [UInt64])
+    func historiesStayLinearizableWhenKeysLoseAMajority(seed: UInt64) {
+        var configuration = KVSCoordinatorSimulation.Configuration()
+        configuration.seed = seed
+        configuration.crashesTakeTheSuccessorToo = true
+        var simulation = KVSCoordinatorSimulation(configuration)
+        simulation.run()
+        #expect(!simulation.keysThatLostAMajority.isEmpty, "no crash took a majority: the case was not exercised")
+        #expect(simulation.completed + simulation.abandoned == configuration.operations)
+        let verdict = LinearizabilityChecker.check(KVSModel.self, simulation.history)
+        #expect(verdict.isLinearizable, "keys with a non-linearizable history: \(verdict.failedPartitions)")
+        // The keys that kept a majority still served most operations.
+        #expect(simulation.completed - simulation.unknownOutcomes > configuration.operations / 2)
+    }
 }
