@@ -10,7 +10,7 @@
 # (no second SwiftPM build). Each target starts from Fuzz/corpus/<target>/ (read only: what a run finds
 # goes to .build/fuzz/corpus/<target>/). A crash, trap, leak or failed round trip leaves
 # .build/fuzz/crash-<target>-*, prints the command that reproduces it and makes the script fail.
-# FUZZ_JOBS=N runs N targets at once (default 1). FUZZ_OPT=-O compiles optimised: about 4 times the
+# FUZZ_JOBS=N runs N targets at once (default 1); FUZZ_FLAGS adds libFuzzer flags. FUZZ_OPT=-O compiles optimised: about 4 times the
 # compile time of the default -Onone (2.5 min against 35 s of CPU here) for 2-3 times the executions per
 # second, so `make fuzz` uses it and the smoke run in `make test` does not.
 set -euo pipefail
@@ -46,10 +46,11 @@ run_target() {
   local target=$1 seconds=$2
   local found=$out/corpus/$target log=$out/$target.log
   mkdir -p "$found"
-  rm -f "$out"/crash-"$target"-* "$out"/leak-"$target"-* "$out"/timeout-"$target"-* "$out"/oom-"$target"-*
+  # Every artifact (crash, leak, timeout, out of memory) gets this prefix.
+  rm -f "$out"/crash-"$target"-*
   if COLONIO_FUZZ_TARGET=$target "$binary" -max_total_time="$seconds" -max_len="${max_len[$target]}" \
     -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/crash-$target-" \
-    "$found" "Fuzz/corpus/$target" >"$log" 2>&1; then
+    ${FUZZ_FLAGS:-} "$found" "Fuzz/corpus/$target" >"$log" 2>&1; then
     echo "fuzz: $target: $(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$') runs in $seconds s, no failure"
   else
     echo "fuzz: $target FAILED (log: $log)"
@@ -58,6 +59,7 @@ run_target() {
       [[ -e $artifact ]] || continue
       echo "  reproduce: COLONIO_FUZZ_TARGET=$target $binary $artifact"
     done
+    echo "  once fixed, keep the input as a seed: cp <artifact> Fuzz/corpus/$target/regression-<name>"
     return 1
   fi
 }
