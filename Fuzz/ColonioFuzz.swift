@@ -6,7 +6,8 @@
 // COLONIO_FUZZ_WRITE_CORPUS=<dir> writes the seed corpus of every target under <dir>/<target>/ and exits.
 //
 // Each wire target checks, besides "never trap": a decoded value re-encodes to bytes that decode to an
-// equal value, and encoding that value again gives the same bytes (the encoding is canonical).
+// equal value, encoding that value again gives the same bytes (the encoding is canonical), and unknown
+// fields around the encoding are skipped.
 import Glibc
 
 /// The decoders and state machines the harness drives, by the name the scripts use.
@@ -95,6 +96,11 @@ func roundTrip<M: WireMessage & Equatable>(_ bytes: [UInt8], as type: M.Type) ->
     }
     guard again == value else { fatalError("\(M.self): decode(encode(value)) differs from value") }
     guard again.encoded() == encoded else { fatalError("\(M.self): the encoding of an equal value differs") }
+    // Forward compatibility: a field this version does not know (number 1000, before and after) is skipped.
+    let unknown: [UInt8] = [0xC0, 0x3E, 0x01]
+    guard (try? M(decoding: unknown + encoded + unknown)) == value else {
+        fatalError("\(M.self): an unknown field changed the decoded value")
+    }
     return value
 }
 
