@@ -155,7 +155,7 @@ fuzz: setup
 	FUZZ_OPT=-O nice -n 10 scripts/fuzz.sh run $(FUZZ_SECONDS)
 
 fuzz-smoke: setup
-	FUZZ_JOBS=2 scripts/fuzz.sh run $(FUZZ_SMOKE_SECONDS)
+	FUZZ_JOBS=2 FUZZ_KEEP_CORPUS=0 scripts/fuzz.sh run $(FUZZ_SMOKE_SECONDS)
 
 demo: setup
 	$(SWIFT) run $(SWIFT_BUILD_FLAGS) colonio demo

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Fuzzes the core's decoders with libFuzzer (docs/security.md, "Fuzzing").
 #
-#   scripts/fuzz.sh build                 compile .build/fuzz/colonio-fuzz (skipped when up to date)
+#   scripts/fuzz.sh build                   compile .build/fuzz/colonio-fuzz-Onone (or -O; skipped when up to date)
 #   scripts/fuzz.sh run SECONDS [TARGET...] fuzz each target (all by default) for SECONDS
-#   scripts/fuzz.sh corpus                 rewrite Fuzz/corpus/<target>/seed-* from the harness's encoders
-#   scripts/fuzz.sh targets                list the targets
+#   scripts/fuzz.sh corpus                  rewrite Fuzz/corpus/<target>/seed-* from the harness's encoders
+#   scripts/fuzz.sh targets                 list the targets
 #
 # One swiftc invocation compiles the ColonioCore sources and Fuzz/ColonioFuzz.swift into one binary
 # (no second SwiftPM build). Each target starts from Fuzz/corpus/<target>/ (read only: what a run finds
 # goes to .build/fuzz/corpus/<target>/). A crash, trap, leak or failed round trip leaves
 # .build/fuzz/crash-<target>-*, prints the command that reproduces it and makes the script fail.
-# FUZZ_JOBS=N runs N targets at once (default 1); FUZZ_FLAGS adds libFuzzer flags. FUZZ_OPT=-O compiles optimised: about 4 times the
-# compile time of the default -Onone (2.5 min against 35 s of CPU here) for 2-3 times the executions per
-# second, so `make fuzz` uses it and the smoke run in `make test` does not.
+#
+# FUZZ_JOBS=N runs N targets at once (default 1). FUZZ_FLAGS adds libFuzzer flags. FUZZ_KEEP_CORPUS=0
+# starts from the repository's seeds only (leaving out what earlier runs found, and this run's finds).
+# FUZZ_OPT=-O compiles optimised: about 4 times the compile time of the default -Onone (2.5 min against
+# 35 s of CPU here) for 2-3 times the executions per second, so `make fuzz` uses it and the smoke run in
+# `make test` does not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.build/fuzz
@@ -45,6 +48,8 @@ build() {
 run_target() {
   local target=$1 seconds=$2
   local found=$out/corpus/$target log=$out/$target.log
+  # A smoke run starts from the repository's seeds alone, so that its time does not grow run by run.
+  [[ ${FUZZ_KEEP_CORPUS:-1} == 1 ]] || { found=$out/smoke-corpus/$target; rm -rf "$found"; }
   mkdir -p "$found"
   # Every artifact (crash, leak, timeout, out of memory) gets this prefix.
   rm -f "$out"/crash-"$target"-*
@@ -69,7 +74,8 @@ case ${1:-} in
   targets) printf '%s\n' "${targets[@]}" ;;
   corpus)
     build
-    rm -rf Fuzz/corpus && mkdir -p Fuzz/corpus
+    # Regression inputs (any other name) stay.
+    mkdir -p Fuzz/corpus && find Fuzz/corpus -name 'seed-*' -delete
     COLONIO_FUZZ_WRITE_CORPUS=Fuzz/corpus "$binary"
     echo "fuzz: wrote $(find Fuzz/corpus -type f | wc -l) seeds under Fuzz/corpus" ;;
   run)
@@ -93,5 +99,5 @@ case ${1:-} in
     fi
     echo "fuzz: ${#selected[@]} targets, $((SECONDS - start)) s"
     exit $failed ;;
-  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
