@@ -146,8 +146,8 @@ bench-smoke:
 # libFuzzer on every decoder of the core (docs/security.md#fuzzing): scripts/fuzz.sh compiles the core's
 # sources with the harness Fuzz/ColonioFuzz.swift in one swiftc run (no SwiftPM build) and runs each
 # target from its corpus in Fuzz/corpus/. A crash or failed round-trip check fails the target and prints
-# the command that reproduces it. `fuzz`: FUZZ_SECONDS per target, optimised build (~2.5 min of compile);
-# `fuzz-smoke` (in `make test`): FUZZ_SMOKE_SECONDS per target, unoptimised build.
+# the command that reproduces it. `fuzz`: FUZZ_SECONDS per target from an optimised build (~2.5 min of
+# CPU to compile); `fuzz-smoke` (in `make test`): FUZZ_SMOKE_SECONDS per target, unoptimised build.
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 2
 

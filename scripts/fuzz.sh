@@ -14,7 +14,7 @@
 # FUZZ_JOBS=N runs N targets at once (default 1). FUZZ_FLAGS adds libFuzzer flags. FUZZ_KEEP_CORPUS=0
 # starts from the repository's seeds only (leaving out what earlier runs found, and this run's finds).
 # FUZZ_OPT=-O compiles optimised: about 4 times the compile time of the default -Onone (2.5 min against
-# 35 s of CPU here) for 2-3 times the executions per second, so `make fuzz` uses it and the smoke run in
+# 35 s of CPU here) for 2-8 times the executions per second, so `make fuzz` uses it and the smoke run in
 # `make test` does not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
