@@ -53,16 +53,18 @@ run_target() {
   mkdir -p "$found"
   # Every artifact (crash, leak, timeout, out of memory) gets this prefix.
   rm -f "$out"/crash-"$target"-*
-  if COLONIO_FUZZ_TARGET=$target "$binary" -max_total_time="$seconds" -max_len="${max_len[$target]}" \
+  # Swift's own crash backtracer trips AddressSanitizer (a report inside the backtracer after the real
+  # one); without it a failed check prints its message and libFuzzer's "deadly signal" report.
+  if SWIFT_BACKTRACE=enable=no COLONIO_FUZZ_TARGET=$target "$binary" -max_total_time="$seconds" -max_len="${max_len[$target]}" \
     -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/crash-$target-" \
     ${FUZZ_FLAGS:-} "$found" "Fuzz/corpus/$target" >"$log" 2>&1; then
     echo "fuzz: $target: $(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$') runs in $seconds s, no failure"
   else
     echo "fuzz: $target FAILED (log: $log)"
-    grep -E 'Fatal error|ERROR: (AddressSanitizer|libFuzzer)|SUMMARY' "$log" | head -5 || true
+    grep -E 'Fatal error|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|SUMMARY' "$log" | head -5 || true
     for artifact in "$out"/crash-"$target"-*; do
       [[ -e $artifact ]] || continue
-      echo "  reproduce: COLONIO_FUZZ_TARGET=$target $binary $artifact"
+      echo "  reproduce: SWIFT_BACKTRACE=enable=no COLONIO_FUZZ_TARGET=$target $binary $artifact"
     done
     echo "  once fixed, keep the input as a seed: cp <artifact> Fuzz/corpus/$target/regression-<name>"
     return 1
