@@ -5,7 +5,7 @@ SWIFT_BUILD_FLAGS ?=
 # that every swift command below, and the scripts they start, build the same way and nothing rebuilds.
 export COLONIO_OPTIMIZED_CORE := 1
 
-.PHONY: setup build lib install bindings-build abi-test python-test go-test multilang-test bindings-test bindings-bench postgres-test check test docs doc-snippets wasm wasm-test js-check demo bench bench-smoke nat-test nat-bench nat-lab-check browser-check browser-node-check browser-node-test clean
+.PHONY: setup build lib install bindings-build abi-test python-test go-test multilang-test bindings-test bindings-bench postgres-test check test docs doc-snippets wasm wasm-test js-check demo bench bench-smoke fuzz fuzz-smoke nat-test nat-bench nat-lab-check browser-check browser-node-check browser-node-test clean
 
 setup:
 	@scripts/setup.sh
@@ -53,6 +53,7 @@ test: setup doc-snippets wasm-test
 	$(MAKE) --no-print-directory nat-test
 	$(MAKE) --no-print-directory browser-node-test
 	$(MAKE) --no-print-directory bindings-test
+	$(MAKE) --no-print-directory fuzz-smoke
 
 # ---- The C ABI and the bindings (docs/bindings.md)
 
@@ -141,6 +142,20 @@ docs:
 bench-smoke:
 	@bin="$$($(SWIFT) build --show-bin-path $(SWIFT_BUILD_FLAGS))/colonio"; set -e; \
 	COLONIO_BENCH_SKIP_NAT=1 "$$bin" bench all --quick --json | python3 scripts/check-bench-json.py
+
+# libFuzzer on every decoder of the core (docs/security.md#fuzzing): scripts/fuzz.sh compiles the core's
+# sources with the harness Fuzz/ColonioFuzz.swift in one swiftc run (no SwiftPM build) and runs each
+# target from its corpus in Fuzz/corpus/. A crash or failed round-trip check fails the target and prints
+# the command that reproduces it. `fuzz`: FUZZ_SECONDS per target from an optimised build (~2.5 min of
+# CPU to compile); `fuzz-smoke` (in `make test`): FUZZ_SMOKE_SECONDS per target, unoptimised build.
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 2
+
+fuzz: setup
+	FUZZ_OPT=-O nice -n 10 scripts/fuzz.sh run $(FUZZ_SECONDS)
+
+fuzz-smoke: setup
+	FUZZ_JOBS=2 FUZZ_KEEP_CORPUS=0 scripts/fuzz.sh run $(FUZZ_SMOKE_SECONDS)
 
 demo: setup
 	$(SWIFT) run $(SWIFT_BUILD_FLAGS) colonio demo
