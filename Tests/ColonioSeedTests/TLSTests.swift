@@ -226,6 +226,9 @@ import Testing
             try await RawConnection.with(port: seed.port) { silent in
                 // Half a handshake: a TLS record header promising more than is sent.
                 try await silent.send([0x16, 0x03, 0x01, 0x00, 0x40, 0x01])
+                // Accepted connections are admitted on their own event loops: let this one's admission
+                // happen before the next connection's (nothing the test can observe says when).
+                try await Task.sleep(for: .milliseconds(300))
                 await #expect(throws: (any Error).self) {
                     _ = try await HTTPSProbe.get("/healthz", port: seed.port, trusting: authority.certificatePath)
                 }
