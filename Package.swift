@@ -54,6 +54,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         // The shared registry of several seeds (ColonioSeedPostgres only).
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // TLS on the seed (`https://`, `wss://`) and the node's trust options; already in the graph
+        // through postgres-nio and swift-websocket.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Protocol logic for every platform; Embedded-Swift-clean (see docs/architecture.md).
@@ -98,6 +101,8 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 // NIO's connection errors, told apart for the seed client's messages.
                 .product(name: "NIOPosix", package: "swift-nio"),
+                // Trust roots for `wss://` seeds and certificate errors told apart.
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strictSwift
         ),
@@ -115,6 +120,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strictSwift
         ),
@@ -146,6 +152,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // `colonio seed` reloads its TLS certificate on SIGHUP.
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 // The seed benchmark's load generator (Bench/SeedLoad) is a plain NIO WebSocket client.
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -243,6 +251,7 @@ let package = Package(
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSwift

@@ -947,11 +947,11 @@ class Harness(_Resource):
             raise HarnessError("no static server (create the Harness with serve_dir)")
         return self.server.url(path)
 
-    def start_browser(self, origins=()):
+    def start_browser(self, origins=(), extra_args=()):
         if len(self.browsers) >= 2:
             raise HarnessError("at most 2 chromium instances (about 1 GB each)")
         secure = [*([self.origin] if self.origin else []), *origins]
-        browser = Chromium(self.netns, secure_origins=secure, timeout=self.timeout,
+        browser = Chromium(self.netns, secure_origins=secure, extra_args=extra_args, timeout=self.timeout,
                            name=f"chromium{len(self.browsers) + 1}")
         browser.keep_log = self.keep_logs
         self.browsers.append(browser)
@@ -1027,7 +1027,8 @@ class _Driver:
         if op == "info":
             return self.info()
         if op == "start_browser":
-            self.h.start_browser(origins=request.get("origins", []))
+            # "args": extra Chromium flags, such as --ignore-certificate-errors-spki-list=<hash>.
+            self.h.start_browser(origins=request.get("origins", []), extra_args=request.get("args", []))
             return {"browsers": len(self.h.browsers)}
         if op == "grant":
             browser = self.h.browsers[request.get("browser", 0)]

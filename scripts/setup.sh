@@ -11,6 +11,8 @@ packages=(
   wasi-libc libclang-rt-16-dev-wasm32 nodejs node-typescript
   # The bindings (bindings/): gcc for the C ABI test, Debian's Go for the cgo package.
   gcc golang-go
+  # The seed's TLS tests make a throwaway certificate authority with the openssl command.
+  openssl
 )
 # The Python binding's tests (make python-test) use pytest: Debian's, unless this python3 has one already.
 if ! python3 -c 'import pytest' 2>/dev/null; then packages+=(python3-pytest); fi

@@ -4,6 +4,7 @@ import ColonioSeedPostgres
 import Foundation
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// `colonio seed [--config seed.json]`: runs a seed until SIGINT/SIGTERM; without a configuration, one
 /// local network `demo` (token `demo-token`) on 127.0.0.1:8080.
@@ -26,10 +27,17 @@ struct SeedCommand: AsyncParsableCommand {
             database ("registry": {"postgres": "postgres://user@host:5432/db"}; the password comes from \
             passwordFile or $COLONIO_POSTGRES_PASSWORD) and they share one signing key file (docs/seed.md).
 
+            TLS: with "tls": {"certificateChain": "fullchain.pem", "privateKey": "privkey.pem"} in the \
+            configuration (relative paths against its folder), or --tls-certificate-chain and \
+            --tls-private-key, the seed serves https:// and wss:// only. SIGHUP re-reads both files: new \
+            connections get the new certificate; if the new files are unusable the seed logs why and keeps \
+            the old one.
+
             Examples:
               colonio seed
               colonio seed --config docs/seed.example.json --port 0
               colonio seed --host 0.0.0.0 --key-file /var/lib/colonio/seed.key
+              colonio seed --host 0.0.0.0 --tls-certificate-chain fullchain.pem --tls-private-key privkey.pem
             """
     )
 
@@ -45,8 +53,20 @@ struct SeedCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The signing key's file (default: the configuration's keyFile, else seed.key in the state folder).")
     var keyFile: String?
 
+    @Option(help: "PEM file of the seed's TLS certificate and intermediates (overrides the configuration's tls.certificateChain; needs --tls-private-key).")
+    var tlsCertificateChain: String?
+
+    @Option(help: "PEM file of the TLS certificate's private key (overrides tls.privateKey; needs --tls-certificate-chain).")
+    var tlsPrivateKey: String?
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
+
+    func validate() throws {
+        guard (tlsCertificateChain == nil) == (tlsPrivateKey == nil) else {
+            throw ValidationError("pass --tls-certificate-chain and --tls-private-key together")
+        }
+    }
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
@@ -65,6 +85,8 @@ struct SeedCommand: AsyncParsableCommand {
             configuration.keyFile.isEmpty ? nil : Self.resolve(configuration.keyFile, relativeTo: config)
         } ?? Self.defaultKeyPath()
         let key = try SeedSigningKey.loadOrCreate(path: keyPath)
+        // Read before anything starts, so that a missing or mismatched file stops the seed at once.
+        let tls = try tlsFiles(configuration).map { try SeedTLS(configuration: $0) }
         if config == nil {
             logger.notice("no --config: serving the local network 'demo' with token 'demo-token'")
         }
@@ -84,15 +106,29 @@ struct SeedCommand: AsyncParsableCommand {
             registry = shared
         }
         let server = SeedServer(
-            configuration: configuration, signingKey: key, registry: registry, logger: logger,
+            configuration: configuration, signingKey: key, registry: registry, tls: tls, logger: logger,
             onListening: { port in
                 // Unbuffered, so a parent process reading the pipe sees it at once.
                 FileHandle.standardOutput.write(Data(#"{"listening":{"host":"\#(host)","port":\#(port)}}"#.utf8 + [0x0A]))
             })
+        if tls != nil { services.append(TLSReloadOnHangUp(server: server)) }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services + [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// The TLS files from the flags, else from the configuration (relative to its folder).
+    func tlsFiles(_ configuration: SeedConfiguration) -> SeedTLSConfiguration? {
+        if let tlsCertificateChain, let tlsPrivateKey {
+            return SeedTLSConfiguration(certificateChainFile: tlsCertificateChain, privateKeyFile: tlsPrivateKey)
+        }
+        guard var files = configuration.tls else { return nil }
+        if let config {
+            files.certificateChainFile = Self.resolve(files.certificateChainFile, relativeTo: config)
+            files.privateKeyFile = Self.resolve(files.privateKeyFile, relativeTo: config)
+        }
+        return files
     }
 
     /// The seed of a first local run: one network on loopback, no external server.
@@ -126,5 +162,16 @@ struct SeedCommand: AsyncParsableCommand {
     static func resolve(_ path: String, relativeTo file: String) -> String {
         if path.hasPrefix("/") { return path }
         return URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(path).path
+    }
+}
+
+/// Re-reads the seed's TLS certificate and key on every SIGHUP until shutdown (the server logs the outcome).
+struct TLSReloadOnHangUp: Service {
+    let server: SeedServer
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            try? server.reloadTLS()
+        }
     }
 }

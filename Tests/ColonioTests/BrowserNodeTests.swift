@@ -254,6 +254,52 @@ struct BrowserNodeTests {
         await seed.stop()
     }
 
+    /// Issue #18, finding 8: a page served by a seed with TLS (`https://`) signs in over `wss://`.
+    /// Chromium trusts the test's throwaway certificate by its public key
+    /// (`--ignore-certificate-errors-spki-list`), as a browser trusts a real authority's.
+    @Test func aPageSignsInOverWSS() async throws {
+        let wasm = Self.packageRoot.appendingPathComponent("Web/colonio.wasm").path
+        #expect(FileManager.default.fileExists(atPath: wasm), "run `make wasm` first")
+        let driver = try BrowserDriver.start(script: Self.packageRoot.appendingPathComponent("scripts/browser_harness.py").path)
+        defer { driver.terminate() }
+        let ready = try await driver.readLine()
+        let outer = try #require(ready["outerAddress"] as? String)
+        let authority = try TestCertificateAuthority()
+        defer { authority.remove() }
+        let issued = try authority.issue(file: "seed", commonName: outer, dnsNames: ["localhost"], ipAddresses: [outer])
+        let publicKeyHash = try TestCertificateAuthority.spkiSHA256Base64(ofCertificate: issued.certificateChainPath)
+
+        var configuration = SeedConfiguration(
+            listen: ListenAddress(host: outer, port: 0), keyFile: "",
+            networks: [NetworkDefinition(name: "web", tokens: ["web-token"], space: .plane(width: 100, height: 100))])
+        configuration.webDirectory = Self.packageRoot.appendingPathComponent("Web").path
+        configuration.tls = SeedTLSConfiguration(
+            certificateChainFile: issued.certificateChainPath, privateKeyFile: issued.privateKeyPath)
+        let seed = try await EmbeddedSeed.start(configuration: configuration, logger: Self.logger)
+        let origin = "https://\(outer):\(seed.port)"
+
+        _ = try await driver.request([
+            "op": "start_browser", "args": ["--ignore-certificate-errors-spki-list=\(publicKeyHash)"],
+        ])
+        let page = try #require(
+            try await driver.request(["op": "open", "url": "\(origin)/?network=web&token=web-token"])?["page"] as? String)
+        _ = try await driver.request([
+            "op": "wait_for", "page": page, "expression": "window.demo && (window.demo.ready || window.demo.error)",
+            "timeout": 20,
+        ])
+        let error = try await driver.evaluate(page, "window.demo.error")
+        #expect(error is NSNull, "page could not connect over wss://: \(error ?? "")")
+        #expect(try await driver.evaluate(page, "location.protocol") as? String == "https:")
+        let pageID = try #require(try await driver.evaluate(page, "colonio.nodeID") as? String)
+        #expect(NodeID(hex: pageID) != nil)
+        // The seed saw the sign-in (over its TLS port: it has no other).
+        #expect(seed.server.metrics.render().contains(#"colonio_seed_sign_ins_total{network="web"} 1"#))
+
+        _ = try? await driver.evaluate(page, "colonio.disconnect(), true")
+        _ = try? await driver.request(["op": "shutdown"])
+        await seed.stop()
+    }
+
     /// The payloads arriving on `stream` until `payload` arrives, the stream ends or `limit` passes.
     static func deliveries(in stream: AsyncStream<SpreadDelivery>, until payload: String, within limit: Duration) async -> [String] {
         await withTaskGroup(of: [String]?.self) { group in

@@ -94,7 +94,7 @@ extension ColonioNode {
     /// the next one.
     func connectToSeed(in session: NodeSession) {
         let (url, token, keypair, logger, network) = (session.seedURL, session.token, session.keypair, session.logger, session.network)
-        let (generation, clientOptions) = (session.generation, SeedClient.Options(clock: options.clock))
+        let (generation, clientOptions) = (session.generation, options.seedClientOptions)
         let resuming = certificateToResume(generation)
         session.seedTasks.append(Task {
             do throws(SeedClientError) {

@@ -96,13 +96,15 @@ public actor ColonioNode: Service {
             do {
                 let client = try await SeedClient.connect(
                     url: seed, network: network, token: token, keypair: keypair,
-                    options: SeedClient.Options(clock: options.clock), logger: logger)
+                    options: options.seedClientOptions, logger: logger)
                 signedIn = (client, index)
                 break
             } catch {
                 lastError = error.description
-                // A refusal (token, network, limits) would be the same at every seed of the deployment.
+                // A refusal (token, network, limits) would be the same at every seed of the deployment,
+                // and so would an unusable CA file.
                 if case .rejected = error { break }
+                if case .unusableTrustedCAFile = error { break }
                 logger.info("seed unreachable; trying the next", metadata: ["seed": "\(seed)", "error": "\(error)"])
             }
         }

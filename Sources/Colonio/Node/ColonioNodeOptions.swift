@@ -22,13 +22,16 @@ public struct ColonioNodeOptions: Sendable {
     public var maximumRetryDelay: Duration
     /// The clock of the node's timers and certificate times; tests hand in a manual one.
     public var clock: ColonioClock
+    /// A PEM file of certificate authorities trusted for `wss://` seeds besides the system's roots (a
+    /// seed whose certificate comes from an authority of your own); `nil`: the system's roots only.
+    public var seedCAFile: String?
 
     /// Creates options.
     public init(
         loopbackOnly: Bool = false, allowedInterfaces: [String]? = nil, tickInterval: Duration = .milliseconds(100),
         metricsFactory: (any MetricsFactory)? = nil,
         retryDelay: Duration = .seconds(1), maximumRetryDelay: Duration = .seconds(30),
-        clock: ColonioClock = .system
+        clock: ColonioClock = .system, seedCAFile: String? = nil
     ) {
         self.loopbackOnly = loopbackOnly
         self.allowedInterfaces = allowedInterfaces
@@ -37,5 +40,11 @@ public struct ColonioNodeOptions: Sendable {
         self.retryDelay = retryDelay
         self.maximumRetryDelay = max(retryDelay, maximumRetryDelay)
         self.clock = clock
+        self.seedCAFile = seedCAFile
+    }
+
+    /// The options of the node's seed connections.
+    var seedClientOptions: SeedClient.Options {
+        SeedClient.Options(clock: clock, trustedCAFile: seedCAFile)
     }
 }

@@ -4,6 +4,7 @@ import Crypto
 import Foundation
 import Logging
 import NIOCore
+import NIOSSL
 import Synchronization
 import WSClient
 
@@ -28,16 +29,20 @@ public final class SeedClient: Sendable {
         public var closeTimeout: Duration
         /// The clock of those timeouts, the keepalive and the resume claim's signing time.
         public var clock: ColonioClock
+        /// A PEM file of certificate authorities trusted for `wss://` seeds besides the system's roots:
+        /// for a seed whose certificate comes from an authority of your own. `nil`: the system's only.
+        public var trustedCAFile: String?
 
         /// Creates options.
         public init(
             signInTimeout: Duration = .seconds(10), requestTimeout: Duration = .seconds(10),
-            closeTimeout: Duration = .seconds(2), clock: ColonioClock = .system
+            closeTimeout: Duration = .seconds(2), clock: ColonioClock = .system, trustedCAFile: String? = nil
         ) {
             self.signInTimeout = signInTimeout
             self.requestTimeout = requestTimeout
             self.closeTimeout = closeTimeout
             self.clock = clock
+            self.trustedCAFile = trustedCAFile
         }
     }
 
@@ -57,8 +62,11 @@ public final class SeedClient: Sendable {
         self.failures = connection.failures
     }
 
-    /// Connects to the seed at `url` (`ws://host:port`; the network's endpoint path is appended),
-    /// signs in to `network` with `token`, and returns once signed in.
+    /// Connects to the seed at `url` (`ws://host:port`, or `wss://host:port` for a seed with TLS; the
+    /// network's endpoint path is appended), signs in to `network` with `token`, and returns once signed in.
+    ///
+    /// A `wss://` seed's certificate must chain to the system's roots or to ``Options/trustedCAFile``
+    /// and name the URL's host; otherwise this throws ``SeedClientError/untrustedCertificate(_:)``.
     ///
     /// With `resuming`, the node's current certificate, the seed gives the node that certificate's ID
     /// again (after the seed connection dropped or the seed restarted); `keypair` must be the key the
@@ -73,6 +81,7 @@ public final class SeedClient: Sendable {
         var base = url
         while base.hasSuffix("/") { base.removeLast() }
         let endpoint = base + "/v1/networks/\(network)/ws"
+        let tls: TLSConfiguration? = try url.hasPrefix("wss://") ? SeedClientTLS.configuration(url: url, options: options) : nil
         let request = SignInRequest(network: network, token: token, publicKey: Array(keypair.publicKey.rawRepresentation))
         // A resume claim signs the connection's challenge, so it is made once the seed has sent it.
         var claim: (@Sendable ([UInt8]) -> SignInResume?)?
@@ -87,7 +96,7 @@ public final class SeedClient: Sendable {
         }
         var logger = logger
         logger[metadataKey: "network"] = "\(network)"
-        let connection = SeedConnection(options: options, logger: logger)
+        let connection = SeedConnection(options: options, tls: tls, logger: logger)
         let response = try await connection.open(endpoint: endpoint, signIn: request, claim: claim)
         return SeedClient(session: SeedSession(response), connection: connection)
     }
@@ -171,10 +180,13 @@ final class SeedConnection: Sendable {
     private let outgoingContinuation: AsyncStream<Outgoing>.Continuation
     private let state = Mutex(State())
     private let options: SeedClient.Options
+    /// For a `wss://` seed: the trust roots its certificate must chain to.
+    private let tls: TLSConfiguration?
     private let logger: Logger
 
-    init(options: SeedClient.Options, logger: Logger) {
+    init(options: SeedClient.Options, tls: TLSConfiguration?, logger: Logger) {
         self.options = options
+        self.tls = tls
         self.logger = logger
         (signals, signalContinuation) = AsyncStream.makeStream(of: (from: NodeID, payload: SignalPayload).self)
         (failures, failureContinuation) = AsyncStream.makeStream(of: SeedErrorMessage.self, bufferingPolicy: .bufferingNewest(256))
@@ -271,7 +283,9 @@ final class SeedConnection: Sendable {
         configuration.closeTimeout = options.closeTimeout
         var failure: SeedClientError = .closed
         do {
-            try await WebSocketClient.connect(url: endpoint, configuration: configuration, logger: logger) {
+            try await WebSocketClient.connect(
+                url: endpoint, configuration: configuration, tlsConfiguration: tls, logger: logger
+            ) {
                 inbound, outbound, _ in
                 if let request { try await outbound.write(.binary(ByteBuffer(bytes: SeedFrame.signIn(request).encoded()))) }
                 await withTaskGroup(of: Void.self) { group in
@@ -295,7 +309,11 @@ final class SeedConnection: Sendable {
                 }
             }
         } catch {
-            failure = .connectionFailed(SeedConnectionFailure.describe(error, endpoint: endpoint))
+            if let rejected = SeedClientTLS.certificateFailure(error, endpoint: endpoint) {
+                failure = .untrustedCertificate(rejected)
+            } else {
+                failure = .connectionFailed(SeedConnectionFailure.describe(error, endpoint: endpoint))
+            }
         }
         connectionEnded(failure)
     }

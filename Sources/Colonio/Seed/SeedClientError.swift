@@ -14,6 +14,12 @@ public enum SeedClientError: Error, Equatable, CustomStringConvertible {
     case closed
     /// The seed sent something this client cannot understand.
     case protocolViolation(String)
+    /// A `wss://` seed's certificate was not accepted (unknown authority, expired, another host name).
+    case untrustedCertificate(String)
+    /// A `wss://` URL names the seed by an IP address; TLS needs the host name its certificate names.
+    case hostNameRequired(String)
+    /// ``SeedClient/Options/trustedCAFile`` cannot be read or holds no PEM certificate.
+    case unusableTrustedCAFile(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -23,6 +29,16 @@ public enum SeedClientError: Error, Equatable, CustomStringConvertible {
         case .timedOut: "the seed did not answer in time; check the network or raise the timeout"
         case .closed: "the seed connection is closed; connect again"
         case .protocolViolation(let reason): "the seed sent an invalid frame (\(reason)); client and seed versions differ"
+        case .untrustedCertificate(let reason):
+            "the seed's TLS certificate was not accepted: \(reason); if the seed's certificate comes from an "
+                + "authority of your own, trust its CA certificate (SeedClient.Options.trustedCAFile, "
+                + "ColonioNodeOptions.seedCAFile, colonio node --seed-ca FILE), else fix the seed's certificate"
+        case .hostNameRequired(let url):
+            "\(url) names the seed by an IP address: a wss:// URL needs the host name in the seed's certificate "
+                + "(such as localhost)"
+        case .unusableTrustedCAFile(let path, let reason):
+            "cannot use \(path) as trusted CA certificates (\(reason)); pass a PEM file of CA certificates "
+                + "(-----BEGIN CERTIFICATE-----)"
         }
     }
 }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 import WSClient
 
 /// What a failed connection to the seed means, in words that say what to check (not a dump of NIO's
@@ -24,6 +25,9 @@ enum SeedConnectionFailure {
                 return "the server at \(endpoint) did not accept a WebSocket there: is it a Colonio seed, and the network name right?"
             }
             if webSocket == .invalidURL { return "\(endpoint) is not a valid URL" }
+        }
+        if case .handshakeFailed(let reason)? = error as? NIOSSLError {
+            return "the TLS handshake failed (\(reason)): is the seed serving TLS on that port? (else use ws://)"
         }
         if case .connectTimeout? = error as? ChannelError {
             return "no answer from the seed's address in time (connect timeout)"

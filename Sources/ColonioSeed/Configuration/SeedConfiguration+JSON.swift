@@ -44,6 +44,7 @@ extension SeedConfiguration: Decodable {
             webDirectory = web.isEmpty ? nil : web
         }
         try container.update(&registry, "registry")
+        tls = try container.optional("tls")
     }
 }
 

@@ -17,6 +17,9 @@ public struct SeedConfiguration: Sendable {
     public var networks: [NetworkDefinition]
     /// Where nodes are registered: in memory (the default), or in PostgreSQL shared by several seeds.
     public var registry: RegistryConfiguration = .inMemory
+    /// The certificate and key of `https://` and `wss://`; `nil` (the default): plain `http://` and
+    /// `ws://`, for loopback, a LAN, or behind a proxy that terminates TLS.
+    public var tls: SeedTLSConfiguration?
     /// Directory whose `colonio.js` (with `colonio-internal.js`), `colonio.wasm` and demo page (`index.html`,
     /// `demo.js`) the seed serves at `/`; `nil` serves none. Defaults to the package's `Web` folder when it
     /// exists (a source checkout).
@@ -78,6 +81,7 @@ public struct SeedConfiguration: Sendable {
         }
         try limits.validate()
         if case .postgres(let settings) = registry { try settings.validate() }
+        try tls?.validate()
     }
 
     /// The network called `name`, if declared.

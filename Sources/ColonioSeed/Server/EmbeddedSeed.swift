@@ -10,7 +10,8 @@ import ServiceLifecycle
 /// await seed.stop()
 /// ```
 public final class EmbeddedSeed: Sendable {
-    /// `ws://host:port` of the running seed (what nodes pass to `connect(seed:...)`).
+    /// `ws://host:port` of the running seed (what nodes pass to `connect(seed:...)`); with TLS
+    /// `wss://host:port`, where a loopback address is written `localhost` (a `wss://` URL needs a name).
     public let url: String
     /// The bound port (useful when the configuration asked for port 0).
     public let port: Int
@@ -28,16 +29,17 @@ public final class EmbeddedSeed: Sendable {
     }
 
     /// Starts a seed with `configuration` (a fresh signing key unless one is given) and returns once it
-    /// accepts connections. Its keepalive timeouts and certificate times follow `clock`.
+    /// accepts connections. Its keepalive timeouts and certificate times follow `clock`. With `tls` (or
+    /// `configuration.tls`) it serves `https://` and `wss://`.
     public static func start(
         configuration: SeedConfiguration, signingKey: SeedSigningKey = SeedSigningKey(),
-        registry: InMemoryNetworkRegistry = InMemoryNetworkRegistry(), clock: ColonioClock = .system,
-        logger: Logger
+        registry: InMemoryNetworkRegistry = InMemoryNetworkRegistry(), tls: SeedTLS? = nil,
+        clock: ColonioClock = .system, logger: Logger
     ) async throws(EmbeddedSeedError) -> EmbeddedSeed {
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let server = SeedServer(
-            configuration: configuration, signingKey: signingKey, registry: registry, clock: clock, logger: logger,
-            onListening: { port in portContinuation.yield(port) })
+            configuration: configuration, signingKey: signingKey, registry: registry, tls: tls, clock: clock,
+            logger: logger, onListening: { port in portContinuation.yield(port) })
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], logger: logger)
         let task = Task {
             defer { portContinuation.finish() }
@@ -49,8 +51,11 @@ public final class EmbeddedSeed: Sendable {
             if case .failure(let error) = failure { throw .failedToStart("\(error)") }
             throw .failedToStart("the server stopped before listening")
         }
-        let host = configuration.listen.host.contains(":") ? "[\(configuration.listen.host)]" : configuration.listen.host
-        return EmbeddedSeed(url: "ws://\(host):\(port)", port: port, server: server, group: group, task: task)
+        let secure = tls != nil || configuration.tls != nil
+        var host = configuration.listen.host.contains(":") ? "[\(configuration.listen.host)]" : configuration.listen.host
+        if secure, ["127.0.0.1", "[::1]"].contains(host) { host = "localhost" }
+        return EmbeddedSeed(
+            url: "\(secure ? "wss" : "ws")://\(host):\(port)", port: port, server: server, group: group, task: task)
     }
 
     /// Shuts the seed down gracefully (closing every connection) and waits until it has stopped.

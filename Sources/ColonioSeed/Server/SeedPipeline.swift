@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import NIOWebSocket
 
 /// Sets up an accepted connection: HTTP/1.1 that either upgrades to the seed's WebSocket protocol on
@@ -15,8 +16,10 @@ enum SeedPipeline {
     }
 
     /// Configures `channel`'s pipeline; call on its event loop (from the child channel initializer).
+    /// With `tls`, the connection speaks TLS under HTTP; its handshake must be done, and the first
+    /// request arrived, within `requestTimeoutMilliseconds` of the accept.
     /// Throws ``ConnectionRefused`` when a connection cap is reached, which closes the connection.
-    static func configure(_ channel: any Channel, seed: SeedContext) throws {
+    static func configure(_ channel: any Channel, seed: SeedContext, tls: NIOSSLContext? = nil) throws {
         let limits = seed.configuration.limits
         let now = seed.now()
         let mailbox = SeedMailbox(
@@ -30,6 +33,11 @@ enum SeedPipeline {
             throw ConnectionRefused(refusal: refusal)
         }
         channel.closeFuture.whenComplete { _ in seed.connections.remove(mailbox) }
+        if let tls {
+            try channel.pipeline.syncOperations.addHandlers([
+                NIOSSLServerHandler(context: tls), SeedTLSErrorHandler(seed: seed, address: mailbox.address),
+            ])
+        }
         let upgrader = NIOTypedWebSocketServerUpgrader<Void>(
             // A single frame beyond the transport limit is refused by NIO's decoder with close 1009.
             maxFrameSize: limits.transportMessageBytes,

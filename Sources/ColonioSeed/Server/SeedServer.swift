@@ -3,7 +3,9 @@ import ColonioTime
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
+import Synchronization
 
 /// The seed: an HTTP/1.1 server with one WebSocket endpoint per network
 /// (`/v1/networks/{name}/ws`, binary `SeedFrame`s), `/healthz`, Prometheus `/metrics` and,
@@ -19,9 +21,14 @@ public final class SeedServer: Service {
 
     private let context: SeedContext
     private let onListening: @Sendable (Int) async -> Void
+    private let loadedTLS: Mutex<SeedTLS?>
 
     /// The metrics the server updates (also served at `/metrics`).
     public var metrics: SeedMetrics { context.metrics }
+
+    /// The certificate and key of `https://` and `wss://`, `nil` when the seed speaks plain HTTP. When
+    /// only the configuration names them, they are read when ``run()`` starts.
+    public var tls: SeedTLS? { loadedTLS.withLock { $0 } }
 
     /// Creates a seed.
     /// - Parameters:
@@ -29,27 +36,58 @@ public final class SeedServer: Service {
     ///   - signingKey: the key certificates are signed with.
     ///   - registry: where nodes are registered; in-memory by default. A ``SynchronousNetworkRegistry``
     ///     is called directly on the connections' event loops, any other registry from a task.
+    ///   - tls: the certificate of `https://` and `wss://`; `nil`: read from `configuration.tls` when
+    ///     ``run()`` starts, if set (else plain HTTP). Load it beforehand to report a bad file early.
     ///   - clock: the clock of keepalive timeouts, rate limits and certificate times (tests pass a manual one).
     ///   - logger: the seed's logger; the library never bootstraps logging.
     ///   - onListening: called with the bound port once the server accepts connections (useful with port 0).
     public init(
         configuration: SeedConfiguration, signingKey: SeedSigningKey,
-        registry: any NetworkRegistry = InMemoryNetworkRegistry(), clock: ColonioClock = .system, logger: Logger,
-        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+        registry: any NetworkRegistry = InMemoryNetworkRegistry(), tls: SeedTLS? = nil, clock: ColonioClock = .system,
+        logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         self.context = SeedContext(
             configuration: configuration, signingKey: signingKey, registry: registry,
             metrics: SeedMetrics(networks: configuration.networks.map(\.name)), clock: clock, logger: logger)
         self.onListening = onListening
+        self.loadedTLS = Mutex(tls)
+    }
+
+    /// Reads the TLS certificate and key again (``SeedTLS/reload(now:)``): connections accepted from
+    /// now on use the new certificate. On failure the current one stays in use; either way the outcome
+    /// is logged. Does nothing without TLS.
+    public func reloadTLS() throws(SeedTLSError) {
+        guard let tls else { return }
+        do {
+            try tls.reload()
+        } catch {
+            context.logger.error(
+                "TLS reload failed; keeping the current certificate", metadata: ["error": "\(error)"])
+            throw error
+        }
+        context.logger.notice(
+            "TLS certificate reloaded",
+            metadata: ["file": "\(tls.configuration.certificateChainFile)", "expiry": "\(tls.certificateExpiry)"])
     }
 
     /// Listens until graceful shutdown or cancellation, then closes every connection.
     ///
-    /// - Throws: NIO's error when the address cannot be bound (e.g. the port is in use).
+    /// - Throws: NIO's error when the address cannot be bound (e.g. the port is in use);
+    ///   ``SeedTLSError`` when the configuration's TLS files cannot be used.
     public func run() async throws {
         let context = self.context
         let limits = context.configuration.limits
         let listen = context.configuration.listen
+        let tls: SeedTLS?
+        if let given = self.tls {
+            tls = given
+        } else if let files = context.configuration.tls {
+            let loaded = try SeedTLS(configuration: files)
+            loadedTLS.withLock { $0 = loaded }
+            tls = loaded
+        } else {
+            tls = nil
+        }
         let serverChannel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.backlog, value: 4096)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -61,11 +99,16 @@ public final class SeedServer: Service {
                 value: ChannelOptions.Types.WriteBufferWaterMark(
                     low: limits.outboundQueueBytes / 2, high: limits.outboundQueueBytes))
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try SeedPipeline.configure(channel, seed: context) }
+                // The context is taken per connection, so a reload applies to the next one accepted.
+                channel.eventLoop.makeCompletedFuture {
+                    try SeedPipeline.configure(channel, seed: context, tls: tls?.context)
+                }
             }
             .bind(host: listen.host, port: listen.port).get()
         let port = serverChannel.localAddress?.port ?? 0
-        context.logger.info("seed listening", metadata: ["host": "\(listen.host)", "port": "\(port)"])
+        context.logger.info(
+            "seed listening",
+            metadata: ["host": "\(listen.host)", "port": "\(port)", "scheme": "\(tls == nil ? "http" : "https")"])
         await onListening(port)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {

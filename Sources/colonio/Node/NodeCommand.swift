@@ -24,6 +24,7 @@ struct NodeCommand: AsyncParsableCommand {
 
             Examples:
               colonio node --seed ws://127.0.0.1:8080 --network demo --token T
+              colonio node --seed wss://seed.example.org --seed-ca my-ca.pem --network demo --token T
               colonio node --seed ws://127.0.0.1:8080 --network demo --token T \\
                 'wait 1' links status
               colonio node --seed ws://127.0.0.1:8080 --network demo --token T \\
@@ -35,6 +36,9 @@ struct NodeCommand: AsyncParsableCommand {
 
     @Option(help: "The seed's WebSocket URL, ws://host:port or wss://host:port.")
     var seed: String
+
+    @Option(help: "A PEM file of certificate authorities to trust for a wss:// seed besides the system's (for a certificate from your own authority).")
+    var seedCA: String?
 
     @Option(help: "The network to join.")
     var network: String
@@ -88,7 +92,8 @@ struct NodeCommand: AsyncParsableCommand {
     var nodeOptions: ColonioNodeOptions {
         ColonioNodeOptions(
             loopbackOnly: loopbackOnly, allowedInterfaces: interfaces.isEmpty ? nil : interfaces,
-            retryDelay: .milliseconds(Int64(retryDelay * 1000)), maximumRetryDelay: .milliseconds(Int64(maximumRetryDelay * 1000)))
+            retryDelay: .milliseconds(Int64(retryDelay * 1000)), maximumRetryDelay: .milliseconds(Int64(maximumRetryDelay * 1000)),
+            seedCAFile: seedCA)
     }
 
     func run() async throws {
