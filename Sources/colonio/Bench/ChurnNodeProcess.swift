@@ -52,14 +52,21 @@ final class ChurnNodeProcess: Sendable {
     /// Sends `line` and returns its response object; throws if it is not `"ok": true`, or does not come
     /// within `timeout` (waiting for the turn included).
     func command(_ line: String, timeout: Duration = .seconds(20)) async throws -> [String: Any] {
-        await turns.acquire()
+        let deadline = ContinuousClock.now + timeout
+        // The turn is waited for within the same timeout: another task's command may hang on a dead route.
+        while !(await turns.tryAcquire()) {
+            guard ContinuousClock.now < deadline else {
+                throw BenchFailure("node \(index): '\(line)' did not get its turn within \(timeout)")
+            }
+            guard process.isRunning else { throw BenchFailure("node \(index) exited") }
+            try await Task.sleep(for: .milliseconds(5))
+        }
         defer { Task { await turns.release() } }
         let number = sent.withLock { sent in
             sent += 1
             return sent - 1
         }
         try input.write(contentsOf: Data((line + "\n").utf8))
-        let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let text = printed.response(number),
                let response = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] {
@@ -80,21 +87,19 @@ final class ChurnNodeProcess: Sendable {
     }
 }
 
-/// Lets one command at a time through, in arrival order.
+/// Lets one command at a time through.
 private actor CommandTurns {
     private var busy = false
-    private var waiting: [CheckedContinuation<Void, Never>] = []
 
-    func acquire() async {
-        if busy {
-            await withCheckedContinuation { waiting.append($0) }
-        } else {
-            busy = true
-        }
+    /// Takes the turn if it is free.
+    func tryAcquire() -> Bool {
+        guard !busy else { return false }
+        busy = true
+        return true
     }
 
     func release() {
-        if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+        busy = false
     }
 }
 
