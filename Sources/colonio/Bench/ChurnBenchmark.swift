@@ -21,6 +21,8 @@ struct ChurnBenchmark: Benchmark {
     @Option(help: "Real runs: node processes that run the workload (never killed).") var clients = 3
     @Option(help: "Real runs: seconds of workload before the kill and after the repair.") var workloadSeconds = 3.0
     @Option(help: "Real runs: seconds after the kill to wait for the repair before giving up.") var repairLimit = 30.0
+    @Option(help: "Real runs: seconds from the formed ring to the kill, at least (default: 20 with 2+ victims, the KVS joint phase of the joins and 2 s).")
+    var settleSeconds: Double?
     @Option(help: "Real runs: milliseconds between two status polls of a survivor (the timing resolution).")
     var pollInterval = 100
     @Flag(help: "Simulate whole nodes instead of starting processes.") var simulated = false
@@ -63,8 +65,8 @@ struct ChurnBenchmark: Benchmark {
             guard clients >= 1, count >= 1, nodes - count >= max(3, clients) else {
                 throw ValidationError("--kill must be at least 1 and leave at least 3 nodes and every client")
             }
-            guard workloadSeconds >= 0, workloadSeconds <= 60, repairLimit > 0, repairLimit <= 120, (20...2_000).contains(pollInterval) else {
-                throw ValidationError("--workload-seconds 0 to 60, --repair-limit up to 120, --poll-interval 20 to 2000")
+            guard workloadSeconds >= 0, workloadSeconds <= 60, (settleSeconds ?? 0) >= 0, (settleSeconds ?? 0) <= 120, repairLimit > 0, repairLimit <= 120, (20...2_000).contains(pollInterval) else {
+                throw ValidationError("--workload-seconds 0 to 60, --settle-seconds 0 to 120, --repair-limit up to 120, --poll-interval 20 to 2000")
             }
         }
     }
@@ -90,7 +92,7 @@ struct ChurnBenchmark: Benchmark {
             for run in 0..<runs {
                 FileHandle.standardError.write(Data("colonio bench churn: run \(run + 1) of \(runs)...\n".utf8))
                 let options = ChurnRealRun.Options(
-                    nodes: nodes, kill: count, clients: clients, beforeSeconds: workloadSeconds, afterSeconds: workloadSeconds,
+                    nodes: nodes, kill: count, clients: clients, beforeSeconds: workloadSeconds, afterSeconds: workloadSeconds, settleSeconds: settleSeconds,
                     repairLimitSeconds: repairLimit, pollMilliseconds: pollInterval, seed: seed + UInt64(run), executable: executable)
                 results.append(try await ChurnRealRun(options: options).run().json)
             }

@@ -3,7 +3,8 @@ import Synchronization
 
 /// The client load of `colonio bench churn`: each client node process, one operation at a time, puts a
 /// value under one of its own keys and then sends a request to that key's owner (`echo` answers it). Every
-/// operation is timed; every acknowledged put is remembered to be read back after the crash.
+/// operation is timed; every acknowledged put is remembered to be read back after the crash. The keys
+/// are chosen by the run (``ChurnKeyPlacement``).
 enum ChurnWorkload {
     enum Kind: Sendable { case kvs, request }
 
@@ -32,16 +33,18 @@ enum ChurnWorkload {
     /// A client ends after this many operations even if not told to stop.
     static let operationLimit = 4_000
 
-    /// Runs one client until `stop` is set or `deadline` passes. A command that gets no answer within
-    /// `timeout` counts as failed (it is most likely stuck on a dead node's route).
+    /// Runs one client on `keys` until `stop` is set or `deadline` passes. A command that gets no answer
+    /// within `timeout` counts as failed (the node gives up on a request after three request timeouts,
+    /// 15 s by default, so this is a node that stopped answering).
     static func client(
-        _ node: ChurnNodeProcess, number: Int, stop: StopSignal, deadline: ContinuousClock.Instant,
-        timeout: Duration = .seconds(25)
+        _ node: ChurnNodeProcess, number: Int, keys: [String], stop: StopSignal, deadline: ContinuousClock.Instant,
+        timeout: Duration = .seconds(20)
     ) async -> Outcome {
         var outcome = Outcome()
         var sequence = 0
-        while !stop.isStopped, ContinuousClock.now < deadline, outcome.operations.count < operationLimit {
-            let key = "churn/\(number)/\(sequence % keysPerClient)"
+        while !stop.isStopped, !Task.isCancelled, ContinuousClock.now < deadline, outcome.operations.count < operationLimit,
+              !keys.isEmpty, node.isRunning {
+            let key = keys[sequence % keys.count]
             let text = "c\(number)-\(sequence)"
             var start = ContinuousClock.now
             do {
