@@ -150,10 +150,10 @@ struct ChurnRealRun {
         }
     }
 
-    /// The most one run may take: the sum of the bounds of its steps (formation, workload, repair, the
-    /// operations in flight when the workload stops, read-back, pub/sub), plus a margin.
+    /// The most one run may take: the sum of the bounds of its steps (start-up at 2 s a node, formation,
+    /// workload, repair, the operations in flight when the workload stops, read-back, pub/sub), plus a margin.
     var overallLimit: Duration {
-        options.formationLimit + .milliseconds(Int((secondsBeforeKill + options.repairLimitSeconds + options.afterSeconds) * 1000))
+        .seconds(2 * options.nodes) + options.formationLimit + .milliseconds(Int((secondsBeforeKill + options.repairLimitSeconds + options.afterSeconds) * 1000))
             + .seconds(40) + options.readBackLimit + (options.checkPubSub ? .seconds(20) : .zero) + .seconds(30)
     }
 
