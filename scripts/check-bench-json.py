@@ -7,7 +7,7 @@ import json
 import sys
 
 report = json.load(sys.stdin)
-expected = ["link", "seed", "overlay", "kvs", "spread", "nat"]
+expected = ["link", "seed", "overlay", "kvs", "spread", "churn", "nat"]
 names = [result.get("benchmark") for result in report["results"]]
 if names != expected:
     sys.exit(f"bench all ran {names}, expected {expected}")

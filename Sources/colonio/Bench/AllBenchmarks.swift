@@ -6,7 +6,7 @@ import Foundation
 struct AllBenchmarks: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "all",
-        abstract: "Run every benchmark (link, seed, overlay, kvs, spread, and nat as root) and print their figures.",
+        abstract: "Run every benchmark (link, seed, overlay, kvs, spread, churn, and nat as root) and print their figures.",
         discussion: """
             Full sizes take several minutes; build with -c release for figures worth quoting.
             Example: swift run -c release colonio bench all --json > figures.json
@@ -36,6 +36,10 @@ struct AllBenchmarks: AsyncParsableCommand {
             ("spread", {
                 try SpreadBenchmarkCommand.parse(
                     arguments([], ["--nodes", "30", "--radii", "0.3", "--publications", "2", "--real-nodes", "4", "--real-radii", "400"]))
+            }),
+            ("churn", {
+                try ChurnBenchmark.parse(
+                    arguments([], ["--nodes", "6", "--kill", "1", "--clients", "2", "--workload-seconds", "1"]))
             }),
             ("nat", { try NATBenchmark.parse(arguments([], ["--repeat", "1", "--requests", "2"])) }),
         ]

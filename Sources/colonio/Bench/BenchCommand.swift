@@ -13,6 +13,6 @@ struct BenchCommand: AsyncParsableCommand {
     /// Every benchmark subcommand; each lives in its own file in this folder.
     static let benchmarks: [any ParsableCommand.Type] = [
         LinkBenchmark.self, SeedBenchmark.self, OverlayBenchmark.self, KVSBenchmark.self, SpreadBenchmarkCommand.self,
-        NATBenchmark.self, AllBenchmarks.self, OverlaySimulationBenchmark.self, KVSSimulationBenchmark.self,
+        NATBenchmark.self, ChurnBenchmark.self, AllBenchmarks.self, OverlaySimulationBenchmark.self, KVSSimulationBenchmark.self,
     ]
 }
