@@ -5,7 +5,7 @@ import Synchronization
 
 /// The seed's TLS certificate and key, read from PEM files and reloadable while the seed runs.
 ///
-/// A ``SeedServer`` given one serves `https://` and `wss://` only. ``reload()`` reads the files again;
+/// A ``SeedServer`` given one serves `https://` and `wss://` only. ``reload(now:)`` reads the files again;
 /// connections accepted afterwards use the new certificate, open ones keep theirs. A reload that fails
 /// keeps the certificate in use. `colonio seed` reloads on `SIGHUP` (after a renewal such as certbot's).
 public final class SeedTLS: Sendable {
