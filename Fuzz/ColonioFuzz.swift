@@ -243,8 +243,9 @@ func fuzzOverlayBody(_ bytes: [UInt8]) {
         roundTrip(inner, as: KVSEnvelope.self)
     case .spread(let inner):
         roundTrip(inner, as: SpreadPacket.self)
-    case .signal(let signal):
-        if case .offer(let sdp) = signal.kind { checkFingerprint(sdp) }
+    case .signal(let signed):
+        roundTrip(signed.certificate.encoded(), as: NodeCertificate.self)
+        if case .offer(let sdp) = signed.signal.kind { checkFingerprint(sdp) }
     case .failure(let failure):
         require(failure.detail.utf8.count <= DeliveryFailure.maximumDetailBytes, "failure: detail too long")
     default:
@@ -526,7 +527,8 @@ func corpus(for target: FuzzTarget) -> [[UInt8]] {
         .message(ApplicationMessage(name: "fuzz", payload: [1, 2])), .reply([3]),
         .failure(DeliveryFailure(code: .handlerFailed, detail: "no")),
         .spread(SpreadPacket.forward(forward).encoded()),
-        .kvs(KVSEnvelope.consensus(.prepare(key: "k", request: 1, ballot: ballot)).encoded()), .signal(offer),
+        .kvs(KVSEnvelope.consensus(.prepare(key: "k", request: 1, ballot: ballot)).encoded()),
+        .signal(SignedSignal(certificate: certificate, signal: offer, signature: signature)),
     ]
     switch target {
     case .seedFrame, .controller:

@@ -106,13 +106,14 @@ export const Op = Object.freeze({
   linkCandidate: 7, linkOpen: 8, linkFrame: 9, linkVerified: 10, linkClosed: 11, handle: 12, send: 13,
   request: 14, respond: 15, setPosition: 16, subscribe: 17, publish: 18, kvs: 19, state: 20, stop: 21,
   testCertificateBytes: 22, testSignedInFrame: 23, testRelay: 24, resume: 25, testResumeBytes: 26,
+  signalSigned: 27, signalVerified: 28,
 });
 /** Output commands (ShellCommand in Swift). */
 export const Command = Object.freeze({
   seedSend: 1, signedIn: 2, signInFailed: 3, openLink: 4, remoteAnswer: 5, remoteCandidate: 6, closeLink: 7,
   linkSend: 8, signAndSend: 9, verifyHello: 10, message: 11, requestDone: 12, spread: 13, publishDone: 14,
   kvsDone: 15, result: 16, error: 17, state: 18, bytes: 19, log: 20, iceServers: 21, seedSignAndSend: 22,
-  seedRestored: 23, connectToSeed: 24,
+  seedRestored: 23, connectToSeed: 24, signSignal: 25, verifySignal: 26,
 });
 
 /** One instance of colonio.wasm: one node's state machines. */

@@ -508,7 +508,26 @@ export class Colonio {
         });
         return;
       }
-      case Command.verifyHello: return this.#verifyHello(f);
+      case Command.verifyHello: {
+        const ids = { 1: f.bytes(1).slice(), 2: f.big(2) };
+        return this.#verifyCertified(f).then((valid) => this.#report(Op.linkVerified, { ...ids, 3: valid }));
+      }
+      case Command.signSignal: {
+        // Not awaited (frames go on meanwhile): the core relays the signals in the order it made them,
+        // and acts on verified ones in the order they came, whatever order the answers take.
+        const id = f.big(1);
+        crypto.subtle.sign('Ed25519', this.#keys.privateKey, f.bytes(2).slice()).then(
+          (signature) => this.#report(Op.signalSigned, { 1: id, 2: new Uint8Array(signature) }),
+          (error) => { this.log('could not sign a signal', error.message); this.#report(Op.signalSigned, { 1: id }); },
+        ).catch((error) => this.log('signal signing failed', error));
+        return;
+      }
+      case Command.verifySignal: {
+        const id = f.big(1);
+        this.#verifyCertified(f).then((valid) => this.#report(Op.signalVerified, { 1: id, 2: valid }))
+          .catch((error) => this.log('signal verification failed', error));
+        return;
+      }
       case Command.message: return this.#deliver(f);
       case Command.requestDone: {
         const outcome = f.bool(2) ? f.bytes(3).slice() : new RequestError(f.str(4), f.str(5));
@@ -659,18 +678,23 @@ export class Colonio {
     });
   }
 
-  async #verifyHello(f) {
-    const ids = { 1: f.bytes(1).slice(), 2: f.big(2) };
-    let valid = false;
+  /** Reports the outcome of an asynchronous step (signing, verifying) unless the node is gone by then. */
+  #report(op, fields) {
+    if (this.#core) this.#run(op, fields);
+  }
+
+  /** Fields 3-8 of `verifyHello` and `verifySignal`: the seed's signature over a certificate, and the
+   * certificate key's over the signed bytes. Resolves to whether both verify (never rejects). */
+  async #verifyCertified(f) {
     try {
       const seedKey = await crypto.subtle.importKey('raw', f.bytes(8).slice(), { name: 'Ed25519' }, false, ['verify']);
-      const peerKey = await crypto.subtle.importKey('raw', f.bytes(7).slice(), { name: 'Ed25519' }, false, ['verify']);
-      valid = await crypto.subtle.verify('Ed25519', seedKey, f.bytes(4).slice(), f.bytes(3).slice())
-        && await crypto.subtle.verify('Ed25519', peerKey, f.bytes(6).slice(), f.bytes(5).slice());
+      const signerKey = await crypto.subtle.importKey('raw', f.bytes(7).slice(), { name: 'Ed25519' }, false, ['verify']);
+      return await crypto.subtle.verify('Ed25519', seedKey, f.bytes(4).slice(), f.bytes(3).slice())
+        && await crypto.subtle.verify('Ed25519', signerKey, f.bytes(6).slice(), f.bytes(5).slice());
     } catch (error) {
-      this.log('hello verification failed', error.message);
+      this.log('signature verification failed', error.message);
+      return false;
     }
-    this.#run(Op.linkVerified, { ...ids, 3: valid });
   }
 
   #deliver(f) {

@@ -369,6 +369,10 @@ public final class NodeSimulation {
             transmit(StandInSignatures.signed(frame), from: index, to: peer, session: session)
         case .verifyHello(let peer, let session, _):
             perform(nodes[index].controller.helloVerified(peer: peer, session: session, valid: true, now: now), at: index)
+        case .signSignal(let id, _):
+            perform(nodes[index].controller.signalSigned(id: id, signature: StandInSignatures.signature, now: now), at: index)
+        case .verifySignal(let id, _):
+            perform(nodes[index].controller.signalVerified(id: id, valid: true, now: now), at: index)
         case .deliverMessage(let message, let replyID):
             deliveries.append(.message(receiver: me, message))
             if echoRequests, let replyID {

@@ -75,6 +75,10 @@ enum BrowserInput: Int32 {
     case resume = 25
     /// Tests: `1: network, 2: node, 3: unix seconds`: the bytes a resume claim signs, as ``ShellCommand/bytes``.
     case testResumeBytes = 26
+    /// `1: id, 2: signature (empty: signing failed)`: the result of ``ShellCommand/signSignal``.
+    case signalSigned = 27
+    /// `1: id, 2: valid`: the result of ``ShellCommand/verifySignal``.
+    case signalVerified = 28
 }
 
 /// Every field of one input message, by number (the ABI's messages are small and flat).
@@ -181,6 +185,10 @@ private func run(_ operation: BrowserInput, _ fields: InputFields, now: Monotoni
     case .linkDescription, .linkCandidate, .linkOpen, .linkFrame, .linkVerified, .linkClosed:
         guard let peer = fields.node(1) else { return output.fail("invalidInput", "peer") }
         actions = runLinkEvent(operation, fields, peer: peer, now: now, unixSeconds: unixSeconds)
+    case .signalSigned:
+        actions = shell.controller.signalSigned(id: fields.uint(1), signature: fields.bytes(2), now: now)
+    case .signalVerified:
+        actions = shell.controller.signalVerified(id: fields.uint(1), valid: fields.bool(2), now: now)
     case .handle, .send, .request, .respond, .setPosition, .subscribe, .publish, .kvs:
         actions = runApplicationCall(operation, fields, now: now)
     case .state:

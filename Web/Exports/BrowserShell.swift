@@ -24,6 +24,16 @@ struct BrowserShell {
             writeSeedAction(action, to: &out)
         case .openLink, .applyAnswer, .addCandidate, .closeLink, .sendFrame, .signAndSendFrame, .verifyHello:
             writeLinkAction(action, to: &out)
+        case .signSignal(let id, let signedBytes):
+            out.emit(.signSignal) {
+                $0.write(field: 1, uint64: id)
+                $0.write(field: 2, bytes: signedBytes)
+            }
+        case .verifySignal(let id, let check):
+            out.emit(.verifySignal) {
+                $0.write(field: 1, uint64: id)
+                writeCertifiedSignature(check, to: &$0)
+            }
         case .deliverMessage, .requestCompleted, .deliverSpread, .publishCompleted, .kvsCompleted:
             writeApplicationAction(action, to: &out)
         case .log(let level, let text):
@@ -108,12 +118,7 @@ struct BrowserShell {
             out.emit(.verifyHello) {
                 $0.write(field: 1, nodeID: peer)
                 $0.write(field: 2, uint64: session)
-                $0.write(field: 3, bytes: check.certificateBytes)
-                $0.write(field: 4, bytes: check.certificateSignature)
-                $0.write(field: 5, bytes: check.helloBytes)
-                $0.write(field: 6, bytes: check.helloSignature)
-                $0.write(field: 7, bytes: check.peerPublicKey)
-                $0.write(field: 8, bytes: check.seedPublicKey)
+                writeCertifiedSignature(check, to: &$0)
             }
         default:
             break

@@ -31,7 +31,7 @@ enum ShellCommand: UInt32 {
     case signAndSend = 9
     /// Verify the peer's hello, then report ``BrowserInput/linkVerified``: `1: peer, 2: session,
     /// 3: certificate signed bytes, 4: certificate signature, 5: hello signed bytes, 6: hello signature,
-    /// 7: peer public key, 8: seed public key`.
+    /// 7: peer public key, 8: seed public key` (see ``writeCertifiedSignature(_:to:)``).
     case verifyHello = 10
     /// An application message or request: `1: source, 2: name, 3: payload, 4: hops, 5: reply ID (requests)`.
     case message = 11
@@ -65,6 +65,22 @@ enum ShellCommand: UInt32 {
     /// Open a new WebSocket to the seed (the last one was lost); once open, call ``BrowserInput/resume``,
     /// and ``BrowserInput/seedClosed`` if it fails (no fields).
     case connectToSeed = 24
+    /// Sign `2: bytes` with the node's key, then report ``BrowserInput/signalSigned``: `1: id`.
+    case signSignal = 25
+    /// Verify a signal from the overlay, then report ``BrowserInput/signalVerified``: `1: id`, and fields
+    /// 3-8 as in ``verifyHello`` (certificate signed bytes and signature, signal signed bytes and signature,
+    /// sender public key, seed public key).
+    case verifySignal = 26
+}
+
+/// Fields 3-8 of ``ShellCommand/verifyHello`` and ``ShellCommand/verifySignal``: the two signatures to check.
+func writeCertifiedSignature(_ check: CertifiedSignature, to fields: inout WireWriter) {
+    fields.write(field: 3, bytes: check.certificateBytes)
+    fields.write(field: 4, bytes: check.certificateSignature)
+    fields.write(field: 5, bytes: check.signedBytes)
+    fields.write(field: 6, bytes: check.signature)
+    fields.write(field: 7, bytes: check.signerPublicKey)
+    fields.write(field: 8, bytes: check.seedPublicKey)
 }
 
 /// Accumulates the commands of one call.

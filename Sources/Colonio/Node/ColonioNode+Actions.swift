@@ -69,9 +69,12 @@ extension ColonioNode {
             frame.replaceSubrange((frame.count - 64)..., with: signature)
             link.send(frame)
         case .verifyHello(let peer, let linkSession, let check):
-            let valid = Self.verify(check.certificateSignature, of: check.certificateBytes, by: check.seedPublicKey)
-                && Self.verify(check.helloSignature, of: check.helloBytes, by: check.peerPublicKey)
-            perform(controller.helloVerified(peer: peer, session: linkSession, valid: valid, now: now()), in: session)
+            perform(controller.helloVerified(peer: peer, session: linkSession, valid: Self.verify(check), now: now()), in: session)
+        case .signSignal(let id, let signedBytes):
+            let signature = (try? session.keypair.signature(for: signedBytes)).map { [UInt8]($0) } ?? []
+            perform(controller.signalSigned(id: id, signature: signature, now: now()), in: session)
+        case .verifySignal(let id, let check):
+            perform(controller.signalVerified(id: id, valid: Self.verify(check), now: now()), in: session)
         case .deliverMessage(let incoming, let replyID):
             deliver(incoming, replyID: replyID, in: session)
         case .requestCompleted(let requestID, let outcome):
@@ -100,6 +103,12 @@ extension ColonioNode {
     }
 
     /// Whether `signature` is `key`'s Ed25519 signature over `bytes`.
+    /// Both signatures of a certified signer: the seed's over the certificate, the signer's over the bytes.
+    private nonisolated static func verify(_ check: CertifiedSignature) -> Bool {
+        verify(check.certificateSignature, of: check.certificateBytes, by: check.seedPublicKey)
+            && verify(check.signature, of: check.signedBytes, by: check.signerPublicKey)
+    }
+
     private nonisolated static func verify(_ signature: [UInt8], of bytes: [UInt8], by key: [UInt8]) -> Bool {
         guard let publicKey = try? Curve25519.Signing.PublicKey(rawRepresentation: key) else { return false }
         return publicKey.isValidSignature(signature, for: bytes)

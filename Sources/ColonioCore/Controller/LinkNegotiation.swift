@@ -184,7 +184,7 @@ public struct LinkNegotiation: Sendable {
     /// returns what the shell must verify. `nil`: not expected now (already verifying or authenticated).
     public mutating func helloArrived(
         _ bytes: [UInt8], network: String, seedPublicKey: [UInt8], unixSeconds: UInt64
-    ) throws(LinkRejection) -> HelloSignatures? {
+    ) throws(LinkRejection) -> CertifiedSignature? {
         guard phase == .connecting || phase == .awaitingHello else { return nil }
         let hello: LinkHello
         do {
@@ -192,26 +192,16 @@ public struct LinkNegotiation: Sendable {
         } catch {
             throw .malformed("\(error)")
         }
-        let certificate = hello.certificate
-        guard certificate.network.utf8.elementsEqual(network.utf8) else {
-            throw .wrongNetwork(expected: network, found: certificate.network)
-        }
-        guard certificate.nodeID == peer else { throw .wrongNode(expected: peer, found: certificate.nodeID) }
-        guard certificate.isValid(atUnixSeconds: unixSeconds) else { throw .expired(expiry: certificate.expiry) }
-        // Before any signature check: with a small-order key, a "signature" needs no private key.
-        if let defect = Ed25519Encoding.defect(ofPublicKey: certificate.publicKey) { throw .weakPublicKey(defect) }
-        guard Ed25519Encoding.isStrictSignature(certificate.signature), Ed25519Encoding.isStrictSignature(hello.signature)
-        else { throw .badSignature }
+        var check = try CertifiedSignature.checking(
+            hello.certificate, of: peer, signature: hello.signature, over: [], network: network,
+            seedPublicKey: seedPublicKey, unixSeconds: unixSeconds)
         guard let localFingerprint, let remoteFingerprint else { throw .noFingerprints }
-        phase = .verifying
-        peerCertificateExpiry = certificate.expiry
         // The peer signed its own fingerprint first: this side's is the receiver's.
-        return HelloSignatures(
-            seedPublicKey: seedPublicKey, certificateBytes: certificate.signedBytes,
-            certificateSignature: certificate.signature, peerPublicKey: certificate.publicKey,
-            helloBytes: LinkHello.signedBytes(
-                network: network, senderFingerprint: remoteFingerprint, receiverFingerprint: localFingerprint),
-            helloSignature: hello.signature)
+        check.signedBytes = LinkHello.signedBytes(
+            network: network, senderFingerprint: remoteFingerprint, receiverFingerprint: localFingerprint)
+        phase = .verifying
+        peerCertificateExpiry = hello.certificate.expiry
+        return check
     }
 
     /// The shell verified the hello's signatures: whether the link is now authenticated.
@@ -248,7 +238,7 @@ public enum LinkRejection: Error, Equatable, Sendable, CustomStringConvertible {
         case .noFingerprints: "no DTLS fingerprints in the descriptions"
         case .remoteDescription(let error): "the peer's description has \(error)"
         case .localDescription(let error): "this side's description has \(error)"
-        case .badSignature: "the hello's or the certificate's signature does not verify"
+        case .badSignature: "the certificate's signature or the signature by its key does not verify"
         case .weakPublicKey(let defect): "the certificate's key is refused: \(defect)"
         }
     }

@@ -43,7 +43,17 @@ public enum NodeAction: Equatable, Sendable {
     case signAndSendFrame(peer: NodeID, session: UInt64, signedBytes: [UInt8], frame: [UInt8])
     /// Check the two Ed25519 signatures of the peer's hello and report the outcome with
     /// ``NodeController/helloVerified(peer:session:valid:now:)``.
-    case verifyHello(peer: NodeID, session: UInt64, HelloSignatures)
+    case verifyHello(peer: NodeID, session: UInt64, CertifiedSignature)
+
+    // MARK: Signals over the overlay
+
+    /// Sign `signedBytes` with the node's key and report the signature with
+    /// ``NodeController/signalSigned(id:signature:now:)``: a signal to relay over the overlay, which
+    /// carries the proof of its sender.
+    case signSignal(id: UInt64, signedBytes: [UInt8])
+    /// Check the two Ed25519 signatures of a signal that came over the overlay and report the outcome
+    /// with ``NodeController/signalVerified(id:valid:now:)``.
+    case verifySignal(id: UInt64, CertifiedSignature)
 
     // MARK: Application
 
@@ -83,30 +93,5 @@ public struct ICECandidateLine: Equatable, Sendable {
         self.candidate = candidate
         self.sdpMid = sdpMid
         self.sdpMLineIndex = sdpMLineIndex
-    }
-}
-
-/// What checking a peer's link hello takes: the seed's signature over its certificate, and the
-/// certificate key's signature over this very connection (both DTLS fingerprints).
-public struct HelloSignatures: Equatable, Sendable {
-    /// The seed's Ed25519 public key and its signature over ``certificateBytes``.
-    public var seedPublicKey: [UInt8]
-    public var certificateBytes: [UInt8]
-    public var certificateSignature: [UInt8]
-    /// The peer's Ed25519 public key (from its certificate) and its signature over ``helloBytes``.
-    public var peerPublicKey: [UInt8]
-    public var helloBytes: [UInt8]
-    public var helloSignature: [UInt8]
-
-    public init(
-        seedPublicKey: [UInt8], certificateBytes: [UInt8], certificateSignature: [UInt8], peerPublicKey: [UInt8],
-        helloBytes: [UInt8], helloSignature: [UInt8]
-    ) {
-        self.seedPublicKey = seedPublicKey
-        self.certificateBytes = certificateBytes
-        self.certificateSignature = certificateSignature
-        self.peerPublicKey = peerPublicKey
-        self.helloBytes = helloBytes
-        self.helloSignature = helloSignature
     }
 }

@@ -22,8 +22,8 @@ extension NodeController {
                 } else if session!.applicationRequests.remove(requestID) != nil {
                     emit(.requestCompleted(requestID: requestID, outcome: outcome))
                 }
-            case .deliverSignal(let payload, let from):
-                receiveSignal(payload, from: from, viaSeed: false, now: now)
+            case .deliverSignal(let signed, let from):
+                checkOverlaySignal(signed, from: from, now: now)
             case .deliverSpread(let incoming):
                 interpret(session!.geo.receive(incoming.bytes, from: incoming.source, now: now), now: now)
             case .deliverKVS(let incoming):

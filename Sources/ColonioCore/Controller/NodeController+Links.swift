@@ -38,6 +38,7 @@ extension NodeController {
     public mutating func linkFrame(
         _ bytes: [UInt8], peer: NodeID, session linkSession: UInt64, now: MonotonicTime, unixSeconds: UInt64
     ) -> [NodeAction] {
+        latestUnixSeconds = unixSeconds
         guard var link = currentLink(peer, linkSession), let type = bytes.first else { return take() }
         switch LinkFrameType(rawValue: type) {
         case .overlay:
@@ -140,12 +141,12 @@ extension NodeController {
                     for signal in existing.offerRepeat { sendSignal(signal, on: existing, now: now) }
                     return
                 }
-                // The overlay does not prove who sent a signal (any relaying node can write any source),
-                // while the seed relays only what the signed-in sender sent: an offer that would tear down
-                // an authenticated link must come through the seed. A peer that really lost its side
-                // reaches this node through the seed, or again once this side finds the link dead.
+                // A signal over the overlay proves its sender but not its freshness: a relay can replay a
+                // signed offer it saw. So an offer that would tear down an authenticated link must come
+                // through the seed. A peer that really lost its side reaches this node through the seed,
+                // or again once this side finds the link dead.
                 if existing.isAuthenticated && !viaSeed {
-                    return refuseOffer(from: peer, .unprovenSourceForAuthenticatedLink)
+                    return refuseOffer(from: peer, .overlayOfferForAuthenticatedLink)
                 }
                 if !existing.isOfferer && !existing.isAuthenticated {
                     guard existing.offersInARow < settings.maximumOffersPerPeer else {
@@ -236,7 +237,7 @@ extension NodeController {
             emit(.sendToSeed(.signal(to: link.peer, payload: payload)))
             return
         }
-        interpret(session!.machine.sendSignal(payload, to: link.peer, now: now), now: now)
+        signAndRelay(payload, to: link.peer, now: now)
     }
 
     private mutating func sendHello(_ peer: NodeID, now: MonotonicTime) {

@@ -37,6 +37,10 @@ public struct NodeController: Sendable {
         /// Peers whose authenticated link closed, and until when a new link to them signals through the
         /// seed (see ``NodeController/openLink(to:now:)``).
         var signalThroughSeedUntil: [NodeID: MonotonicTime] = [:]
+        /// Signals for the overlay waiting for the shell's signature, and signals from the overlay waiting
+        /// for its check (see `NodeController+OverlaySignals`).
+        var signalsToSign = InOrderQueue<OutgoingSignal, [UInt8]>(capacity: NodeController.signalsToSignCapacity)
+        var signalsToCheck = InOrderQueue<IncomingSignal, Bool>(capacity: NodeController.signalsToCheckCapacity)
 
         /// Links whose peer passed the hello.
         public var authenticatedPeers: [NodeID] { links.values.filter { $0.isAuthenticated }.map { $0.peer }.sorted() }
@@ -61,6 +65,10 @@ public struct NodeController: Sendable {
     private var seedRetryAt: MonotonicTime?
     private var seedRetryDelay: UInt64 = 0
     var random: SplitMix64
+    /// IDs of signing and checking steps, unique for the controller's life (see ``InOrderQueue``).
+    var nextSignalStepID: UInt64 = 1
+    /// The wall clock as of the latest input that carried it: certificate expiry of overlay signals.
+    var latestUnixSeconds: UInt64 = 0
     /// Kept across sessions: a node that signs in again under a new ID keeps them.
     /// As UTF-8 bytes: hashing a `String` needs Unicode normalization data the Embedded build lacks.
     var handlers: Set<[UInt8]> = []
@@ -173,6 +181,7 @@ public struct NodeController: Sendable {
 
     /// A frame from the seed.
     public mutating func seedFrame(_ frame: SeedFrame, now: MonotonicTime, unixSeconds: UInt64) -> [NodeAction] {
+        latestUnixSeconds = unixSeconds
         switch frame {
         case .challenge(let nonce):
             // Only the connection's first challenge counts: a claim already made is not made again.
@@ -305,6 +314,7 @@ public struct NodeController: Sendable {
 
     /// The protocol timers: call every ~100 ms.
     public mutating func tick(now: MonotonicTime, unixSeconds: UInt64) -> [NodeAction] {
+        latestUnixSeconds = unixSeconds
         if seedReconnectionDue(now: now) { emit(.connectToSeed) }
         guard session != nil else { return take() }
         if seedConnected && unixSeconds >= session!.renewCertificateAt {
@@ -325,6 +335,7 @@ public struct NodeController: Sendable {
         if session != nil { dropStalledLinks(now: now) }
         if session != nil { session!.signalThroughSeedUntil = session!.signalThroughSeedUntil.filter { now < $0.value } }
         if session != nil { closeExpiredLinks(now: now, unixSeconds: unixSeconds) }
+        if session != nil { expireSignalSteps(now: now) }
         return take()
     }
 

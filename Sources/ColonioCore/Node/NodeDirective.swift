@@ -19,7 +19,7 @@ public enum NodeDirective: Equatable, Sendable {
     /// A request this node sent finished.
     case requestCompleted(requestID: UInt64, outcome: RequestOutcome)
     /// WebRTC signaling for this node arrived through the overlay.
-    case deliverSignal(SignalPayload, from: NodeID)
+    case deliverSignal(SignedSignal, from: NodeID)
     /// A spread message arrived (for the geo sub-machine).
     case deliverSpread(IncomingOpaque)
     /// A KVS message arrived (for the KVS sub-machine).

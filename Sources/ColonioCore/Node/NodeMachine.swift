@@ -384,7 +384,7 @@ public struct NodeMachine: Sendable {
     }
 
     /// Relays WebRTC signaling to `peer` through the overlay (once this node has links).
-    public mutating func sendSignal(_ signal: SignalPayload, to peer: NodeID, now: MonotonicTime) -> [NodeDirective] {
+    public mutating func sendSignal(_ signal: SignedSignal, to peer: NodeID, now: MonotonicTime) -> [NodeDirective] {
         var out: [NodeDirective] = []
         guard ring != nil else { return out }
         send(body: .signal(signal), to: peer, mode: .toNode, now: now, into: &out)

@@ -25,8 +25,9 @@ public enum OverlayBody: Equatable, Sendable {
     case spread([UInt8])
     /// A KVS message, opaque to the ring (40).
     case kvs([UInt8])
-    /// WebRTC signaling relayed over the overlay (50).
-    case signal(SignalPayload)
+    /// WebRTC signaling relayed over the overlay, signed by its sender (51; 50 carried unsigned signals
+    /// and is no longer read).
+    case signal(SignedSignal)
 }
 
 extension OverlayBody: WireMessage {
@@ -51,7 +52,7 @@ extension OverlayBody: WireMessage {
             case 22: body = .failure(try reader.readMessage(field, limit: 4096))
             case 30: body = .spread(try reader.readBytes(field, limit: limit))
             case 40: body = .kvs(try reader.readBytes(field, limit: limit))
-            case 50: body = .signal(try reader.readMessage(field, limit: SeedLimits.sdpBytes + 64))
+            case 51: body = .signal(try reader.readMessage(field, limit: SignedSignal.maximumBytes))
             default: try reader.skip(field)
             }
         }
@@ -72,7 +73,7 @@ extension OverlayBody: WireMessage {
         case .failure(let failure): writer.write(field: 22, message: failure)
         case .spread(let bytes): writer.write(field: 30, bytes: bytes)
         case .kvs(let bytes): writer.write(field: 40, bytes: bytes)
-        case .signal(let signal): writer.write(field: 50, message: signal)
+        case .signal(let signal): writer.write(field: 51, message: signal)
         }
     }
 }

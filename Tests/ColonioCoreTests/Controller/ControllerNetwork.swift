@@ -50,6 +50,8 @@ final class ControllerNetwork {
         case frame([UInt8], NodeID, UInt64)
         case verified(NodeID, UInt64, Bool)
         case closed(NodeID, UInt64)
+        case signalSigned(UInt64, [UInt8])
+        case signalVerified(UInt64, Bool)
     }
 
     init(routing: RoutingSettings = RoutingSettings()) {
@@ -63,6 +65,11 @@ final class ControllerNetwork {
         var scalar = half
         scalar[31] &= 0x0F
         return half + scalar
+    }
+
+    static func verify(_ check: CertifiedSignature) -> Bool {
+        check.certificateSignature == sign(check.certificateBytes, key: check.seedPublicKey)
+            && check.signature == sign(check.signedBytes, key: check.signerPublicKey)
     }
 
     func certificate(for id: NodeID, key: [UInt8], expiry: UInt64? = nil, network: String = ControllerNetwork.network) -> NodeCertificate {
@@ -124,6 +131,10 @@ final class ControllerNetwork {
                 actions = nodes[index].controller.helloVerified(peer: peer, session: session, valid: valid, now: now)
             case .closed(let peer, let session):
                 actions = nodes[index].controller.linkClosed(peer: peer, session: session, now: now)
+            case .signalSigned(let id, let signature):
+                actions = nodes[index].controller.signalSigned(id: id, signature: signature, now: now)
+            case .signalVerified(let id, let valid):
+                actions = nodes[index].controller.signalVerified(id: id, valid: valid, now: now)
             }
             carryOut(actions, at: index)
         }
@@ -205,9 +216,11 @@ final class ControllerNetwork {
             frame.replaceSubrange((frame.count - 64)..., with: Self.sign(signedBytes, key: nodes[index].key))
             deliverFrame(frame, from: index, to: peer, session: session)
         case .verifyHello(let peer, let session, let check):
-            let valid = check.certificateSignature == Self.sign(check.certificateBytes, key: check.seedPublicKey)
-                && check.helloSignature == Self.sign(check.helloBytes, key: check.peerPublicKey)
-            enqueue(index, .verified(peer, session, valid))
+            enqueue(index, .verified(peer, session, Self.verify(check)))
+        case .signSignal(let id, let signedBytes):
+            enqueue(index, .signalSigned(id, Self.sign(signedBytes, key: nodes[index].key)))
+        case .verifySignal(let id, let check):
+            enqueue(index, .signalVerified(id, Self.verify(check)))
         case .deliverMessage(let message, let replyID):
             nodes[index].delivered.append(action)
             if let replyID {

@@ -141,7 +141,7 @@ struct NodeControllerLinkTests {
             // The controller's own checks passed: the signatures decide.
             #expect(fault == "signature" || fault == "certificate signature")
             let valid = check.certificateSignature == ControllerNetwork.sign(check.certificateBytes, key: check.seedPublicKey)
-                && check.helloSignature == ControllerNetwork.sign(check.helloBytes, key: check.peerPublicKey)
+                && check.signature == ControllerNetwork.sign(check.signedBytes, key: check.signerPublicKey)
             #expect(!valid)
             actions = network.nodes[b].controller.helloVerified(peer: low, session: session, valid: valid, now: network.now)
         }

@@ -19,9 +19,29 @@ import Testing
         .failure(DeliveryFailure(code: .hopLimitExceeded)),
         .spread([0xAA, 0xBB]),
         .kvs([0xCC]),
-        .signal(SignalPayload(sessionID: 99, kind: .offer(sdp: "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"))),
-        .signal(SignalPayload(sessionID: 1, kind: .candidate(candidate: "candidate:1 1 udp 2122260223 127.0.0.1 5000 typ host", sdpMid: "0", sdpMLineIndex: 0))),
+        .signal(signed(SignalPayload(sessionID: 99, kind: .offer(sdp: "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n")))),
+        .signal(signed(SignalPayload(sessionID: 1, kind: .candidate(candidate: "candidate:1 1 udp 2122260223 127.0.0.1 5000 typ host", sdpMid: "0", sdpMLineIndex: 0)))),
     ]
+
+    static func signed(_ signal: SignalPayload) -> SignedSignal {
+        let certificate = NodeCertificate(
+            network: "net", nodeID: a, publicKey: [UInt8](repeating: 4, count: 32), expiry: 1_900_000_000,
+            signature: [UInt8](repeating: 5, count: 64))
+        return SignedSignal(certificate: certificate, signal: signal, signature: [UInt8](repeating: 6, count: 64))
+    }
+
+    /// The unsigned signal body of the first protocol version (field 50) is no longer read.
+    @Test func anUnsignedSignalBodyIsNotDecoded() throws {
+        var writer = WireWriter()
+        writer.write(field: 50, message: SignalPayload(sessionID: 1, kind: .answer(sdp: "v=0")))
+        #expect(throws: WireDecodingError.missingField(0)) { try OverlayBody(decoding: writer.bytes) }
+    }
+
+    @Test func aSignedSignalWithoutAFullSignatureIsNotDecoded() throws {
+        var signal = Self.signed(SignalPayload(sessionID: 1, kind: .answer(sdp: "v=0")))
+        signal.signature = [1, 2, 3]
+        #expect(throws: WireDecodingError.invalidValue(field: 3)) { try SignedSignal(decoding: signal.encoded()) }
+    }
 
     @Test(arguments: bodies)
     func bodyRoundTrips(_ body: OverlayBody) throws {

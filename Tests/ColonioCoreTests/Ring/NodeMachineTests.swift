@@ -223,7 +223,12 @@ private func ring(settings: RoutingSettings = RoutingSettings()) -> NodeMachineW
 
     @Test func signalsAndOpaqueBodiesAreRoutedToTheirDirectives() throws {
         var wiring = ring()
-        let signal = SignalPayload(sessionID: 3, kind: .answer(sdp: "v=0"))
+        let certificate = NodeCertificate(
+            network: "n", nodeID: a, publicKey: [UInt8](repeating: 1, count: 32), expiry: 9,
+            signature: [UInt8](repeating: 2, count: 64))
+        let signal = SignedSignal(
+            certificate: certificate, signal: SignalPayload(sessionID: 3, kind: .answer(sdp: "v=0")),
+            signature: [UInt8](repeating: 3, count: 64))
         wiring.perform(wiring.machines[a]!.sendSignal(signal, to: c, now: wiring.now), at: a)
         wiring.perform(try wiring.machines[a]!.sendOpaque([1, 2], channel: .kvs, to: .ownerOf(c.advanced(by: 9)), now: wiring.now), at: a)
         let (id, directives) = try wiring.machines[a]!.requestOpaque([5], channel: .spread, to: .node(d), now: wiring.now)
