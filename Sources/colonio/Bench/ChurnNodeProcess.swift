@@ -17,25 +17,9 @@ final class ChurnNodeProcess: Sendable {
 
     init(index: Int, executable: String, seed: String, network: String, token: String) throws {
         self.index = index
-        // A write to a node that was killed must fail with an error, not end the benchmark.
-        signal(SIGPIPE, SIG_IGN)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["node", "--seed", seed, "--network", network, "--token", token, "--json",
-                             "--loopback-only", "--log-level", "critical"]
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
         let printed = printed
-        stdout.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            // Empty at end of output: stop watching, or the handler would be called again and again.
-            if data.isEmpty { handle.readabilityHandler = nil } else { printed.append(data) }
-        }
-        try process.run()
-        self.process = process
-        input = stdin.fileHandleForWriting
+        (process, input) = try NodeConsoleLaunch.start(
+            executable: executable, seed: seed, network: network, token: token, onOutput: { printed.append($0) })
     }
 
     deinit {

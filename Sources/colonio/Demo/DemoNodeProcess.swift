@@ -12,28 +12,10 @@ final class DemoNodeProcess: Sendable {
 
     init(index: Int, seed: String, network: String, token: String) throws {
         self.index = index
-        // A write to a node that died must fail with an error, not end the demo.
-        signal(SIGPIPE, SIG_IGN)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        process.arguments = ["node", "--seed", seed, "--network", network, "--token", token, "--json",
-                             "--loopback-only", "--log-level", "critical"]
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
         let output = output
-        stdout.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                return
-            }
-            output.append(data)
-        }
-        try process.run()
-        self.process = process
-        input = stdin.fileHandleForWriting
+        (process, input) = try NodeConsoleLaunch.start(
+            executable: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"), seed: seed,
+            network: network, token: token, onOutput: { output.append($0) })
     }
 
     deinit {
