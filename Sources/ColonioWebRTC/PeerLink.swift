@@ -134,6 +134,10 @@ public final class PeerLink: Sendable {
     /// refused credential). ICE carries on with the other candidates, so the link may still connect.
     public var iceServerErrors: [ICEServerError] { core.iceServerErrors }
 
+    /// When ICE first connected (a working candidate pair), `nil` before; DTLS and the data channel
+    /// follow (``PeerLinkEvent/stateChanged(_:)`` `.connected`, then ``PeerLinkEvent/opened``).
+    public var iceConnectedAt: ContinuousClock.Instant? { core.iceConnectedAt }
+
     /// Figures of the selected candidate pair, or `nil` while none is selected.
     public func statistics() async -> LinkStatistics? {
         await withCheckedContinuation { (continuation: CheckedContinuation<LinkStatistics?, Never>) in

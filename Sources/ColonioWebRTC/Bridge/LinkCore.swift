@@ -10,6 +10,7 @@ final class LinkCore: @unchecked Sendable {
         var finished = false
         var sendWaiters: [CheckedContinuation<Result<Void, WebRTCError>, Never>] = []
         var iceServerErrors: [ICEServerError] = []
+        var iceConnectedAt: ContinuousClock.Instant?
     }
 
     /// How many distinct ICE server errors a link keeps (a server retried by libwebrtc repeats its error).
@@ -27,6 +28,16 @@ final class LinkCore: @unchecked Sendable {
     }
 
     var isClosed: Bool { state.withLock { $0.closed } }
+
+    /// When ICE first found a working candidate pair (benchmarks time the connection's steps with it).
+    var iceConnectedAt: ContinuousClock.Instant? { state.withLock { $0.iceConnectedAt } }
+
+    func iceStateChanged(_ state: cwrtc_ice_state) {
+        logger.trace("WebRTC ICE state", metadata: ["state": "\(state.rawValue)"])
+        guard state == CWRTC_ICE_CONNECTED || state == CWRTC_ICE_COMPLETED else { return }
+        let now = ContinuousClock.now
+        self.state.withLock { if $0.iceConnectedAt == nil { $0.iceConnectedAt = now } }
+    }
 
     /// The distinct STUN/TURN failures reported so far, oldest first.
     var iceServerErrors: [ICEServerError] { state.withLock { $0.iceServerErrors } }
@@ -134,7 +145,7 @@ final class LinkCore: @unchecked Sendable {
             core.continuation.yield(.stateChanged(mapped))
         }
         callbacks.ice_state_changed = { context, state in
-            LinkCore.from(context).logger.trace("WebRTC ICE state", metadata: ["state": "\(state.rawValue)"])
+            LinkCore.from(context).iceStateChanged(state)
         }
         callbacks.channel_open = { context in
             LinkCore.from(context).continuation.yield(.opened)

@@ -3,8 +3,9 @@ import ColonioWebRTC
 import Foundation
 import Logging
 
-/// `colonio bench link`: two WebRTC links in this process over loopback: connect time, 64-byte round
-/// trips and 64 KiB throughput.
+/// `colonio bench link`: two WebRTC links in this process over loopback: connect time (with its steps),
+/// 64-byte round trips and 64 KiB throughput; with `--references`, the same figures of the reference
+/// programs in `scripts/bench` (plain libwebrtc, pion) from the same run.
 struct LinkBenchmark: Benchmark {
     static let configuration = CommandConfiguration(
         commandName: "link",
@@ -19,6 +20,8 @@ struct LinkBenchmark: Benchmark {
     var messages = 4_096
     @Flag(help: "Give each peer its own engine (own libwebrtc thread), as peers in two processes have.")
     var separateEngines = false
+    @Flag(help: "Also run the reference programs of scripts/bench (raw-link.sh: libwebrtc used directly; pion-link.sh: pion/webrtc v3) from the current directory, when they can be built, and print their figures too.")
+    var references = false
 
     struct Report: Encodable {
         struct Connect: Encodable {
@@ -26,6 +29,9 @@ struct LinkBenchmark: Benchmark {
             let p50: Double
             let min: Double
             let max: Double
+            /// Milliseconds from the start to the end of each step, p50: offer made, answer made and
+            /// applied, ICE connected, DTLS connected, data channel open on both sides.
+            let steps_p50: [String: Double]
         }
         struct RoundTrip: Encodable {
             let samples: Int
@@ -52,10 +58,12 @@ struct LinkBenchmark: Benchmark {
         let engine = try WebRTCEngine(configuration: .loopbackOnly, logger: logger)
         let answeringEngine = separateEngines ? try WebRTCEngine(configuration: .loopbackOnly, logger: logger) : engine
         var connectTimes: [Double] = []
+        var stepTimes: [String: [Double]] = [:]
         for _ in 0..<max(connects, 1) {
             let start = ContinuousClock.now
             let pair = try await BenchPair.connect(engine: engine, answeringEngine: answeringEngine)
             connectTimes.append((ContinuousClock.now - start).milliseconds)
+            for (step, at) in pair.steps { stepTimes[step, default: []].append((at - start).milliseconds) }
             pair.close()
             await pair.finish()
         }
@@ -89,7 +97,8 @@ struct LinkBenchmark: Benchmark {
             engines: separateEngines ? 2 : 1,
             connect_ms: .init(
                 samples: connectTimes.count, p50: (connectTimes.nearestRankPercentile(50) ?? 0).rounded(to: 2),
-                min: connectTimes.first!.rounded(to: 2), max: connectTimes.last!.rounded(to: 2)),
+                min: connectTimes.first!.rounded(to: 2), max: connectTimes.last!.rounded(to: 2),
+                steps_p50: stepTimes.mapValues { ($0.sorted().nearestRankPercentile(50) ?? 0).rounded(to: 2) }),
             rtt_us: .init(
                 samples: roundTripTimes.count, p50: (roundTripTimes.nearestRankPercentile(50) ?? 0).rounded(to: 1),
                 p99: (roundTripTimes.nearestRankPercentile(99) ?? 0).rounded(to: 1)),
@@ -100,7 +109,45 @@ struct LinkBenchmark: Benchmark {
         )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(report), as: UTF8.self)
+        let encoded = try encoder.encode(report)
+        guard references else { return String(decoding: encoded, as: UTF8.self) }
+        var object = try JSONSerialization.jsonObject(with: encoded) as? [String: Any] ?? [:]
+        object["references"] = [
+            "libwebrtc": LinkReference.run("scripts/bench/raw-link.sh"),
+            "pion": LinkReference.run("scripts/bench/pion-link.sh"),
+        ]
+        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+}
+
+/// A reference program of `scripts/bench`, run as a child process after this benchmark (so they never
+/// compete for the CPU): its JSON figures, or why there are none.
+private enum LinkReference {
+    static func run(_ script: String) -> Any {
+        guard FileManager.default.isExecutableFile(atPath: script) else {
+            return ["unavailable": "\(script) not found: run from the repository's root"]
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: script)
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        do {
+            try process.run()
+        } catch {
+            return ["unavailable": "\(script) did not start: \(error)"]
+        }
+        // Read before waiting: a full pipe would block the child.
+        let printed = output.fileHandleForReading.readDataToEndOfFile()
+        let complaint = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let line = String(decoding: printed, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+        guard process.terminationStatus == 0, let figures = try? JSONSerialization.jsonObject(with: Data(line.utf8)) else {
+            let reason = String(decoding: complaint, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+            return ["unavailable": "\(script) exited with status \(process.terminationStatus): \(reason)"]
+        }
+        return figures
     }
 }
 
@@ -111,6 +158,8 @@ private struct BenchPair {
     let answerer: PeerLink
     let echo: Task<Void, Never>
     var events: AsyncStream<PeerLinkEvent>.Iterator
+    /// When each step of the connection ended (see ``LinkBenchmark/Report/Connect/steps_p50``).
+    var steps: [String: ContinuousClock.Instant] = [:]
 
     static func connect(engine: WebRTCEngine, answeringEngine: WebRTCEngine) async throws -> BenchPair {
         let offerer = try engine.makeLink()
@@ -125,17 +174,24 @@ private struct BenchPair {
             }
         }
         var events = offerer.events.makeAsyncIterator()
-        let answer = try await answerer.accept(offer: try await offerer.makeOffer())
+        var steps: [String: ContinuousClock.Instant] = [:]
+        let offer = try await offerer.makeOffer()
+        steps["offer"] = .now
+        let answer = try await answerer.accept(offer: offer)
         try await offerer.setAnswer(answer)
+        steps["answer"] = .now
         loop: while let event = await events.next() {
             switch event {
             case .localCandidate(let candidate): try await answerer.add(candidate: candidate)
+            case .stateChanged(.connected): steps["dtls_connected"] = .now
             case .opened: break loop
             case .closed: throw WebRTCError.closed
             default: continue
             }
         }
-        return BenchPair(offerer: offerer, answerer: answerer, echo: echo, events: events)
+        steps["open"] = .now
+        steps["ice_connected"] = offerer.iceConnectedAt
+        return BenchPair(offerer: offerer, answerer: answerer, echo: echo, events: events, steps: steps)
     }
 
     mutating func roundTrip(_ bytes: [UInt8]) async throws -> [UInt8] {
