@@ -195,7 +195,8 @@ export interface ColonioKVS {
    * Reads `key`.
    * @param key The key.
    * @returns Its value and version, or `null` when it has none (never written, or deleted). Rejects with
-   *   `KVSError` (`unavailable`, `timeout`, `keyTooLarge`, `networkClosed`) or `NotConnectedError`.
+   *   `KVSError` (`unavailable`; `timeout`: no answer after every retry, the key's replicas may be unreachable,
+   *   retry later; `keyTooLarge`, `networkClosed`) or `NotConnectedError`.
    */
   get(key: string): Promise<KVSValue | null>;
   /**

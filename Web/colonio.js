@@ -91,8 +91,10 @@ function randomU64() {
 
 const KVS_MESSAGES = {
   conditionFailed: 'the condition did not hold; nothing changed', unavailable: 'not enough replicas answered; not applied, retry',
-  timeout: 'no answer in time after every retry (a put or delete may have been applied: read the key before retrying)', valueTooLarge: 'the value is too large', keyTooLarge: 'the key is too long',
+  timeout: 'no answer in time after every retry; a put or delete may have been applied: read the key before retrying it', valueTooLarge: 'the value is too large', keyTooLarge: 'the key is too long',
 };
+// A read changes nothing, so its timeout says something else than a write's.
+const KVS_GET_TIMEOUT = "no answer in time after every retry; the key's replicas may be unreachable: retry later";
 
 // MARK: - The node
 
@@ -397,7 +399,11 @@ export class Colonio {
   #kvs(key, fields) {
     try { this.#checkConnected(); } catch (error) { return Promise.reject(error); }
     const { result } = this.#run(Op.kvs, { 1: key, ...fields });
-    return this.#awaitCompletion(this.#kvsOps, result);
+    const completion = this.#awaitCompletion(this.#kvsOps, result);
+    if (fields[2] !== 0) return completion;
+    // The completion does not say which operation it ends; only this call knows it was a get.
+    return completion.catch((error) => Promise.reject(
+      error instanceof KVSError && error.kind === 'timeout' ? new KVSError('timeout', KVS_GET_TIMEOUT) : error));
   }
 
   /** A promise for the completion `id` of `map`; completions that came with the starting call are kept in #early. */

@@ -13,6 +13,9 @@ packages=(
   gcc golang-go
   # The seed's TLS tests make a throwaway certificate authority with the openssl command.
   openssl
+  # make interop-test: a link against aiortc, a WebRTC stack of its own (scripts/interop/aiortc_peer.py,
+  # run by Debian's /usr/bin/python3); scripts/nat-lab-check.py uses it too.
+  python3-aiortc
 )
 # The Python binding's tests (make python-test) use pytest: Debian's, unless this python3 has one already.
 if ! python3 -c 'import pytest' 2>/dev/null; then packages+=(python3-pytest); fi
@@ -29,8 +32,8 @@ for extra in ${COLONIO_SETUP_EXTRAS:-}; do
   case "$extra" in
     # scripts/nat-lab and scripts/nat-test.py (Colonio nodes in the lab).
     nat-lab) packages+=(coturn nftables iproute2 conntrack openssl) ;;
-    # The above plus scripts/nat-lab-check.py (standard WebRTC peers for the lab check).
-    nat) packages+=(coturn nftables iproute2 conntrack openssl python3-aiortc) ;;
+    # The above for scripts/nat-lab-check.py (its standard WebRTC peers, aiortc, are in the base list).
+    nat) packages+=(coturn nftables iproute2 conntrack openssl) ;;
     # scripts/browser_harness.py and scripts/browser-check.py (headless Chromium in a namespace).
     browser) packages+=(chromium iproute2 procps util-linux) ;;
     # make postgres-test: a throwaway PostgreSQL (initdb as nobody via runuser) and nginx in front of

@@ -477,6 +477,15 @@ class Peer final : public webrtc::PeerConnectionObserver,
     if (flushing_) return;
     accountChannel();
     checkLow();
+    // The channel's queue shrank: what waits in the outbox may follow (posted: no Send from inside here).
+    if (!outbox_.empty() && !flushPosted_) {
+      flushPosted_ = true;
+      auto self = shared_from_this();
+      thread()->PostTask([self] {
+        self->flushPosted_ = false;
+        self->flushOutbox();
+      });
+    }
   }
 
  private:
@@ -549,12 +558,16 @@ class Peer final : public webrtc::PeerConnectionObserver,
     // The fragment leaves the outbox before `Send`: `Send` may call back into this peer (a closing
     // channel ends in `markClosed`, which empties the outbox), so nothing may refer to the outbox across it.
     while (!outbox_.empty() && !closed_.load(std::memory_order_acquire)) {
+      // libwebrtc closes the channel when a Send would take its own queue past MaxSendQueueSize() (16 MB):
+      // fragments beyond half of that wait here and follow as the queue drains (OnBufferedAmountChange).
+      if (channel_->buffered_amount() + outbox_.front().size() > kChannelQueueLimit) break;
       rtc::CopyOnWriteBuffer fragment = std::move(outbox_.front());
       outbox_.pop_front();
       // Moving between our queue and the channel's leaves the total unchanged.
       channelAccounted_ += fragment.size();
       if (!channel_->Send(webrtc::DataBuffer(fragment, true))) {
-        // Only when the channel's own queue (16 MB) overflows; a reliable link that lost data is broken.
+        // Only when the channel is closing (its queue is kept below its limit): a reliable link that lost
+        // data is broken.
         RTC_LOG(LS_ERROR) << "CWebRTC: the data channel refused a message; closing the link";
         flushing_ = false;
         closeLater();
@@ -647,8 +660,11 @@ class Peer final : public webrtc::PeerConnectionObserver,
   std::atomic<bool> closed_{false};
   // Largest fragment payload `send` cuts: CWRTC_MAX_FRAGMENT, or less for a peer that accepts less.
   std::atomic<size_t> fragmentLimit_{CWRTC_MAX_FRAGMENT};
+  // The most this link puts in the data channel's own queue, which libwebrtc caps at MaxSendQueueSize().
+  static inline const uint64_t kChannelQueueLimit = webrtc::DataChannelInterface::MaxSendQueueSize() / 2;
   uint64_t lowWater_ = 0;
   bool lowArmed_ = false;
+  bool flushPosted_ = false;
   bool released_ = false;
   bool flushing_ = false;
 };

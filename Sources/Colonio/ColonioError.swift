@@ -52,8 +52,10 @@ public enum ColonioError: Error, Equatable, Sendable, CustomStringConvertible {
             "could not start WebRTC: \(why); check ColonioNodeOptions.allowedInterfaces and that libwebrtc (libtgowt) loads"
         case .unreachable: "no node with that ID is on the network"
         case .timeout:
-            "no answer in time after every retry: the destination may be busy or the ring repairing; retry "
-                + "(a KVS put or delete that timed out may have been applied: read the key before retrying it)"
+            // One case for requests and every KVS operation, so the text covers each: a get changed nothing.
+            "no answer in time after every retry: the destination may be busy or unreachable, or the ring "
+                + "repairing; retry later (a KVS get changed nothing; a KVS put or delete may have been applied: "
+                + "read the key before retrying it)"
         case .noHandler(let name): "the destination has no handler named '\(name)': register it there with handle(_:handler:)"
         case .handlerFailed(let why): "the destination's handler failed: \(why)"
         case .messageTooLarge(let size, let limit): "message of \(size) bytes exceeds the network limit of \(limit)"

@@ -52,6 +52,21 @@ extension WebRTCTests {
             await pair.close()
         }
 
+        /// libwebrtc's data channel queues at most 16 MB and closes the channel when a send would exceed
+        /// that; one message larger than that must still arrive, not close the link.
+        @Test func aMessageLargerThanTheChannelsOwnQueueArrives() async throws {
+            let engine = try LinkPair.makeEngine()
+            let pair = try await LinkPair.connect(engine: engine)
+            let message = Self.pattern(size: 17 << 20, seed: 3)  // past the channel queue's 16 MB
+            try await pair.offerer.send(message)
+            try await pair.offerer.send([7])
+            let received = try await pair.answererInbox.message(within: .seconds(60))
+            #expect(received.count == message.count)
+            #expect(received == message)
+            #expect(try await pair.answererInbox.message() == [7])
+            await pair.close()
+        }
+
         @Test func thousandSmallMessagesArriveInOrder() async throws {
             let engine = try LinkPair.makeEngine()
             let pair = try await LinkPair.connect(engine: engine)
