@@ -299,7 +299,8 @@ public struct RingInstance: Sendable {
         var out: [RingDirective] = []
         if target == joinTarget {
             joinLookupInFlight = false
-            markJoined(now: now)
+            hasJoined = true
+            scheduleLongLinkRefresh(at: now.adding(milliseconds: UInt64(settings.stabilizeIntervalMilliseconds) * 2))
         }
         learn(reply.owner, now: now)
         for id in reply.successors { learn(id, now: now) }
