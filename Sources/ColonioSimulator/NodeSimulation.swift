@@ -22,6 +22,16 @@ public final class NodeSimulation {
         public var time: MonotonicTime
     }
 
+    /// A publication that asked for a receipt (``SpreadOptions/requireReceiver``) and got its outcome.
+    public struct PublishCompletion: Equatable, Sendable {
+        public var node: NodeID
+        /// What ``publish(from:topic:payload:center:radius:options:)`` returned.
+        public var id: UInt64
+        /// `nil`: a subscriber received it.
+        public var error: SpreadError?
+        public var time: MonotonicTime
+    }
+
     private enum Event {
         case tick(Int)
         case seedFrame(SeedFrame, to: Int)
@@ -78,6 +88,8 @@ public final class NodeSimulation {
     public var spreadArrivals: [Simulation.SpreadArrival] = []
     /// Finished KVS operations, in order; read and clear.
     public var kvsCompletions: [KVSCompletion] = []
+    /// Outcomes of publications that asked for a receipt, in order; read and clear.
+    public var publishCompletions: [PublishCompletion] = []
     public private(set) var eventCount: UInt64 = 0
     /// Link frames handed to the simulated links (hellos and overlay frames).
     public private(set) var framesSent: UInt64 = 0
@@ -218,13 +230,18 @@ public final class NodeSimulation {
         return started.requestID
     }
 
+    /// Publishes from `source`; returns the publication's ID (0 unless `options` asks for a receipt),
+    /// which its ``PublishCompletion`` carries.
+    @discardableResult
     public func publish(
-        from source: NodeID, topic: String, payload: [UInt8], center: Position, radius: Double
-    ) throws(NodeCallError) {
+        from source: NodeID, topic: String, payload: [UInt8], center: Position, radius: Double,
+        options: SpreadOptions = SpreadOptions()
+    ) throws(NodeCallError) -> UInt64 {
         guard let index = indexByID[source], nodes[index].alive else { throw .notConnected }
         let published = try nodes[index].controller.publish(
-            topic: topic, payload: payload, center: center, radius: radius, options: SpreadOptions(), now: now)
+            topic: topic, payload: payload, center: center, radius: radius, options: options, now: now)
         perform(published.actions, at: index)
+        return published.id
     }
 
     @discardableResult
@@ -331,9 +348,10 @@ public final class NodeSimulation {
             seedReceived(frame, from: index)
         case .log(let level, let text):
             if level >= keptLogLevel { logs.append("\(now.milliseconds(since: .zero)) \(me): \(text)") }
-        case .signAndSendResume, .signedIn, .signInFailed, .seedRestored, .useICEServers, .addCandidate, .connectToSeed,
-             .publishCompleted:
+        case .signAndSendResume, .signedIn, .signInFailed, .seedRestored, .useICEServers, .addCandidate, .connectToSeed:
             break
+        case .publishCompleted(let id, let error):
+            publishCompletions.append(PublishCompletion(node: me, id: id, error: error, time: now))
         case .openLink(let peer, let session, _):
             guard let other = indexByID[peer] else { return }
             if links[LinkKey(index, other, session)] == nil { links[LinkKey(index, other, session)] = Link() }

@@ -193,8 +193,12 @@ public actor ColonioNode: Service {
     /// Publishes `payload` to the subscribers of `topic` inside the circle of `radius` around `center`
     /// (radius in the space's units; on a sphere metres, and `center.x` is the longitude, `center.y` the
     /// latitude). With `options.requireReceiver` it returns only
-    /// once a subscriber received it and throws ``ColonioError/noReceiver`` otherwise
-    /// (``ColonioError/networkClosed`` when ``disconnect()`` comes first: it may have been delivered).
+    /// once a subscriber received it and throws ``ColonioError/noReceiver`` otherwise, within a few round
+    /// trips on a settled network (after 10 s when an answer was lost on the way), and
+    /// ``ColonioError/networkClosed`` when ``disconnect()`` comes first: it may have been delivered.
+    /// `options.deliverToSelf` also delivers it to this node's own subscription when it is inside the
+    /// circle. A publication made before the node has found its geographic neighbours (just after
+    /// ``connect(seed:network:token:)`` or ``setPosition(_:)``) waits for them, at most 5 s.
     public func publish(
         _ payload: [UInt8], topic: String, center: Position, radius: Double, options: SpreadOptions = SpreadOptions()
     ) async throws(ColonioError) {

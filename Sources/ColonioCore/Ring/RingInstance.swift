@@ -67,7 +67,13 @@ public struct RingInstance: Sendable {
     public private(set) var successors: [NodeID] = []
     /// The nearest known predecessors, nearest first (linked or being linked).
     public private(set) var predecessors: [NodeID] = []
-    /// Whether the node has found its place on the ring (or started alone).
+    /// Whether the node has found its place on the ring: the ring told it where it belongs (the join
+    /// lookup answered, or a linked peer's link state lists this node among its successors or
+    /// predecessors) and it has not lost every link since; or it knows no other node, so it is alone on
+    /// the ring (it started alone, or every other node left).
+    ///
+    /// A node that joined through its links does not wait for the join lookup: one sent through a ring
+    /// that is still repairing can be dropped, and was retried only a stabilization interval later.
     public private(set) var hasJoined = false
     private var started = false
     private var joinLookupInFlight = false
@@ -204,6 +210,7 @@ public struct RingInstance: Sendable {
         if wasNeighbour { recordFailure(of: peer, now: now) }
         replaceLongLinks(to: peer, now: now, into: &out)
         refreshNeighbours(now: now, into: &out)
+        checkPlace()
         return out
     }
 
@@ -225,6 +232,7 @@ public struct RingInstance: Sendable {
         recordFailure(of: peer, now: now)
         replaceLongLinks(to: peer, now: now, into: &out)
         refreshNeighbours(now: now, into: &out)
+        checkPlace()
         return out
     }
 
@@ -247,12 +255,17 @@ public struct RingInstance: Sendable {
             if wasNeighbour { recordFailure(of: peer, now: now) } else { candidates.insert(peer) }
             replaceLongLinks(to: peer, now: now, into: &out)
             refreshNeighbours(now: now, into: &out)
+            checkPlace()
             return out
         }
         link.peerRole = state.role
         links[peer] = link
         for id in state.successors { learn(id, now: now) }
         for id in state.predecessors { learn(id, now: now) }
+        if !hasJoined && (state.successors.contains(localID) || state.predecessors.contains(localID)) {
+            // The peer counts this node as its ring neighbour: the ring has taken it in.
+            markJoined(now: now)
+        }
         forgetContradicted(by: state, from: peer, into: &out)
         refreshNeighbours(now: now, into: &out)
         enforceLinkCap(now: now, into: &out)
@@ -273,6 +286,7 @@ public struct RingInstance: Sendable {
         out.append(.disconnect(peer))
         replaceLongLinks(to: peer, now: now, into: &out)
         refreshNeighbours(now: now, into: &out)
+        checkPlace()
     }
 
     /// The link states that tell every linked peer this node leaves the network.
@@ -344,6 +358,7 @@ public struct RingInstance: Sendable {
             out.append(.disconnect(peer))
             out.append(contentsOf: linkFailed(peer, now: now))
         }
+        checkPlace()
         if !backoff.isEmpty { backoff = backoff.filter { $0.value > now } }
         if !failures.isEmpty {
             // A failure counts only toward the next attempt; forget counts of nodes no longer pursued.
@@ -386,6 +401,25 @@ public struct RingInstance: Sendable {
 
     /// The ID whose owner is this node's predecessor on the ring as it was before this node joined.
     private var joinTarget: NodeID { localID.retreated(by: 1) }
+
+    private mutating func markJoined(now: MonotonicTime) {
+        guard !hasJoined else { return }
+        hasJoined = true
+        scheduleLongLinkRefresh(at: now.adding(milliseconds: UInt64(settings.stabilizeIntervalMilliseconds) * 2))
+    }
+
+    /// Keeps ``hasJoined`` true to the node's links: a node that lost every link has lost its place while
+    /// it still knows other nodes to link to (it looks its place up again once a link opens); one that
+    /// knows nobody any more is alone on the ring, which is its place.
+    private mutating func checkPlace() {
+        guard started, links.isEmpty else { return }
+        if candidates.isEmpty && pending.isEmpty {
+            hasJoined = true
+        } else if hasJoined {
+            hasJoined = false
+            joinLookupInFlight = false
+        }
+    }
 
     private func isRefused(_ peer: NodeID, now: MonotonicTime) -> Bool {
         if let until = refused[peer], until > now { return true }

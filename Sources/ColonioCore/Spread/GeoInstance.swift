@@ -16,6 +16,12 @@
 /// reaches a node inside the circle, then floods along Delaunay edges between nodes inside it. The nodes
 /// of a Delaunay triangulation inside any circle are connected, so every node inside receives it; IDs
 /// are remembered for ``SpreadSettings/deduplicationMilliseconds`` so each node handles a message once.
+///
+/// **Receipts.** With ``SpreadOptions/requireReceiver`` a subscriber that takes the message tells the
+/// publisher at once, and every node on the message's path answers the node it got it from once its own
+/// part of the path is done (``ReceiptConvergecast``): the publisher learns that nobody received it
+/// when every branch has answered, a few round trips after publishing; ``receiptTimeoutMilliseconds``
+/// only covers branches whose answer was lost.
 public struct GeoInstance: Sendable {
     /// This node.
     public let id: NodeID
@@ -23,7 +29,9 @@ public struct GeoInstance: Sendable {
     public let space: CoordinateSpace
     /// The network's spread parameters.
     public var settings: SpreadSettings
-    /// How long a publisher that asked for receipts waits before reporting ``SpreadError/noReceiver``.
+    /// How long a publisher that asked for receipts waits for an answer from every branch of the
+    /// message's path before reporting ``SpreadError/noReceiver`` anyway (an answer was lost: a node on
+    /// the path crashed or a link broke). Settled networks answer long before.
     public var receiptTimeoutMilliseconds: UInt64
     /// How often the announcement is re-sent to every neighbour, repairing losses.
     public var refreshMilliseconds: UInt64
@@ -104,6 +112,19 @@ public struct GeoInstance: Sendable {
     private var storedPayloads: [SpreadMessageID: (payload: [UInt8], expiry: MonotonicTime)] = [:]
     private var pendingFetches: [SpreadMessageID: (forward: SpreadForward, expiry: MonotonicTime)] = [:]
     private var awaitingReceipts: [SpreadMessageID: MonotonicTime] = [:]
+    /// The publications this node forwarded (or published) asking for receipts, whose answers it awaits.
+    private var convergecast = ReceiptConvergecast()
+    /// Publications made before this node found its place in the geo overlay (``hasPlace``), in order,
+    /// each with the time it is sent anyway. Sent then, they would reach nobody: a node that has just
+    /// joined or moved has no neighbours yet, or not the right ones.
+    private var heldPublications: [(forward: SpreadForward, until: MonotonicTime)] = []
+    /// Most publications held while this node looks for its place; later ones go out at once.
+    static let maximumHeldPublications = 256
+    /// How long a publication waits for this node to find its place before it is sent anyway (a node
+    /// alone in the network never finds neighbours). Longer than a walk on a live network takes.
+    public var placeWaitMilliseconds: UInt64 = 5_000
+    /// Whether this node has found its place: it has geo neighbours and is not walking to a new position.
+    public var hasPlace: Bool { position != nil && !walking && !neighbours.isEmpty }
 
     /// Creates the state machine of node `id` in `space`; it takes part once its position is set.
     public init(
@@ -201,12 +222,19 @@ public struct GeoInstance: Sendable {
         case .announce(let announce):
             onAnnounce(announce, from: sender, now: now, &directives)
         case .forward(let forward):
-            guard seen.insert(forward.id, expiry: expiry(now)) else { break }
+            guard seen.insert(forward.id, expiry: expiry(now)) else {
+                // The node that first passed it here is the one this node answers for its branch.
+                if forward.wantReceipt { concludeBranch(forward.id, parent: sender, reached: false, &directives) }
+                break
+            }
             route(forward, previous: sender, now: now, &directives)
         case .receipt(let receipt):
-            guard receipt.id.origin == id, awaitingReceipts.removeValue(forKey: receipt.id) != nil else { break }
-            directives.append(receipt.outcome == .received ? .publishSucceeded(receipt.id)
-                                  : .publishFailed(receipt.id, .noReceiver))
+            guard receipt.id.origin == id else { break }
+            finishPublication(receipt.id, reached: receipt.outcome == .received, &directives)
+        case .branchReport(let report):
+            if let decided = convergecast.answer(report.id, from: sender, reached: report.reached) {
+                concludeBranch(report.id, parent: decided.parent, reached: decided.reached, &directives)
+            }
         case .fetch(let messageID):
             let stored = storedPayloads[messageID]
             let answer = SpreadPayload(id: messageID, found: stored != nil, payload: stored?.payload ?? [])
@@ -231,6 +259,8 @@ public struct GeoInstance: Sendable {
         checkWalk(now: now, &directives)
         storedPayloads = storedPayloads.filter { $0.value.expiry > now }
         pendingFetches = pendingFetches.filter { $0.value.expiry > now }
+        convergecast.removeExpired(now: now)
+        sendHeldPublications(now: now, &directives)
         for (messageID, deadline) in awaitingReceipts.sorted(by: { $0.key.sequence < $1.key.sequence })
         where deadline <= now {
             awaitingReceipts[messageID] = nil
@@ -293,21 +323,32 @@ public struct GeoInstance: Sendable {
             own.payload = payload
             directives.append(.deliver(delivery(own)))
         }
-        route(forward, previous: nil, now: now, &directives)
+        if hasPlace || heldPublications.count >= Self.maximumHeldPublications {
+            route(forward, previous: nil, now: now, &directives)
+        } else {
+            heldPublications.append((forward, now.adding(milliseconds: placeWaitMilliseconds)))
+        }
         return (messageID, directives)
     }
 
     // MARK: - Forwarding
 
+    /// Passes `forward` on from `previous` (`nil`: this node publishes it) and, when it asks for a
+    /// receipt, starts waiting for the answers of the nodes it went to (``ReceiptConvergecast``).
     private mutating func route(
         _ forward: SpreadForward, previous: NodeID?, now: MonotonicTime, _ directives: inout [GeoDirective]
     ) {
-        guard let position else { return }
+        guard let position else {
+            // Not in the geo overlay: it took nothing and passes nothing on.
+            if forward.wantReceipt { concludeBranch(forward.id, parent: previous, reached: false, &directives) }
+            return
+        }
         let inside = space.contains(center: forward.center, radius: forward.radius, position)
         var next = forward
         next.hops = forward.hops &+ 1
         if inside {
-            if forward.id.origin != id { accept(forward, now: now, &directives) }
+            var reached = false
+            if forward.id.origin != id { reached = accept(forward, now: now, &directives) }
             let covered = Set(forward.covered)
             var targets: [NodeID] = []
             for (node, known) in neighbours.sorted(by: { $0.key < $1.key })
@@ -321,6 +362,9 @@ public struct GeoInstance: Sendable {
                     targets.append(node)
                 }
             }
+            if forward.wantReceipt {
+                awaitBranches(forward.id, parent: previous, targets: targets, reached: reached, now: now, &directives)
+            }
             guard !targets.isEmpty else { return }
             next.covered = targets
             let bytes = SpreadPacket.forward(next).encoded()
@@ -329,42 +373,73 @@ public struct GeoInstance: Sendable {
         }
         // Greedy: the neighbour nearest the centre, if nearer than this node (ties: the lowest ID).
         let candidates = neighbours.map { (node: $0.key, position: $0.value.position) }
-        if let best = GreedyForwarding.nextHop(from: position, toward: forward.center, among: candidates, in: space) {
+        var hop = GreedyForwarding.nextHop(from: position, toward: forward.center, among: candidates, in: space)
+        // A site member links only to its chain: its representative links to the other sites.
+        if hop == nil {
+            hop = GreedyForwarding.towardRepresentative(
+                of: id, at: position, toward: forward.center, among: candidates, in: space)
+        }
+        if let hop {
             next.covered = []
-            directives.append(.send(SpreadPacket.forward(next).encoded(), to: best))
-        } else if let down = GreedyForwarding.towardRepresentative(
-            of: id, at: position, toward: forward.center, among: candidates, in: space) {
-            // A site member links only to its chain: its representative links to the other sites.
-            next.covered = []
-            directives.append(.send(SpreadPacket.forward(next).encoded(), to: down))
-        } else if forward.wantReceipt {
-            // This node is the nearest to the centre and outside the circle: nobody is inside.
-            reportReceipt(forward.id, .noNodeInside, &directives)
+            directives.append(.send(SpreadPacket.forward(next).encoded(), to: hop))
+        }
+        // Without a next hop this node is the nearest to the centre and outside the circle: nobody is inside.
+        if forward.wantReceipt {
+            awaitBranches(forward.id, parent: previous, targets: hop.map { [$0] } ?? [], reached: false, now: now, &directives)
         }
     }
 
-    private mutating func accept(_ forward: SpreadForward, now: MonotonicTime, _ directives: inout [GeoDirective]) {
-        guard subscribedTopics.contains(Array(forward.topic.utf8)) else { return }
+    /// Waits for the answers of `targets` about a publication that asks for a receipt, or answers at once
+    /// when this node `reached` a subscriber itself or passed the publication to nobody.
+    private mutating func awaitBranches(
+        _ messageID: SpreadMessageID, parent: NodeID?, targets: [NodeID], reached: Bool, now: MonotonicTime,
+        _ directives: inout [GeoDirective]
+    ) {
+        if reached || targets.isEmpty {
+            concludeBranch(messageID, parent: parent, reached: reached, &directives)
+            return
+        }
+        // When the state is full nobody is answered: the publisher's timeout decides, never a guess.
+        _ = convergecast.wait(for: messageID, parent: parent, targets: Set(targets),
+                              expiry: now.adding(milliseconds: receiptTimeoutMilliseconds))
+    }
+
+    /// Answers `parent` for this node's branch of a publication's path, or, at the publisher (`parent`
+    /// `nil`), reports the publication's outcome.
+    private mutating func concludeBranch(
+        _ messageID: SpreadMessageID, parent: NodeID?, reached: Bool, _ directives: inout [GeoDirective]
+    ) {
+        guard let parent else {
+            finishPublication(messageID, reached: reached, &directives)
+            return
+        }
+        directives.append(.send(SpreadPacket.branchReport(SpreadBranchReport(id: messageID, reached: reached)).encoded(),
+                                to: parent))
+    }
+
+    /// Reports the outcome of one of this node's publications, once.
+    private mutating func finishPublication(_ messageID: SpreadMessageID, reached: Bool, _ directives: inout [GeoDirective]) {
+        guard messageID.origin == id, awaitingReceipts.removeValue(forKey: messageID) != nil else { return }
+        directives.append(reached ? .publishSucceeded(messageID) : .publishFailed(messageID, .noReceiver))
+    }
+
+    /// Delivers `forward` when this node subscribes to its topic; returns whether it did (a large
+    /// payload: whether the fetch started), telling the publisher when it asked for a receipt.
+    private mutating func accept(_ forward: SpreadForward, now: MonotonicTime, _ directives: inout [GeoDirective]) -> Bool {
+        guard subscribedTopics.contains(Array(forward.topic.utf8)) else { return false }
         if forward.announcedSize > 0 {
-            guard forward.announcedSize <= UInt64(settings.maximumPayloadBytes) else { return }
+            guard forward.announcedSize <= UInt64(settings.maximumPayloadBytes) else { return false }
             pendingFetches[forward.id] = (forward, expiry(now))
             directives.append(.send(SpreadPacket.fetch(forward.id).encoded(), to: forward.id.origin))
         } else {
             directives.append(.deliver(delivery(forward)))
         }
-        if forward.wantReceipt { reportReceipt(forward.id, .received, &directives) }
-    }
-
-    private mutating func reportReceipt(
-        _ messageID: SpreadMessageID, _ outcome: SpreadReceipt.Outcome, _ directives: inout [GeoDirective]
-    ) {
-        if messageID.origin == id {
-            guard awaitingReceipts.removeValue(forKey: messageID) != nil else { return }
-            directives.append(outcome == .received ? .publishSucceeded(messageID) : .publishFailed(messageID, .noReceiver))
-        } else {
-            directives.append(.send(SpreadPacket.receipt(SpreadReceipt(id: messageID, outcome: outcome)).encoded(),
-                                    to: messageID.origin))
+        // Straight to the publisher: it need not wait for the answers to come back along the path.
+        if forward.wantReceipt {
+            directives.append(.send(SpreadPacket.receipt(SpreadReceipt(id: forward.id, outcome: .received)).encoded(),
+                                    to: forward.id.origin))
         }
+        return true
     }
 
     private func delivery(_ forward: SpreadForward) -> SpreadDelivery {
@@ -480,8 +555,30 @@ public struct GeoInstance: Sendable {
         }
     }
 
-    /// Recomputes the neighbours from everything known, then announces and re-links as needed.
+    /// Sends the held publications once this node has found its place, and those that waited
+    /// ``placeWaitMilliseconds`` in any case.
+    private mutating func sendHeldPublications(now: MonotonicTime, _ directives: inout [GeoDirective]) {
+        guard !heldPublications.isEmpty else { return }
+        let place = hasPlace
+        let held = heldPublications
+        heldPublications = []
+        for entry in held {
+            if place || entry.until <= now {
+                route(entry.forward, previous: nil, now: now, &directives)
+            } else {
+                heldPublications.append(entry)
+            }
+        }
+    }
+
+    /// Recomputes the neighbours from everything known, announces and re-links as needed, and sends the
+    /// publications held until this node found its place.
     private mutating func update(forceAnnouncement: Bool, now: MonotonicTime, _ directives: inout [GeoDirective]) {
+        updateNeighbours(forceAnnouncement: forceAnnouncement, now: now, &directives)
+        sendHeldPublications(now: now, &directives)
+    }
+
+    private mutating func updateNeighbours(forceAnnouncement: Bool, now: MonotonicTime, _ directives: inout [GeoDirective]) {
         guard let position else { return }
         var best: [NodeID: VersionedPosition] = [:]
         func merge(_ node: NodeID, _ candidate: VersionedPosition) {

@@ -33,12 +33,18 @@ public struct SpreadDelivery: Equatable, Sendable {
     }
 }
 
-/// Per-publication choices.
+/// Per-publication choices. Without any, a publication is fire-and-forget: it reaches every other
+/// subscriber inside the circle once, and the publisher learns nothing about who took it.
 public struct SpreadOptions: Equatable, Sendable {
-    /// Also deliver the message to the publisher when it is inside the circle and subscribes to the topic.
+    /// Also deliver the message to the publisher when it is inside the circle and subscribes to the topic
+    /// (it never counts as a receiver for ``requireReceiver``).
     public var deliverToSelf: Bool
-    /// Report ``GeoDirective/publishSucceeded(_:)`` when another node received the message, or
-    /// ``GeoDirective/publishFailed(_:_:)`` with ``SpreadError/noReceiver`` when none did.
+    /// Wait for the outcome: ``GeoDirective/publishSucceeded(_:)`` as soon as another subscriber inside the
+    /// circle took the message, or ``GeoDirective/publishFailed(_:_:)`` with ``SpreadError/noReceiver``
+    /// when none did. "None did" is known once every node the message went through has answered, a few
+    /// round trips after publishing on a settled network; when an answer is lost (a node on the way
+    /// crashed), after ``GeoInstance/receiptTimeoutMilliseconds`` (10 s). The native node's `publish`
+    /// returns or throws then; colonio.js's `publish` resolves or rejects.
     public var requireReceiver: Bool
 
     /// Creates options; by default the publisher does not receive its own message and nothing is reported.

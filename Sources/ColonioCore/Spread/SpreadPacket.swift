@@ -12,6 +12,9 @@ public enum SpreadPacket: Equatable, Sendable {
     case fetch(SpreadMessageID)
     /// The publisher's answer to a fetch.
     case payload(SpreadPayload)
+    /// A node's answer to the node that passed it a publication asking for a receipt
+    /// (``ReceiptConvergecast``).
+    case branchReport(SpreadBranchReport)
 
     /// Longest topic, in UTF-8 bytes.
     public static let maximumTopicBytes = 256
@@ -32,6 +35,7 @@ extension SpreadPacket: WireMessage {
             case 3: result = .receipt(try reader.readMessage(field, limit: 256))
             case 4: result = .fetch(try reader.readMessage(field, limit: 256))
             case 5: result = .payload(try reader.readMessage(field, limit: limit))
+            case 6: result = .branchReport(try reader.readMessage(field, limit: 256))
             default: try reader.skip(field)
             }
         }
@@ -46,6 +50,7 @@ extension SpreadPacket: WireMessage {
         case .receipt(let message): writer.write(field: 3, message: message)
         case .fetch(let message): writer.write(field: 4, message: message)
         case .payload(let message): writer.write(field: 5, message: message)
+        case .branchReport(let message): writer.write(field: 6, message: message)
         }
     }
 }
@@ -274,7 +279,8 @@ public struct SpreadReceipt: Equatable, Sendable {
     public enum Outcome: UInt64, Sendable {
         /// A subscriber inside the circle took the message.
         case received = 1
-        /// Greedy forwarding ended at the node nearest the centre, which is outside the circle: no node is inside.
+        /// Greedy forwarding ended at the node nearest the centre, which is outside the circle: no node is
+        /// inside. Sent by earlier versions; nodes now answer hop by hop (``SpreadBranchReport``).
         case noNodeInside = 2
     }
 
@@ -311,6 +317,43 @@ extension SpreadReceipt: WireMessage {
     public func encode(to writer: inout WireWriter) {
         writer.write(field: 1, message: id)
         writer.write(field: 2, uint64: outcome.rawValue)
+    }
+}
+
+/// A node's answer, hop by hop back towards the publisher, for the part of a publication's path that
+/// went through it (``ReceiptConvergecast``): whether a subscriber took the publication there.
+public struct SpreadBranchReport: Equatable, Sendable {
+    /// The message.
+    public var id: SpreadMessageID
+    /// Whether the sender, or a node it passed the publication to, is a subscriber that took it. `false`
+    /// also when the sender had the publication already (it answers for its first sender only).
+    public var reached: Bool
+
+    /// Creates a report.
+    public init(id: SpreadMessageID, reached: Bool) {
+        self.id = id
+        self.reached = reached
+    }
+}
+
+extension SpreadBranchReport: WireMessage {
+    public init(from reader: inout WireReader) throws(WireDecodingError) {
+        var id: SpreadMessageID?
+        var reached = false
+        while let field = try reader.nextField() {
+            switch field.number {
+            case 1: id = try reader.readMessage(field, limit: 64)
+            case 2: reached = try reader.readBool(field)
+            default: try reader.skip(field)
+            }
+        }
+        guard let id else { throw .missingField(1) }
+        self.init(id: id, reached: reached)
+    }
+
+    public func encode(to writer: inout WireWriter) {
+        writer.write(field: 1, message: id)
+        if reached { writer.write(field: 2, bool: true) }
     }
 }
 

@@ -162,6 +162,42 @@ private func linkedRing(settings: RoutingSettings = RoutingSettings()) -> RingIn
         #expect(lookups(ring.linkOpened(id(1150), now: at(20_200))) == [id(999)])
     }
 
+    /// A join lookup sent through a ring that is still repairing can be lost; a neighbour that lists this
+    /// node in its link state has taken it in, and that is enough.
+    @Test func aNeighbourListingThisNodeMeansItHasJoined() {
+        var ring = RingInstance(localID: id(1000), settings: RoutingSettings())
+        _ = ring.start(bootstrapPeers: [id(1100), id(900)], now: .zero)
+        #expect(lookups(ring.linkOpened(id(1100), now: at(5))) == [id(999)])
+        // A state that does not list this node says nothing about its place.
+        _ = ring.linkStateReceived(LinkState(role: .long, successors: [id(1200)], predecessors: [id(900)]), from: id(1100), now: at(6))
+        #expect(!ring.hasJoined)
+        _ = ring.linkStateReceived(
+            LinkState(role: .neighbour, successors: [id(1200)], predecessors: [id(1000), id(900)]), from: id(1100), now: at(7))
+        #expect(ring.hasJoined)
+        // The lookup's late answer changes nothing.
+        _ = ring.ownerFound(for: id(999), reply: OwnerReply(owner: id(900)), now: at(8))
+        #expect(ring.hasJoined)
+    }
+
+    /// A node whose last link closed has lost its place while it still has nodes to try; one that knows
+    /// nobody any more (every other node left) is alone on the ring, which is its place.
+    @Test func losingEveryLinkLosesThePlaceUnlessNobodyIsLeft() {
+        var ring = linkedRing()
+        for peer in [id(800), id(900), id(1100)] { _ = ring.linkClosed(peer, now: at(100)) }
+        #expect(ring.hasJoined)
+        _ = ring.linkClosed(id(1200), now: at(100))
+        #expect(ring.linkCount == 0 && !ring.hasJoined)
+        // The first link looks the place up again.
+        #expect(lookups(ring.linkOpened(id(1100), now: at(200))) == [id(999)])
+
+        var alone = linkedRing()
+        for peer in [id(800), id(900), id(1100), id(1200)] {
+            _ = alone.linkStateReceived(LinkState(role: .none, closing: true, leaving: true), from: peer, now: at(100))
+        }
+        #expect(alone.linkCount == 0 && alone.hasJoined)
+        #expect(alone.nextHop(toward: id(5)) == .local)
+    }
+
     @Test func rejoiningWhileLinkedOnlyAddsCandidates() {
         var ring = linkedRing()
         let directives = ring.rejoin(peers: [id(1050)], now: at(100))

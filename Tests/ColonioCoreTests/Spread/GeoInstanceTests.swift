@@ -31,17 +31,6 @@ import Testing
         #expect(sim.outcomes[far] == [.publishFailed(far, .noReceiver)])
     }
 
-    @Test func receiptTimeoutWhenSubscribersAreMissing() {
-        var sim = Self.network()
-        for node in sim.ids { sim.instances[node]!.unsubscribe("t") }
-        let id = sim.publish(from: sim.ids[0], center: Position(x: 500, y: 500), radius: 300,
-                             options: SpreadOptions(requireReceiver: true))
-        _ = sim.run()
-        #expect(sim.outcomes[id] == nil)
-        sim.tick(advancing: 10_000)
-        #expect(sim.outcomes[id] == [.publishFailed(id, .noReceiver)])
-    }
-
     @Test func largePayloadsAreFetchedBySubscribers() {
         var sim = Self.network()
         let payload = (0..<5000).map { UInt8(truncatingIfNeeded: $0) }
@@ -92,6 +81,8 @@ import Testing
                                    senderPosition: Position(x: 0, y: 0), payload: [1, 2], announcedSize: 0,
                                    wantReceipt: true, hops: 7, covered: [NodeID(8), NodeID(9)])),
             .receipt(SpreadReceipt(id: id, outcome: .noNodeInside)),
+            .branchReport(SpreadBranchReport(id: id, reached: true)),
+            .branchReport(SpreadBranchReport(id: id, reached: false)),
             .fetch(id),
             .payload(SpreadPayload(id: id, found: true, payload: [9, 9])),
         ]

@@ -11,6 +11,8 @@ struct GeoSimulation {
     private var head = 0
     var deliveries: [NodeID: [SpreadDelivery]] = [:]
     var outcomes: [SpreadMessageID: [GeoDirective]] = [:]
+    /// When each publication's first outcome came (virtual time).
+    var outcomeTimes: [SpreadMessageID: MonotonicTime] = [:]
     var wanted: [NodeID: Set<NodeID>] = [:]
     /// Nodes stopped by ``crash(_:)``.
     private(set) var crashed: Set<NodeID> = []
@@ -104,6 +106,7 @@ struct GeoSimulation {
                 }
             case .publishSucceeded(let id), .publishFailed(let id, _):
                 outcomes[id, default: []].append(directive)
+                if outcomeTimes[id] == nil { outcomeTimes[id] = now }
             }
         }
     }
@@ -114,29 +117,42 @@ struct GeoSimulation {
     mutating func run(limit: Int = 5_000_000) -> Bool {
         var delivered = 0
         for _ in 0..<1_000 {
-            while head < queue.count {
-                guard delivered < limit else { return false }
-                let (from, to, bytes) = queue[head]
-                head += 1
-                delivered += 1
-                guard instances[to] != nil else { continue }
-                if bytes.isEmpty {
-                    nodeLeft(from, at: to)
-                    continue
-                }
-                let directives = instances[to]!.receive(bytes, from: from, now: now)
-                apply(directives, at: to)
-                if head > 100_000 {
-                    queue.removeFirst(head)
-                    head = 0
-                }
-            }
-            queue.removeAll()
-            head = 0
+            guard deliverQueued(limit: limit, delivered: &delivered) else { return false }
             tick(advancing: GeoSimulation.settleStepMilliseconds)
             if queue.isEmpty { return true }
         }
         return false
+    }
+
+    /// Delivers queued packets, and those they cause, without moving the clock; returns `false` when
+    /// `limit` deliveries (counted in `delivered`) were reached first.
+    @discardableResult
+    mutating func deliverQueued(limit: Int = 5_000_000) -> Bool {
+        var delivered = 0
+        return deliverQueued(limit: limit, delivered: &delivered)
+    }
+
+    private mutating func deliverQueued(limit: Int, delivered: inout Int) -> Bool {
+        while head < queue.count {
+            guard delivered < limit else { return false }
+            let (from, to, bytes) = queue[head]
+            head += 1
+            delivered += 1
+            guard instances[to] != nil else { continue }
+            if bytes.isEmpty {
+                nodeLeft(from, at: to)
+                continue
+            }
+            let directives = instances[to]!.receive(bytes, from: from, now: now)
+            apply(directives, at: to)
+            if head > 100_000 {
+                queue.removeFirst(head)
+                head = 0
+            }
+        }
+        queue.removeAll()
+        head = 0
+        return true
     }
 
     /// How far the clock moves between delivery rounds in ``run(limit:)``: one announcement interval.
