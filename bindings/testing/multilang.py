@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import statistics
 import sys
 import time
@@ -381,6 +382,11 @@ async def main() -> int:
     parser.add_argument("--count", type=int, default=200, help="requests per language in --bench")
     args = parser.parse_args()
     started = time.monotonic()
+    # SIGTERM and SIGINT cancel this task, so the teardown below runs (the seed and the node processes are
+    # in sessions of their own, and the namespace must go) instead of the process dying at once.
+    task = asyncio.current_task()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(signum, task.cancel)
     if args.bench:
         seed = LocalSeed(args.colonio)
         try:
@@ -413,7 +419,7 @@ async def main() -> int:
             await python.connect(seed.url, NETWORK, TOKEN)
             peers = {"swift": SwiftPeer(swift), "python": PythonPeer(python), "go": GoPeer(go)}
             if harness:
-                harness.start_browser(origins=[seed.origin])
+                await in_thread(harness.start_browser, origins=[seed.origin])
                 peers["web"] = await in_thread(WebPeer, harness, seed.origin)
             await requests_between_every_pair(check, peers)
             await compare_and_set_race(check, peers, python)
