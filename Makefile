@@ -99,9 +99,12 @@ python-test: bindings-build
 go-test: bindings-build
 	cd bindings/go && $(GO_ENV) COLONIO_CLI="$(BIN_PATH)/colonio" go test -count=1 ./...
 
-# One network, several languages: a Swift, a Python and a Go node on one seed (requests between every
-# pair, a KVS compare-and-set race, pub/sub from each).
+# One network, four languages: a Swift, a Python and a Go node and, as root, a browser page in Chromium
+# (in a network namespace; needs Web/colonio.wasm, which `make test` builds first) on one seed: requests
+# between every pair, a KVS compare-and-set race, pub/sub from each. Not root: the page is skipped with a
+# loud banner and the rest runs on loopback.
 multilang-test: bindings-build
+	@if [ "$$(id -u)" -eq 0 ]; then COLONIO_SETUP_EXTRAS=browser scripts/setup.sh; fi
 	COLONIO_LIBRARY="$(BIN_PATH)/libcolonio.so" PYTHONPATH=bindings/python \
 		python3 bindings/testing/multilang.py --colonio "$(BIN_PATH)/colonio" --go-node "$(CURDIR)/.build/colonio-go-node"
 

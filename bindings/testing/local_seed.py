@@ -79,20 +79,25 @@ class LineProcess:
 
 
 class LocalSeed(LineProcess):
-    """`colonio seed` on 127.0.0.1 with a free port, network `demo` (token `demo-token`), 1000 x 1000 plane."""
+    """`colonio seed` on `host` (127.0.0.1) with a free port, network `demo` (token `demo-token`), 1000 x 1000
+    plane. `web_directory`: the folder whose demo page, colonio.js and colonio.wasm it serves (None: the
+    seed's default)."""
 
-    def __init__(self, colonio: str) -> None:
+    def __init__(self, colonio: str, host: str = "127.0.0.1", web_directory: str | None = None) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="colonio-seed-")
         config = {
-            "listen": {"host": "127.0.0.1", "port": 0},
+            "listen": {"host": host, "port": 0},
             "keyFile": "seed.key",
             "networks": [{"name": NETWORK, "tokens": [TOKEN], "space": {"kind": "plane", "width": 1000, "height": 1000}}],
         }
+        if web_directory is not None:
+            config["webDirectory"] = web_directory
         path = Path(self._folder.name) / "seed.json"
         path.write_text(json.dumps(config))
         super().__init__([colonio, "seed", "--config", str(path), "--log-level", "warning"], "seed")
         listening = self.next(lambda line: "listening" in line, 30, "listening line")["listening"]
         self.url = f"ws://{listening['host']}:{listening['port']}"
+        self.origin = f"http://{listening['host']}:{listening['port']}"
 
     def stop(self) -> None:
         super().stop()
@@ -100,11 +105,14 @@ class LocalSeed(LineProcess):
 
 
 class SwiftNode(LineProcess):
-    """`colonio node --json --loopback-only`: a Swift node driven through its console (echo handler built in)."""
+    """`colonio node --json --loopback-only`: a Swift node driven through its console (echo handler built in).
+    `interfaces`: the interfaces WebRTC may use instead of loopback (`--interface`)."""
 
-    def __init__(self, colonio: str, seed_url: str, position: tuple[float, float] | None = None) -> None:
+    def __init__(self, colonio: str, seed_url: str, position: tuple[float, float] | None = None,
+                 interfaces: list[str] | None = None) -> None:
+        ice = [arg for name in interfaces for arg in ("--interface", name)] if interfaces else ["--loopback-only"]
         args = [colonio, "node", "--seed", seed_url, "--network", NETWORK, "--token", TOKEN, "--json",
-                "--loopback-only", "--log-level", "error"]
+                *ice, "--log-level", "error"]
         if position is not None:
             args.append(f"--position={position[0]},{position[1]}")
         super().__init__(args, "swift-node")

@@ -1,6 +1,7 @@
 // Command colonio-go-node is a Go node driven by JSON lines, for the multi-language test and the
 // benchmark (bindings/testing/multilang.py): it joins a network, answers "echo" with "go:" and the
 // payload, prints each delivery, and runs one command per input line, printing one JSON reply each.
+// WebRTC stays on loopback unless -interface names the interfaces it may use (the test's browser veth).
 package main
 
 import (
@@ -34,6 +35,16 @@ type command struct {
 	Count     int     `json:"count"`
 }
 
+// interfaceList collects repeated -interface flags.
+type interfaceList []string
+
+func (list *interfaceList) String() string { return fmt.Sprint([]string(*list)) }
+
+func (list *interfaceList) Set(name string) error {
+	*list = append(*list, name)
+	return nil
+}
+
 var output = struct {
 	sync.Mutex
 	encoder *json.Encoder
@@ -49,8 +60,12 @@ func main() {
 	seed := flag.String("seed", "", "the seed's URL")
 	network := flag.String("network", "demo", "the network")
 	token := flag.String("token", "demo-token", "the network's token")
+	var interfaces interfaceList
+	flag.Var(&interfaces, "interface", "an interface WebRTC may use (repeatable); default: loopback only")
 	flag.Parse()
-	node, err := colonio.NewNode(&colonio.Options{LoopbackOnly: true})
+	// Loopback only unless interfaces are named: the multi-language test names the veth of its browser
+	// namespace, since Chromium there cannot reach loopback candidates.
+	node, err := colonio.NewNode(&colonio.Options{LoopbackOnly: len(interfaces) == 0, AllowedInterfaces: interfaces})
 	if err != nil {
 		fail(err)
 	}
