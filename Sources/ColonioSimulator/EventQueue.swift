@@ -4,14 +4,20 @@ import ColonioCore
 ///
 /// The one event queue of every simulation in the package: the ring ``Simulation``, the KVS benchmark and
 /// the KVS consensus tests schedule on it.
+///
+/// The heap holds small plain entries (time, sequence, slot); the events stay in a slot array, so that a
+/// push or pop moves 24-byte entries up and down the heap instead of whole events with their payloads
+/// (which, copied at every level, cost a retain and a release each and dominated large simulations).
 public struct EventQueue<Event> {
     private struct Entry {
         var time: MonotonicTime
         var sequence: UInt64
-        var event: Event
+        var slot: Int
     }
 
     private var heap: [Entry] = []
+    private var slots: [Event?] = []
+    private var freeSlots: [Int] = []
     private var nextSequence: UInt64 = 0
 
     /// Creates an empty queue.
@@ -26,34 +32,48 @@ public struct EventQueue<Event> {
 
     /// Schedules `event` at `time`, after every event already scheduled for that time.
     public mutating func push(_ event: Event, at time: MonotonicTime) {
-        heap.append(Entry(time: time, sequence: nextSequence, event: event))
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            slots[slot] = event
+        } else {
+            slot = slots.count
+            slots.append(event)
+        }
+        heap.append(Entry(time: time, sequence: nextSequence, slot: slot))
         nextSequence += 1
         var child = heap.count - 1
+        let entry = heap[child]
         while child > 0 {
             let parent = (child - 1) / 2
-            guard precedes(heap[child], heap[parent]) else { break }
-            heap.swapAt(child, parent)
+            guard precedes(entry, heap[parent]) else { break }
+            heap[child] = heap[parent]
             child = parent
         }
+        heap[child] = entry
     }
 
     /// Removes and returns the earliest event.
     public mutating func pop() -> (time: MonotonicTime, event: Event)? {
-        guard !heap.isEmpty else { return nil }
-        heap.swapAt(0, heap.count - 1)
-        let top = heap.removeLast()
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            let right = left + 1
-            var smallest = parent
-            if left < heap.count, precedes(heap[left], heap[smallest]) { smallest = left }
-            if right < heap.count, precedes(heap[right], heap[smallest]) { smallest = right }
-            if smallest == parent { break }
-            heap.swapAt(parent, smallest)
-            parent = smallest
+        guard let top = heap.first else { return nil }
+        let last = heap.removeLast()
+        if !heap.isEmpty {
+            // Sift the last entry down from the root.
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1
+                guard left < heap.count else { break }
+                let right = left + 1
+                let smaller = right < heap.count && precedes(heap[right], heap[left]) ? right : left
+                guard precedes(heap[smaller], last) else { break }
+                heap[parent] = heap[smaller]
+                parent = smaller
+            }
+            heap[parent] = last
         }
-        return (top.time, top.event)
+        let event = slots[top.slot].take()!
+        freeSlots.append(top.slot)
+        return (top.time, event)
     }
 
     private func precedes(_ a: Entry, _ b: Entry) -> Bool {

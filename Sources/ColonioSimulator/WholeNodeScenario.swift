@@ -177,7 +177,7 @@ public final class WholeNodeScenario {
             let radius = shared ? 0 : scale * Double(2 + publication % 8) / 100
             let publisher = pick(ids)
             simulation.spreadArrivals.removeAll()
-            try? simulation.publish(from: publisher, topic: ScenarioOptions.topic, payload: [round, UInt8(truncatingIfNeeded: publication)], center: center, radius: radius)
+            _ = try? simulation.publish(from: publisher, topic: ScenarioOptions.topic, payload: [round, UInt8(truncatingIfNeeded: publication)], center: center, radius: radius)
             simulation.run(for: 5_000)
             let inside = Set(ids.filter { $0 != publisher && geometry.distance(positions[$0]!, center) <= radius })
             let received = simulation.spreadArrivals.filter { $0.delivery.payload == [round, UInt8(truncatingIfNeeded: publication)] }.map(\.receiver)
